@@ -1,0 +1,55 @@
+"""The base for management commands: a domain error becomes one line in Chinese and a
+non-zero exit, and nothing ever prints a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from .errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+EXIT_REFUSED = 1
+EXIT_UNREADABLE = 2
+EXIT_INTERNAL = 3
+
+
+class DomainCommand(BaseCommand):
+    def execute(self, *args: Any, **options: Any) -> Any:
+        try:
+            return super().execute(*args, **options)
+        except DomainError as exc:
+            if options.get("json"):
+                self.stdout.write(json.dumps(
+                    {"error": exc.message, "errors": [p.as_dict() for p in exc.problems]}, ensure_ascii=False
+                ))
+            self.stderr.write(f"错误：{exc.message}")
+            sys.exit(EXIT_UNREADABLE if exc.code == "unreadable" else EXIT_REFUSED)
+        except (CommandError, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception:
+            where = _write_crash_report()
+            self.stderr.write(f"内部错误：命令未能完成，未作任何改动。详情已写入 {where}")
+            sys.exit(EXIT_INTERNAL)
+
+    def emit_json(self, payload: Any) -> None:
+        self.stdout.write(json.dumps(payload, ensure_ascii=False, default=str))
+
+
+def _write_crash_report() -> Path:
+    # The traceback goes to a file, not the terminal: a user sees one line, a developer the rest.
+    folder = Path(settings.BASE_DIR) / "var" / "log"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "command-errors.log"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(traceback.format_exc())
+        handle.write("\n")
+    return path

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+
+from .views import healthz
+
+admin.site.site_header = "干部学法考试管理系统"
+admin.site.site_title = "干部学法考试管理系统"
+admin.site.index_title = "管理后台"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]

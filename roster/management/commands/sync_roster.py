@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.cli import EXIT_REFUSED, EXIT_UNREADABLE, DomainCommand
+from roster.models import SyncMode
+from roster.services import roster_sync_file
+
+
+class Command(DomainCommand):
+    help = "按人事部门导出的名册文件同步人员（默认全量：文件中没有的在册人员将被停用，不会删除）。"
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file", type=Path, help="CSV 或 XLSX 名册文件")
+        parser.add_argument("--partial", action="store_true", help="增量同步：只新增和更新，不停用任何人")
+        parser.add_argument("--dry-run", action="store_true", help="试运行：报告将发生的变化，不作改动")
+        parser.add_argument("--skip-invalid", action="store_true", help="跳过有错误的行，应用其余行")
+        parser.add_argument(
+            "--allow-mass-deactivation", action="store_true", help="允许停用超过保护上限比例的在册人员"
+        )
+        parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+
+    def handle(self, *args, file: Path, partial: bool, dry_run: bool, skip_invalid: bool,
+               allow_mass_deactivation: bool, json: bool, **options) -> None:
+        result = roster_sync_file(
+            path=file,
+            mode=SyncMode.PARTIAL if partial else SyncMode.FULL,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            allow_mass_deactivation=allow_mass_deactivation,
+        )
+        if json:
+            self.emit_json(result.as_dict())
+        else:
+            self.stdout.write(result.message)
+            self.stdout.write(
+                f"新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}，停用 {result.deactivated}，"
+                f"恢复 {result.reactivated}，拒绝 {result.rejected} 行。"
+            )
+            for warning in result.warnings:
+                self.stdout.write(f"提示：{warning}")
+            for error in result.errors:
+                where = f"第 {error['row']} 行" if error["row"] else "文件"
+                column = f"「{error['column']}」" if error["column"] else ""
+                value = f"（{error['value']}）" if error.get("value") else ""
+                self.stderr.write(f"{where}{column}{value}：{error['message']}")
+        if not result.ok:
+            unreadable = result.errors and all(e["row"] is None for e in result.errors) and not result.rejected
+            raise SystemExit(EXIT_UNREADABLE if unreadable else EXIT_REFUSED)

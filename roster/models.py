@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from config.jobs import Job
+
+from . import idnumbers
+
+
+class UnitKind(models.TextChoices):
+    ADMIN = "admin", _("行政机关")
+    DEPARTMENT = "department", _("部门")
+    TOWN = "town", _("镇")
+    EDUCATION = "education", _("教育系统")
+    SCHOOL = "school", _("学校")
+    OTHER = "other", _("其他")
+
+
+class Unit(models.Model):
+    code = models.CharField(_("单位代码"), max_length=32, unique=True)
+    name = models.CharField(_("单位名称"), max_length=200)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=UnitKind.choices, default=UnitKind.OTHER)
+    is_active = models.BooleanField(_("启用"), default=True)
+    sort_order = models.IntegerField(_("排序"), default=0)
+    # "/1/7/23/": ids from the root down. Kept by unit services; a subtree is a prefix match.
+    path = models.CharField(_("路径"), max_length=512, default="/", editable=False)
+    depth = models.PositiveSmallIntegerField(_("层级"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["path"]
+        indexes = [
+            # subtree filters: path LIKE '/1/7/%'
+            models.Index(fields=["path"], name="unit_path_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+class Staff(models.Model):
+    staff_no = models.CharField(_("工号"), max_length=64, unique=True)
+    name = models.CharField(_("姓名"), max_length=100)
+    gender = models.CharField(_("性别"), max_length=8, blank=True, default="")
+    id_number_cipher = models.CharField(_("身份证号（密文）"), max_length=128, editable=False)
+    id_number_hash = models.CharField(_("身份证号（散列）"), max_length=64, unique=True, editable=False)
+    id_number_masked = models.CharField(_("身份证号"), max_length=32, editable=False)
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="staff")
+    position = models.CharField(_("职务"), max_length=200, blank=True, default="")
+    category = models.CharField(_("人员类别"), max_length=100, blank=True, default="")
+    is_head = models.BooleanField(_("单位正职"), default=False)
+    enforcement_cert = models.CharField(_("执法证号"), max_length=64, blank=True, default="")
+    phone = models.CharField(_("手机号"), max_length=32, blank=True, default="")
+    is_active = models.BooleanField(_("在册"), default=True)
+    joined_on = models.DateField(_("入册日期"), null=True, blank=True)
+    left_on = models.DateField(_("离册日期"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("人员")
+        verbose_name_plural = _("人员")
+        ordering = ["staff_no"]
+        indexes = [
+            # per-unit lists of active staff (not-sat lists, unit pages)
+            models.Index(fields=["unit", "is_active"], name="staff_unit_active_idx"),
+            # sign-in sheets matched by name within a unit
+            models.Index(fields=["name", "unit"], name="staff_name_unit_idx"),
+            # sign-in sheets matched by phone
+            models.Index(fields=["phone"], name="staff_phone_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.staff_no}）"
+
+    @property
+    def is_enforcement_officer(self) -> bool:
+        return bool(self.enforcement_cert)
+
+    def set_id_number(self, value: str) -> None:
+        value = idnumbers.normalise(value)
+        self.id_number_cipher = idnumbers.encrypt(value)
+        self.id_number_hash = idnumbers.digest(value)
+        self.id_number_masked = idnumbers.mask(value)
+
+    def reveal_id_number(self) -> str:
+        return idnumbers.decrypt(self.id_number_cipher)
+
+    @property
+    def phone_masked(self) -> str:
+        return idnumbers.mask_phone(self.phone)
+
+
+class SyncMode(models.TextChoices):
+    FULL = "full", _("全量")
+    PARTIAL = "partial", _("增量")
+
+
+class SyncSource(models.TextChoices):
+    CLI = "cli", _("命令行")
+    API = "api", _("接口")
+    WEB = "web", _("网页")
+    DROP_DIR = "drop_dir", _("投递目录")
+
+
+class RosterSync(Job):
+    file_name = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    source_file = models.FileField(_("文件"), upload_to="roster/%Y/%m/", null=True, blank=True, max_length=300)
+    source = models.CharField(_("来源"), max_length=16, choices=SyncSource.choices, default=SyncSource.CLI)
+    mode = models.CharField(_("模式"), max_length=16, choices=SyncMode.choices, default=SyncMode.FULL)
+    dry_run = models.BooleanField(_("试运行"), default=False)
+    skip_invalid = models.BooleanField(_("跳过错误行"), default=False)
+    allow_mass_deactivation = models.BooleanField(_("允许大批停用"), default=False)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    applied = models.BooleanField(_("已应用"), default=False)
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+    created = models.PositiveIntegerField(_("新增"), default=0)
+    updated = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged = models.PositiveIntegerField(_("未变"), default=0)
+    deactivated = models.PositiveIntegerField(_("停用"), default=0)
+    reactivated = models.PositiveIntegerField(_("恢复"), default=0)
+    rejected = models.PositiveIntegerField(_("拒绝行数"), default=0)
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    warnings = models.JSONField(_("提示"), default=list, blank=True)
+    preview = models.JSONField(_("变更预览"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("名册同步")
+        verbose_name_plural = _("名册同步")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # a file dropped in the watched folder is synced once, however often it is seen
+            models.UniqueConstraint(
+                fields=["sha256"], condition=models.Q(source="drop_dir"), name="roster_sync_drop_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name}（{self.get_status_display()}）"
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deactivated": self.deactivated,
+            "reactivated": self.reactivated,
+            "rejected": self.rejected,
+        }
+
+
+class ChangeKind(models.TextChoices):
+    CREATED = "created", _("新增")
+    UPDATED = "updated", _("修改")
+    MOVED = "moved", _("调动")
+    DEACTIVATED = "deactivated", _("停用")
+    REACTIVATED = "reactivated", _("恢复")
+
+
+class StaffChange(models.Model):
+    staff = models.ForeignKey(Staff, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="changes")
+    sync = models.ForeignKey(
+        RosterSync, verbose_name=_("名册同步"), null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=ChangeKind.choices)
+    field = models.CharField(_("字段"), max_length=32, blank=True, default="")
+    old_value = models.TextField(_("原值"), blank=True, default="")
+    new_value = models.TextField(_("新值"), blank=True, default="")
+    changed_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("人员变动")
+        verbose_name_plural = _("人员变动")
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            # a staff member's history, newest first
+            models.Index(fields=["staff", "-changed_at"], name="staffchange_staff_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.field}"

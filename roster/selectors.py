@@ -1,0 +1,46 @@
+"""Reads for units and staff."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import RosterSync, Staff, StaffChange, Unit
+
+
+def roster_summary() -> dict[str, int]:
+    counts = {"active": 0, "inactive": 0}
+    for is_active, n in _active_counts():
+        counts["active" if is_active else "inactive"] += n
+    counts["units"] = Unit.objects.filter(is_active=True).count()
+    return counts
+
+
+def _active_counts() -> list[tuple[bool, int]]:
+    from django.db.models import Count
+
+    return list(Staff.objects.order_by().values_list("is_active").annotate(n=Count("id")).values_list("is_active", "n"))
+
+
+def unit_by_code(code: str) -> Unit | None:
+    return Unit.objects.filter(code=code).first()
+
+
+def unit_subtree(unit: Unit) -> QuerySet[Unit]:
+    return Unit.objects.filter(path__startswith=unit.path)
+
+
+def staff_list(*, unit: Unit | None = None, active: bool | None = None) -> QuerySet[Staff]:
+    qs = Staff.objects.select_related("unit")
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs
+
+
+def staff_history(staff: Staff) -> QuerySet[StaffChange]:
+    return StaffChange.objects.filter(staff=staff).select_related("sync").order_by("-changed_at", "-id")
+
+
+def roster_syncs() -> QuerySet[RosterSync]:
+    return RosterSync.objects.select_related("started_by")

@@ -1,0 +1,302 @@
+"""The set-based core of a roster sync: stage the file's rows, compare them with the staff
+table in SQL, and write the differences in a handful of statements.
+
+The same SQL runs on PostgreSQL and SQLite. Only loading the stage differs: COPY on
+PostgreSQL, executemany on SQLite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from .models import RosterSync, Staff, StaffChange, Unit
+from .roster_rows import STAGE_COLUMNS
+
+STAGE = "roster_stage"
+STAFF = Staff._meta.db_table
+CHANGE = StaffChange._meta.db_table
+UNIT = Unit._meta.db_table
+
+# file field -> (staff column, stage column)
+COMPARED = {
+    "name": ("name", "name"),
+    "gender": ("gender", "gender"),
+    "id_number": ("id_number_hash", "id_hash"),
+    "unit": ("unit_id", "unit_id"),
+    "position": ("position", "position"),
+    "category": ("category", "category"),
+    "is_head": ("is_head", "is_head"),
+    "enforcement_cert": ("enforcement_cert", "enforcement_cert"),
+    "phone": ("phone", "phone"),
+}
+ALWAYS_COMPARED = ("name", "gender", "id_number", "unit")
+
+PREVIEW_ROWS = 20
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@dataclass
+class Classification:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    reactivated: int = 0
+    deactivated: int = 0
+    active_before: int = 0
+    preview: dict[str, list[dict]] = field(default_factory=dict)
+
+
+class RosterStage:
+    """A temporary table holding one sync's rows, alive for one transaction."""
+
+    def __init__(self, *, present_fields: Sequence[str], full: bool) -> None:
+        self.fields = [*ALWAYS_COMPARED, *present_fields]
+        self.full = full
+
+    # --- loading ---------------------------------------------------------------------
+
+    def create(self, records: list[tuple]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            temp = "CREATE TEMP TABLE" if _is_postgres() else "CREATE TEMP TABLE"
+            on_commit = " ON COMMIT DROP" if _is_postgres() else ""
+            cursor.execute(
+                f"""{temp} {STAGE} (
+                    row_no integer NOT NULL,
+                    staff_no varchar(64) NOT NULL,
+                    name varchar(100) NOT NULL,
+                    gender varchar(8) NOT NULL,
+                    id_cipher varchar(128) NOT NULL,
+                    id_hash varchar(64) NOT NULL,
+                    id_masked varchar(32) NOT NULL,
+                    unit_id bigint NULL,
+                    position varchar(200) NOT NULL,
+                    category varchar(100) NOT NULL,
+                    is_head boolean NOT NULL,
+                    enforcement_cert varchar(64) NOT NULL,
+                    phone varchar(32) NOT NULL,
+                    valid boolean NOT NULL,
+                    action varchar(12) NULL,
+                    staff_id bigint NULL
+                ){on_commit}"""
+            )
+            columns = ", ".join(STAGE_COLUMNS)
+            if _is_postgres():
+                with cursor.cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN") as copy:
+                    for record in records:
+                        copy.write_row(record)
+            else:
+                placeholders = ", ".join(["%s"] * len(STAGE_COLUMNS))
+                cursor.executemany(f"INSERT INTO {STAGE} ({columns}) VALUES ({placeholders})", records)
+            cursor.execute(f"CREATE INDEX {STAGE}_staff_no ON {STAGE} (staff_no)")
+            cursor.execute(f"CREATE INDEX {STAGE}_id_hash ON {STAGE} (id_hash)")
+            cursor.execute(f"ANALYZE {STAGE}")
+
+    def drop(self) -> None:
+        if not _is_postgres():
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+
+    # --- checks ----------------------------------------------------------------------
+
+    def id_conflicts(self) -> list[tuple[int, str, bool]]:
+        """Rows whose ID number belongs to another staff member who keeps it after this sync:
+        (row number, the other staff_no, whether that person is active)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                SELECT s.row_no, t.staff_no, t.is_active
+                  FROM {STAGE} s JOIN {STAFF} t ON t.id_number_hash = s.id_hash
+                 WHERE s.valid AND t.staff_no <> s.staff_no
+                   AND NOT EXISTS (
+                       SELECT 1 FROM {STAGE} s2
+                        WHERE s2.staff_no = t.staff_no AND s2.valid AND s2.id_hash <> t.id_number_hash)
+                 ORDER BY s.row_no
+                """
+            )
+            return [(row_no, staff_no, bool(active)) for row_no, staff_no, active in cursor.fetchall()]
+
+    def reject_rows(self, row_numbers: Sequence[int]) -> None:
+        if not row_numbers:
+            return
+        with connection.cursor() as cursor:
+            for start in range(0, len(row_numbers), 500):
+                chunk = list(row_numbers[start : start + 500])
+                cursor.execute(
+                    f"UPDATE {STAGE} SET valid = %s WHERE row_no IN ({', '.join(['%s'] * len(chunk))})",
+                    [False, *chunk],
+                )
+
+    # --- comparison ------------------------------------------------------------------
+
+    def _changed(self, t: str, s: str) -> str:
+        return " OR ".join(f"{t}.{COMPARED[f][0]} <> {s}.{COMPARED[f][1]}" for f in self.fields)
+
+    def _missing_active(self) -> str:
+        """Active staff the file does not name: neither by a row (valid or rejected) nor by the
+        ID number of a rejected row."""
+        return f"""t.is_active
+            AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s.staff_no = t.staff_no)
+            AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s.id_hash = t.id_number_hash AND NOT s.valid)"""
+
+    def classify(self) -> Classification:
+        result = Classification()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""UPDATE {STAGE} SET action = 'create'
+                     WHERE valid AND NOT EXISTS (SELECT 1 FROM {STAFF} t WHERE t.staff_no = {STAGE}.staff_no)"""
+            )
+            cursor.execute(
+                f"""UPDATE {STAGE} SET staff_id = t.id,
+                       action = CASE WHEN NOT t.is_active THEN 'reactivate'
+                                     WHEN {self._changed('t', STAGE)} THEN 'update'
+                                     ELSE 'unchanged' END
+                      FROM {STAFF} t
+                     WHERE t.staff_no = {STAGE}.staff_no AND {STAGE}.valid"""
+            )
+            cursor.execute(f"SELECT action, COUNT(*) FROM {STAGE} WHERE valid GROUP BY action")
+            counts = dict(cursor.fetchall())
+            result.created = counts.get("create", 0)
+            result.updated = counts.get("update", 0)
+            result.unchanged = counts.get("unchanged", 0)
+            result.reactivated = counts.get("reactivate", 0)
+            cursor.execute(f"SELECT COUNT(*) FROM {STAFF} WHERE is_active")
+            result.active_before = cursor.fetchone()[0]
+            if self.full:
+                cursor.execute(f"SELECT COUNT(*) FROM {STAFF} t WHERE {self._missing_active()}")
+                result.deactivated = cursor.fetchone()[0]
+        result.preview = self._preview()
+        return result
+
+    def _preview(self) -> dict[str, list[dict]]:
+        preview: dict[str, list[dict]] = {}
+        with connection.cursor() as cursor:
+            for action, key in (("create", "created"), ("reactivate", "reactivated")):
+                cursor.execute(
+                    f"""SELECT s.row_no, s.staff_no, s.name, u.name FROM {STAGE} s JOIN {UNIT} u ON u.id = s.unit_id
+                         WHERE s.valid AND s.action = %s ORDER BY s.row_no LIMIT {PREVIEW_ROWS}""",
+                    [action],
+                )
+                preview[key] = [
+                    {"row": r, "staff_no": no, "name": name, "unit_name": unit} for r, no, name, unit in cursor.fetchall()
+                ]
+            flags = ", ".join(f"CASE WHEN t.{COMPARED[f][0]} <> s.{COMPARED[f][1]} THEN 1 ELSE 0 END" for f in self.fields)
+            cursor.execute(
+                f"""SELECT s.row_no, s.staff_no, s.name, u.name, {flags}
+                      FROM {STAGE} s JOIN {STAFF} t ON t.id = s.staff_id JOIN {UNIT} u ON u.id = s.unit_id
+                     WHERE s.valid AND s.action = 'update' ORDER BY s.row_no LIMIT {PREVIEW_ROWS}"""
+            )
+            preview["updated"] = [
+                {
+                    "row": r[0],
+                    "staff_no": r[1],
+                    "name": r[2],
+                    "unit_name": r[3],
+                    "fields": [f for f, flag in zip(self.fields, r[4:], strict=False) if flag],
+                }
+                for r in cursor.fetchall()
+            ]
+            preview["deactivated"] = []
+            if self.full:
+                cursor.execute(
+                    f"""SELECT t.staff_no, t.name, u.name FROM {STAFF} t JOIN {UNIT} u ON u.id = t.unit_id
+                         WHERE {self._missing_active()} ORDER BY t.staff_no LIMIT {PREVIEW_ROWS}"""
+                )
+                preview["deactivated"] = [
+                    {"row": None, "staff_no": no, "name": name, "unit_name": unit} for no, name, unit in cursor.fetchall()
+                ]
+        return preview
+
+    # --- applying --------------------------------------------------------------------
+
+    def _history_values(self, f: str) -> tuple[str, str]:
+        """SQL expressions for the old and new value of a field as history shows them."""
+        if f == "unit":
+            return (
+                f"(SELECT uo.code || ' ' || uo.name FROM {UNIT} uo WHERE uo.id = t.unit_id)",
+                f"(SELECT un.code || ' ' || un.name FROM {UNIT} un WHERE un.id = s.unit_id)",
+            )
+        if f == "id_number":
+            return "t.id_number_masked", "s.id_masked"
+        if f == "is_head":
+            return (
+                "CASE WHEN t.is_head THEN '是' ELSE '否' END",
+                "CASE WHEN s.is_head THEN '是' ELSE '否' END",
+            )
+        column, stage_column = COMPARED[f]
+        return f"t.{column}", f"s.{stage_column}"
+
+    def apply(self, *, sync: RosterSync, now: dt.datetime, today: dt.date) -> None:
+        with connection.cursor() as cursor:
+            history_columns = f"INSERT INTO {CHANGE} (staff_id, sync_id, kind, field, old_value, new_value, changed_at)"
+            selects = []
+            for f in self.fields:
+                column, stage_column = COMPARED[f]
+                old, new = self._history_values(f)
+                kind = "moved" if f == "unit" else "updated"
+                selects.append(
+                    f"""SELECT t.id, %s, '{kind}', '{f}', {old}, {new}, %s
+                          FROM {STAGE} s JOIN {STAFF} t ON t.id = s.staff_id
+                         WHERE s.valid AND s.action IN ('update', 'reactivate') AND t.{column} <> s.{stage_column}"""
+                )
+            cursor.execute(f"{history_columns} {' UNION ALL '.join(selects)}", [sync.pk, now] * len(selects))
+            cursor.execute(
+                f"""{history_columns}
+                    SELECT s.staff_id, %s, 'reactivated', 'is_active', '否', '是', %s
+                      FROM {STAGE} s WHERE s.valid AND s.action = 'reactivate'""",
+                [sync.pk, now],
+            )
+
+            assignments = [
+                "name = s.name",
+                "gender = s.gender",
+                "unit_id = s.unit_id",
+                f"id_number_cipher = CASE WHEN {STAFF}.id_number_hash <> s.id_hash THEN s.id_cipher ELSE {STAFF}.id_number_cipher END",
+                f"id_number_masked = CASE WHEN {STAFF}.id_number_hash <> s.id_hash THEN s.id_masked ELSE {STAFF}.id_number_masked END",
+                "id_number_hash = s.id_hash",
+            ]
+            assignments += [f"{COMPARED[f][0]} = s.{COMPARED[f][1]}" for f in self.fields if f not in ALWAYS_COMPARED]
+            assignments += ["is_active = %s", "left_on = NULL", "updated_at = %s"]
+            cursor.execute(
+                f"""UPDATE {STAFF} SET {', '.join(assignments)}
+                      FROM {STAGE} s
+                     WHERE {STAFF}.id = s.staff_id AND s.valid AND s.action IN ('update', 'reactivate')""",
+                [True, now],
+            )
+
+            cursor.execute(
+                f"""INSERT INTO {STAFF} (staff_no, name, gender, id_number_cipher, id_number_hash, id_number_masked,
+                        unit_id, position, category, is_head, enforcement_cert, phone, is_active, joined_on, left_on,
+                        created_at, updated_at)
+                    SELECT s.staff_no, s.name, s.gender, s.id_cipher, s.id_hash, s.id_masked, s.unit_id, s.position,
+                           s.category, s.is_head, s.enforcement_cert, s.phone, %s, %s, NULL, %s, %s
+                      FROM {STAGE} s WHERE s.valid AND s.action = 'create' ORDER BY s.row_no""",
+                [True, today, now, now],
+            )
+            cursor.execute(
+                f"""{history_columns}
+                    SELECT t.id, %s, 'created', '', '', '', %s
+                      FROM {STAGE} s JOIN {STAFF} t ON t.staff_no = s.staff_no
+                     WHERE s.valid AND s.action = 'create'""",
+                [sync.pk, now],
+            )
+
+            if self.full:
+                cursor.execute(
+                    f"""{history_columns}
+                        SELECT t.id, %s, 'deactivated', 'is_active', '是', '否', %s
+                          FROM {STAFF} t WHERE {self._missing_active()}""",
+                    [sync.pk, now],
+                )
+                cursor.execute(
+                    f"UPDATE {STAFF} SET is_active = %s, left_on = %s, updated_at = %s WHERE id IN "
+                    f"(SELECT t.id FROM {STAFF} t WHERE {self._missing_active()})",
+                    [False, today, now],
+                )
