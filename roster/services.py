@@ -15,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from config.errors import DomainError, Problem
+from config.events import ROSTER, figures_changed
 from config.jobs import JobStatus, job_claim, job_progress
 from sheets.reader import SheetError, read_table
 
@@ -389,6 +390,7 @@ def _run(sync: RosterSync) -> None:
                 return
             stage.apply(sync=sync, now=now, today=today)
             stage.drop()
+            figures_changed(kind=ROSTER)
             _finish(sync, status=JobStatus.SUCCEEDED, applied=True, message=_summary(sync), problems=problems)
     except IntegrityError:
         stage.drop()

@@ -43,4 +43,18 @@ class Command(DomainCommand):
         self.stdout.write(f"管理员登录：用户名 {DEMO_ADMIN}，密码 {DEMO_PASSWORD}")
 
     def seed_other_apps(self, *, seed: int) -> None:
-        """Exams, training and reports add their demo data here as they land."""
+        """Each app may provide ``<app>/demo.py`` with ``seed_demo(*, seed: int) -> str``; its
+        one-line summary is printed."""
+        from importlib import import_module
+        from importlib.util import find_spec
+
+        from django.apps import apps
+
+        for config in apps.get_app_configs():
+            if config.name == "roster" or find_spec(f"{config.name}.demo") is None:
+                continue
+            module = import_module(f"{config.name}.demo")
+            if hasattr(module, "seed_demo"):
+                summary = module.seed_demo(seed=seed)
+                if summary:
+                    self.stdout.write(summary)
