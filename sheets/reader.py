@@ -258,7 +258,7 @@ def _excel_cell(value: object) -> tuple[str, bool]:
     if isinstance(value, bool):
         return ("TRUE" if value else "FALSE"), False
     if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
+        if value.is_integer():
             return str(int(value)), True
         return repr(value), True
     if isinstance(value, int):
