@@ -48,9 +48,9 @@ class StaffAdmin(admin.ModelAdmin):
     # the ID number is shown masked only; it is changed through the roster sync
     fields = (
         "staff_no", "name", "gender", "id_number_masked", "unit", "position", "category", "is_head",
-        "enforcement_cert", "phone", "is_active", "joined_on", "left_on", "created_at", "updated_at",
+        "enforcement_cert", "phone", "is_active", "joined_on", "left_on", "created_by_sync", "created_at", "updated_at",
     )
-    readonly_fields = ("id_number_masked", "joined_on", "left_on", "created_at", "updated_at")
+    readonly_fields = ("id_number_masked", "joined_on", "left_on", "created_by_sync", "created_at", "updated_at")
     inlines = [StaffChangeInline]
 
     @admin.display(description=_("手机号"))

@@ -13,6 +13,7 @@ file, never one per row.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -90,6 +91,7 @@ def match_rows(
 
     # --- read and check each row's keys ---------------------------------------------
     sealer = idnumbers.Sealer()
+    today = dt.date.today()
     per_row: list[tuple[Row, dict[str, str]]] = []
     for row in table.rows:
         values: dict[str, str] = {}
@@ -107,7 +109,7 @@ def match_rows(
                     broken = True
                 else:
                     value = idnumbers.normalise(raw)
-                    reason = idnumbers.problem(value)
+                    reason = idnumbers.problem(value, today=today)
                     if reason:
                         result.problems.append(Problem(row.number, table.label(ID_NUMBER), idnumbers.mask(value), reason, INVALID))
                         broken = True

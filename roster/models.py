@@ -52,7 +52,10 @@ class Staff(models.Model):
     id_number_cipher = models.CharField(_("身份证号（密文）"), max_length=128, editable=False)
     id_number_hash = models.CharField(_("身份证号（散列）"), max_length=64, unique=True, editable=False)
     id_number_masked = models.CharField(_("身份证号"), max_length=32, editable=False)
-    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="staff")
+    # the (unit, is_active) index below serves unit lookups; no separate FK index
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="staff", db_index=False
+    )
     position = models.CharField(_("职务"), max_length=200, blank=True, default="")
     category = models.CharField(_("人员类别"), max_length=100, blank=True, default="")
     is_head = models.BooleanField(_("单位正职"), default=False)
@@ -63,6 +66,10 @@ class Staff(models.Model):
     left_on = models.DateField(_("离册日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    created_by_sync = models.ForeignKey(
+        "RosterSync", verbose_name=_("创建于同步"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", db_index=False, db_constraint=False, editable=False,
+    )
 
     class Meta:
         verbose_name = _("人员")
@@ -71,10 +78,8 @@ class Staff(models.Model):
         indexes = [
             # per-unit lists of active staff (not-sat lists, unit pages)
             models.Index(fields=["unit", "is_active"], name="staff_unit_active_idx"),
-            # sign-in sheets matched by name within a unit
-            models.Index(fields=["name", "unit"], name="staff_name_unit_idx"),
-            # sign-in sheets matched by phone
-            models.Index(fields=["phone"], name="staff_phone_idx"),
+            # No index on name or phone: the matcher looks them up a few thousand at a time,
+            # where a scan costs less than keeping two more indexes on every roster write.
         ]
 
     def __str__(self) -> str:
@@ -168,7 +173,10 @@ class ChangeKind(models.TextChoices):
 
 
 class StaffChange(models.Model):
-    staff = models.ForeignKey(Staff, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="changes")
+    # served by the (staff, -changed_at) index below
+    staff = models.ForeignKey(
+        Staff, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     sync = models.ForeignKey(
         RosterSync, verbose_name=_("名册同步"), null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
     )

@@ -358,6 +358,7 @@ def _run(sync: RosterSync) -> None:
         with transaction.atomic():
             _lock_roster()
             stage.create(prepared.records)
+            stage.plan()
             conflicts = stage.id_conflicts()
             for row_no, other_staff_no, other_active in conflicts:
                 problems.append(
@@ -375,9 +376,11 @@ def _run(sync: RosterSync) -> None:
             sync.created, sync.updated, sync.unchanged = counts.created, counts.updated, counts.unchanged
             sync.reactivated, sync.deactivated = counts.reactivated, counts.deactivated
             sync.rejected = len(prepared.rejected_rows)
-            sync.preview = counts.preview
 
             refusal = _refusal(sync, problems, counts.deactivated, counts.active_before, valid=len(table.rows) - sync.rejected)
+            if refusal or sync.dry_run:
+                # the preview feeds the "check, then confirm" screens; an applied sync has its history
+                sync.preview = stage.preview()
             if refusal:
                 if not problems or sync.skip_invalid:
                     problems.append(Problem(None, None, None, refusal))

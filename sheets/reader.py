@@ -11,6 +11,8 @@ import csv
 import datetime as dt
 import io
 import logging
+import operator
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,8 +40,16 @@ _FULLWIDTH[0x200B] = None  # zero-width space, a frequent stowaway in copied cel
 _FULLWIDTH[0xFEFF] = None
 
 
+_NEEDS_TRANSLATION = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000\u200b\ufeff]")
+
+
 def normalise_text(value: str) -> str:
     return value.translate(_FULLWIDTH).strip()
+
+
+def _to_half_width(text: str) -> str:
+    # str.translate walks every character through a dict; most files have nothing to change
+    return text.translate(_FULLWIDTH) if _NEEDS_TRANSLATION.search(text) else text
 
 
 class SheetError(DomainError):
@@ -195,7 +205,7 @@ def _read_csv(data: bytes, schema: Schema) -> Table:
     text, encoding = decode_text(data)
     if "\x00" in text[:8192]:
         raise SheetError("无法识别的文件格式：只接受 CSV 或 XLSX 文件。")
-    text = text.translate(_FULLWIDTH)
+    text = _to_half_width(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_detect_delimiter(text))
     try:
         table = _build_table(((i, row, None) for i, row in enumerate(reader, start=1)), schema)
@@ -254,7 +264,7 @@ def check_xlsx_container(data: bytes) -> None:
 
 def _excel_cell(value: object) -> tuple[str, bool]:
     if isinstance(value, str):
-        return value.translate(_FULLWIDTH).strip(), False
+        return _to_half_width(value).strip(), False
     if isinstance(value, bool):
         return ("TRUE" if value else "FALSE"), False
     if isinstance(value, float):
@@ -393,6 +403,8 @@ def _build_table(numbered_rows: Iterator[tuple[int, list, object]], schema: Sche
     max_rows = settings.SHEETS_MAX_ROWS
     rows: list[Row] = []
     pending = [(n, c) for n, c in head[position + 1 :]]
+    needed = max(source_indexes) + 1
+    pick = operator.itemgetter(*source_indexes) if len(source_indexes) > 1 else (lambda cells: (cells[source_indexes[0]],))
 
     def consume(items: Iterable[tuple[int, list]]) -> None:
         for number, cells in items:
@@ -411,7 +423,9 @@ def _build_table(numbered_rows: Iterator[tuple[int, list, object]], schema: Sche
                     continue
                 rows.append(Row(number, tuple(values), numeric))
             else:
-                values_t = tuple(cells[index].strip() if index < n_cells else "" for index in source_indexes)
+                if n_cells < needed:
+                    cells = [*cells, *([""] * (needed - n_cells))]
+                values_t = tuple(map(str.strip, pick(cells)))
                 if not any(values_t):
                     continue
                 rows.append(Row(number, values_t, 0))
