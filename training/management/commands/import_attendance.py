@@ -43,9 +43,14 @@ class Command(DomainCommand):
             raise SheetError(f"文件不存在：{file}")
         if file.stat().st_size > settings.SHEETS_MAX_BYTES:
             raise SheetError(f"文件超过大小上限（{settings.SHEETS_MAX_BYTES // (1024 * 1024)} MB）。")
-        result = attendance_import_sheet(
-            data=file.read_bytes(), file_name=file.name, title=title, kind=kind, date=day, hours=hours, organiser=unit
-        )
+        try:
+            result = attendance_import_sheet(
+                data=file.read_bytes(), file_name=file.name, title=title, kind=kind, date=day, hours=hours,
+                organiser=unit,
+            )
+        except SheetError as exc:
+            exc.code = "unreadable"  # a missing header is as unreadable as a broken file: exit 2
+            raise
         if json:
             self.emit_json(result.as_dict())
             return
