@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.errors import AMBIGUOUS, CONFLICT, DUPLICATE, INVALID, UNMATCHED, DomainError, Problem
@@ -108,9 +108,16 @@ def training_event_find_or_create(
     """The event with this title and date, or a new one. An existing event keeps its own kind
     and hours; a difference is returned as a warning, never applied silently."""
     title, kind, value = _clean_event(title=title, kind=kind, hours=hours)
-    event = TrainingEvent.objects.select_for_update().filter(title=title, date=date).first()
-    if event is None:
-        return training_event_create(title=title, kind=kind, date=date, hours=value, organiser=organiser), True, []
+    with transaction.atomic():
+        event = TrainingEvent.objects.select_for_update().filter(title=title, date=date).first()
+        if event is None:
+            try:
+                with transaction.atomic():
+                    created = training_event_create(title=title, kind=kind, date=date, hours=value, organiser=organiser)
+                return created, True, []
+            except (IntegrityError, DomainError):
+                # another import created it a moment ago: use that one
+                event = TrainingEvent.objects.select_for_update().get(title=title, date=date)
     warnings = []
     if event.kind != kind:
         warnings.append(f"已有同名同日的培训活动，其类型为“{event.get_kind_display()}”，未按本次指定的类型修改。")
