@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
+
+from django.db.models import QuerySet
 
 from roster.models import Staff
 
@@ -23,18 +24,20 @@ def as_number(value: Decimal | int | float | None) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def hours_rows(staff: Iterable[Staff], *, required: Decimal) -> list[dict[str, Any]]:
+def hours_rows(staff: QuerySet[Staff], *, required: Decimal) -> list[dict[str, Any]]:
+    """Rows of the ``hours_below`` queryset, read as plain values (no model instances)."""
+    values = staff.values_list("staff_no", "name", "unit__code", "unit__name", "hours")
     return [
         {
-            "staff_no": s.staff_no,
-            "name": s.name,
-            "unit_code": s.unit.code,
-            "unit_name": s.unit.name,
-            "hours": as_number(s.hours),
+            "staff_no": staff_no,
+            "name": name,
+            "unit_code": unit_code,
+            "unit_name": unit_name,
+            "hours": as_number(hours),
             "required_hours": as_number(required),
-            "missing_hours": as_number(required - s.hours),
+            "missing_hours": as_number(required - hours),
         }
-        for s in staff
+        for staff_no, name, unit_code, unit_name, hours in values
     ]
 
 
