@@ -10,21 +10,31 @@ from django.utils.translation import gettext_lazy as _
 
 from config.events import TRAINING, figures_changed
 
-from .models import Attendance, StudyHoursRequirement, TrainingEvent
+from .models import Attendance, AttendanceStatus, StudyHoursRequirement, TrainingEvent
 from .selectors import events_list
-from .services import training_event_changed, training_event_rotate_token
+from .services import attendance_record, training_event_changed, training_event_rotate_token
+
+INLINE_ROWS = 200
 
 
 class AttendanceInline(admin.TabularInline):
+    """The first records of the event, read-only: an event may have two thousand attendees,
+    more than one admin form can post. The full list (with status changes) is the attendance
+    list filtered by the event."""
+
     model = Attendance
     fields = ("staff", "unit", "status", "source", "signed_in_at")
-    readonly_fields = ("staff", "unit", "source", "signed_in_at")
+    readonly_fields = fields
     extra = 0
+    can_delete = False
     verbose_name = _("出勤记录")
-    verbose_name_plural = _("出勤记录（新增请导入签到表、扫码签到或通过接口录入）")
+    verbose_name_plural = _("出勤记录（最多显示 200 条；全部记录与修改见“出勤记录”列表）")
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         # a new record needs the unit frozen at the event's date: the services do that
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Attendance]:
@@ -38,13 +48,13 @@ class TrainingEventAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     search_fields = ("title", "speaker", "location")
     filter_horizontal = ("audience_units",)
-    readonly_fields = ("attended_count", "signin_qr", "created_at")
+    readonly_fields = ("attended_count", "attendance_list", "signin_qr", "created_at")
     fieldsets = (
         (None, {"fields": ("title", "kind", "date", "hours")}),
         (_("主办"), {"fields": ("organiser", "speaker", "location")}),
         (_("参加对象"), {"fields": ("audience", "audience_units")}),
         (_("扫码签到"), {"fields": ("signin_opens_at", "signin_closes_at", "signin_qr")}),
-        (_("统计"), {"fields": ("attended_count", "created_at")}),
+        (_("统计"), {"fields": ("attended_count", "attendance_list", "created_at")}),
     )
     inlines = [AttendanceInline]
     actions = ["rotate_token"]
@@ -55,6 +65,21 @@ class TrainingEventAdmin(admin.ModelAdmin):
     @admin.display(description=_("参训人数"), ordering="attended")
     def attended_count(self, obj: TrainingEvent) -> int:
         return getattr(obj, "attended", 0)
+
+    @admin.display(description=_("出勤记录"))
+    def attendance_list(self, obj: TrainingEvent) -> str:
+        if not obj.pk:
+            return "—"
+        url = reverse("admin:training_attendance_changelist") + f"?event__id__exact={obj.pk}"
+        total = Attendance.objects.filter(event=obj).count()
+        return format_html('<a href="{}">{}</a>', url, _("全部 %(n)d 条出勤记录") % {"n": total})
+
+    def get_formset_kwargs(self, request: HttpRequest, obj, inline, prefix: str) -> dict:
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, AttendanceInline) and obj is not None and obj.pk:
+            first = inline.get_queryset(request).filter(event=obj).values_list("pk", flat=True)[:INLINE_ROWS]
+            kwargs["queryset"] = inline.get_queryset(request).filter(pk__in=list(first))
+        return kwargs
 
     @admin.display(description=_("签到页"))
     def signin_link(self, obj: TrainingEvent) -> str:
@@ -89,11 +114,6 @@ class TrainingEventAdmin(admin.ModelAdmin):
         if change:
             training_event_changed(event=obj, previous_year=previous_year)
 
-    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
-        super().save_formset(request, form, formset, change)
-        if formset.model is Attendance and (formset.changed_objects or formset.deleted_objects):
-            training_event_changed(event=form.instance)
-
     def delete_model(self, request: HttpRequest, obj: TrainingEvent) -> None:
         year = obj.date.year
         super().delete_model(request, obj)
@@ -120,6 +140,33 @@ class AttendanceAdmin(admin.ModelAdmin):
     list_select_related = ("event", "staff", "unit")
     fields = ("event", "staff", "unit", "status", "source", "signed_in_at", "import_record", "created_at")
     readonly_fields = ("event", "staff", "unit", "source", "signed_in_at", "import_record", "created_at")
+    actions = ["mark_present", "mark_late", "mark_excused", "mark_absent"]
+
+    def _mark(self, request: HttpRequest, queryset: QuerySet[Attendance], status: str) -> None:
+        by_event: dict[int, list[int]] = {}
+        for event_id, staff_id in queryset.values_list("event_id", "staff_id"):
+            by_event.setdefault(event_id, []).append(staff_id)
+        events = TrainingEvent.objects.in_bulk(list(by_event))
+        changed = sum(
+            attendance_record(event=events[pk], staff_ids=ids, status=status).updated for pk, ids in by_event.items()
+        )
+        self.message_user(request, _("已修改 %(n)d 条出勤记录。") % {"n": changed}, messages.SUCCESS)
+
+    @admin.action(description=_("标记为出席"))
+    def mark_present(self, request: HttpRequest, queryset: QuerySet[Attendance]) -> None:
+        self._mark(request, queryset, AttendanceStatus.PRESENT)
+
+    @admin.action(description=_("标记为迟到"))
+    def mark_late(self, request: HttpRequest, queryset: QuerySet[Attendance]) -> None:
+        self._mark(request, queryset, AttendanceStatus.LATE)
+
+    @admin.action(description=_("标记为请假"))
+    def mark_excused(self, request: HttpRequest, queryset: QuerySet[Attendance]) -> None:
+        self._mark(request, queryset, AttendanceStatus.EXCUSED)
+
+    @admin.action(description=_("标记为缺席"))
+    def mark_absent(self, request: HttpRequest, queryset: QuerySet[Attendance]) -> None:
+        self._mark(request, queryset, AttendanceStatus.ABSENT)
 
     @admin.display(description=_("工号"), ordering="staff__staff_no")
     def staff_no(self, obj: Attendance) -> str:
