@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from roster.models import Staff
+from training.models import Attendance, TrainingEvent
+from training.services import attendance_record
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def events(staff):
+    made = []
+    for i in range(5):
+        event = TrainingEvent.objects.create(title=f"讲座{i}", kind="lecture", date=dt.date(2024, 3, i + 1), hours=2)
+        attendance_record(event=event, staff_ids=list(Staff.objects.values_list("id", flat=True)), status="present")
+        made.append(event)
+    return made
+
+
+def test_event_list_shows_counts_in_chinese_with_fixed_queries(admin_client, events, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        response = admin_client.get(reverse("admin:training_trainingevent_changelist"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "培训活动" in body and "参训人数" in body and "签到页" in body
+
+
+def test_event_page_has_the_qr_image_and_the_attendance_inline(admin_client, events):
+    event = events[0]
+    response = admin_client.get(reverse("admin:training_trainingevent_change", args=[event.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert reverse("training:signin_qr_svg", args=[event.signin_token]) in body
+    assert reverse("training:signin_qr_png", args=[event.signin_token]) in body
+    assert "出勤记录" in body and "张三" in body
+
+
+def test_attendance_list_filters_by_event_unit_and_status(admin_client, events, units, django_assert_max_num_queries):
+    url = reverse("admin:training_attendance_changelist")
+    with django_assert_max_num_queries(14):
+        response = admin_client.get(url, {"event__id__exact": events[0].pk, "unit__id__exact": units["A"].pk,
+                                          "status__exact": "present"})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == Attendance.objects.filter(
+        event=events[0], unit=units["A"], status="present").count() > 0
+    body = response.content.decode()
+    assert "按 出勤情况" in body or "出勤情况" in body
+
+
+def test_rotating_the_token_changes_the_sign_in_url(admin_client, events):
+    old = events[0].signin_token
+    admin_client.post(reverse("admin:training_trainingevent_changelist"),
+                      {"action": "rotate_token", "_selected_action": [events[0].pk]})
+    events[0].refresh_from_db()
+    assert events[0].signin_token != old
+
+
+@pytest.fixture
+def big_event(units):
+    Staff.objects.bulk_create([
+        Staff(staff_no=f"9{i:04d}", name=f"人员{i}", id_number_cipher="x", id_number_hash=f"h{i}",
+              id_number_masked="450203********0000", unit=units["A"])
+        for i in range(600)
+    ])
+    event = TrainingEvent.objects.create(title="大型专题学习", kind="study_session", date=dt.date(2024, 4, 1), hours=3)
+    attendance_record(event=event, staff_ids=list(Staff.objects.values_list("id", flat=True)), status="present")
+    return event
+
+
+def test_event_with_many_attendees_shows_200_and_still_saves(admin_client, big_event, settings):
+    url = reverse("admin:training_trainingevent_change", args=[big_event.pk])
+    page = admin_client.get(url)
+    formset = page.context["inline_admin_formsets"][0].formset
+    assert len(formset.forms) == 200
+    assert "全部 600 条出勤记录" in page.content.decode()
+    form = page.context["adminform"].form
+    data = {name: field.value() if field.value() is not None else "" for name, field in
+            ((n, form[n]) for n in form.fields)}
+    data["audience_units"] = []
+    for key, value in formset.management_form.initial.items():
+        data[f"{formset.prefix}-{key}"] = value
+    for i, inline_form in enumerate(formset.forms):
+        data[f"{formset.prefix}-{i}-id"] = inline_form.instance.pk
+        data[f"{formset.prefix}-{i}-event"] = big_event.pk
+    data["title"] = "大型专题学习（改）"
+    assert len(data) < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    big_event.refresh_from_db()
+    assert big_event.title == "大型专题学习（改）"
+    assert Attendance.objects.filter(event=big_event).count() == 600
+
+
+def test_status_actions_change_status_through_the_service(admin_client, events):
+    chosen = list(Attendance.objects.filter(event=events[0]).values_list("pk", flat=True)[:2])
+    admin_client.post(reverse("admin:training_attendance_changelist"),
+                      {"action": "mark_excused", "_selected_action": chosen})
+    assert set(Attendance.objects.filter(pk__in=chosen).values_list("status", flat=True)) == {"excused"}

@@ -1,0 +1,94 @@
+"""The hours-below list as rows, and as CSV, XLSX, JSON or a plain table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+
+from roster.models import Staff
+
+HEADERS = ("工号", "姓名", "单位代码", "单位", "学时", "应修学时", "差额")
+KEYS = ("staff_no", "name", "unit_code", "unit_name", "hours", "required_hours", "missing_hours")
+
+
+def as_number(value: Decimal | int | float | None) -> int | float:
+    """A Decimal for JSON: an integer when whole, else a float (hours have two decimals)."""
+    if value is None:
+        return 0
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def hours_rows(staff: QuerySet[Staff], *, required: Decimal) -> list[dict[str, Any]]:
+    """Rows of the ``hours_below`` queryset, read as plain values (no model instances)."""
+    values = staff.values_list("staff_no", "name", "unit__code", "unit__name", "hours")
+    return [
+        {
+            "staff_no": staff_no,
+            "name": name,
+            "unit_code": unit_code,
+            "unit_name": unit_name,
+            "hours": as_number(hours),
+            "required_hours": as_number(required),
+            "missing_hours": as_number(required - hours),
+        }
+        for staff_no, name, unit_code, unit_name, hours in values
+    ]
+
+
+def to_json(rows: list[dict[str, Any]], *, year: int, required: Decimal, unit_code: str | None) -> str:
+    payload = {
+        "year": year,
+        "unit": unit_code,
+        "required_hours": as_number(required),
+        "count": len(rows),
+        "staff": rows,
+    }
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADERS)
+    for row in rows:
+        writer.writerow([row[k] for k in KEYS])
+    return buffer.getvalue()
+
+
+def to_xlsx(rows: list[dict[str, Any]], *, title: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=False)
+    sheet = workbook.active
+    sheet.title = "学时不足人员"
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append(list(HEADERS))
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        # 工号 stays text: leading zeros must survive
+        sheet.append([row[k] for k in KEYS])
+    for column, width in zip("ABCDEFG", (10, 10, 10, 28, 8, 10, 8), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A3"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def to_table(rows: list[dict[str, Any]]) -> str:
+    def width(text: str) -> int:
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+    cells = [list(HEADERS)] + [[str(row[k]) for k in KEYS] for row in rows]
+    widths = [max(width(line[i]) for line in cells) for i in range(len(HEADERS))]
+    lines = ["  ".join(text + " " * (widths[i] - width(text)) for i, text in enumerate(line)).rstrip() for line in cells]
+    return "\n".join(lines)

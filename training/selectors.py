@@ -1,0 +1,155 @@
+"""Reads for training: the year's figures, who is below the study-hours requirement, the
+unit a person belonged to on a given day.
+
+The training figures are defined here once, as SQL aggregates; the command line, the API and
+the annual report all read them from here:
+
+- ``events``: events dated in the year (with a unit: those attended from its subtree);
+- ``by_kind``: events per kind, only kinds that had events;
+- ``attendances`` (人次): attendance records whose status is present or late;
+- ``staff_trained`` (人数): distinct people among those records;
+- ``person_hours`` (学时): the sum of the events' hours over those records.
+
+With a unit, the records are those whose frozen unit (the unit on the event's date) lies in
+the unit's subtree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from roster.models import ChangeKind, Staff, StaffChange, Unit
+
+from .models import ATTENDED, DEFAULT_REQUIRED_HOURS, Attendance, StudyHoursRequirement, TrainingEvent
+
+_CHUNK = 2000
+
+
+def year_range(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+
+
+def events_in_year(*, year: int) -> QuerySet[TrainingEvent]:
+    start, end = year_range(year)
+    return TrainingEvent.objects.filter(date__gte=start, date__lt=end)
+
+
+def attended_in_year(*, year: int, unit: Unit | None = None) -> QuerySet[Attendance]:
+    """The attendance records that count (present or late) of events dated in the year."""
+    start, end = year_range(year)
+    qs = Attendance.objects.filter(status__in=ATTENDED, event__date__gte=start, event__date__lt=end)
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    return qs
+
+
+def training_stats(*, year: int, unit: Unit | None = None) -> dict[str, Any]:
+    """The year's training figures (see the module docstring): three queries."""
+    attended = attended_in_year(year=year, unit=unit)
+    events = events_in_year(year=year)
+    if unit is not None:
+        events = events.filter(Exists(attended.filter(event=OuterRef("pk")).order_by()))
+    by_kind = {
+        kind: n for kind, n in events.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
+    }
+    figures = attended.order_by().aggregate(
+        attendances=Count("id"),
+        staff_trained=Count("staff_id", distinct=True),
+        person_hours=Sum("event__hours"),
+    )
+    return {
+        "events": sum(by_kind.values()),
+        "by_kind": dict(sorted(by_kind.items())),
+        "attendances": figures["attendances"],
+        "staff_trained": figures["staff_trained"],
+        "person_hours": figures["person_hours"] or Decimal("0"),
+    }
+
+
+def required_hours(*, year: int) -> Decimal:
+    """The year's study-hours requirement: as configured, else 40."""
+    hours = StudyHoursRequirement.objects.filter(year=year).values_list("hours", flat=True).first()
+    return hours if hours is not None else DEFAULT_REQUIRED_HOURS
+
+
+def staff_hours(*, year: int) -> QuerySet[Staff]:
+    """Staff annotated with ``hours``: their attended hours in the year (0 when none)."""
+    start, end = year_range(year)
+    counted = Q(
+        attendances__status__in=ATTENDED,
+        attendances__event__date__gte=start,
+        attendances__event__date__lt=end,
+    )
+    return Staff.objects.annotate(
+        hours=Coalesce(
+            Sum("attendances__event__hours", filter=counted),
+            Value(Decimal("0")),
+            output_field=DecimalField(max_digits=8, decimal_places=2),
+        )
+    )
+
+
+def hours_below(*, year: int, unit: Unit | None = None) -> QuerySet[Staff]:
+    """Active staff (of the unit's subtree, by their current unit) whose hours in the year
+    are below the requirement, fewest hours first within each unit; ``hours`` annotated and
+    the unit joined."""
+    qs = staff_hours(year=year).filter(is_active=True, hours__lt=required_hours(year=year))
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    return qs.select_related("unit").order_by("unit__path", "hours", "staff_no")
+
+
+def event_by_token(token: str) -> TrainingEvent | None:
+    if not token or len(token) > 64:
+        return None
+    return TrainingEvent.objects.filter(signin_token=token).select_related("organiser").first()
+
+
+def events_list() -> QuerySet[TrainingEvent]:
+    """Events with their organiser and the number of people who attended (``attended``)."""
+    return TrainingEvent.objects.select_related("organiser").annotate(
+        attended=Count("attendances", filter=Q(attendances__status__in=ATTENDED))
+    )
+
+
+def event_attendances(*, event: TrainingEvent) -> QuerySet[Attendance]:
+    return (
+        Attendance.objects.filter(event=event)
+        .select_related("staff", "unit")
+        .order_by("unit__path", "staff__staff_no")
+    )
+
+
+def staff_units_on(*, staff: Iterable[tuple[int, int]], day: dt.date) -> dict[int, int]:
+    """The unit each person belonged to on ``day``, from (staff id, current unit id) pairs.
+
+    A person who moved after that day is placed in the unit the first later move took them
+    from (the roster history keeps "CODE name" as the old value). One query per 2,000 people,
+    plus one for the unit codes when anybody moved."""
+    current = dict(staff)
+    cutoff = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+    earliest_move: dict[int, str] = {}
+    ids = sorted(current)
+    for start in range(0, len(ids), _CHUNK):
+        moves = (
+            StaffChange.objects.filter(
+                staff_id__in=ids[start : start + _CHUNK], kind=ChangeKind.MOVED, field="unit", changed_at__gte=cutoff
+            )
+            .order_by("staff_id", "changed_at", "id")
+            .values_list("staff_id", "old_value")
+        )
+        for staff_id, old_value in moves:
+            earliest_move.setdefault(staff_id, old_value.split(" ", 1)[0])
+    if earliest_move:
+        by_code = dict(Unit.objects.filter(code__in=set(earliest_move.values())).values_list("code", "id"))
+        for staff_id, code in earliest_move.items():
+            if code in by_code:
+                current[staff_id] = by_code[code]
+    return current
