@@ -27,7 +27,7 @@ install-dev: $(VENV)/.installed-dev
 
 # Compiled translations are built when gettext is present; the Chinese source strings need none.
 messages: $(VENV)/.installed
-	@if command -v msgfmt >/dev/null 2>&1; then $(BIN)/python manage.py compilemessages -v0 --ignore=.venv; fi
+	@if command -v msgfmt >/dev/null 2>&1 && [ -d locale ]; then $(BIN)/python manage.py compilemessages -v0 --ignore=.venv; fi
 
 migrate: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput -v0
