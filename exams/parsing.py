@@ -12,6 +12,8 @@ ABSENT_WORDS = frozenset({"缺考", "缺席", "absent"})
 _TWO_PLACES = Decimal("0.01")
 _SCORE_SUFFIX = re.compile(r"\s*分$")
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+# the common shapes, parsed without strptime (a results file has hundreds of thousands)
+_FAST_TIME = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _TIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -58,7 +60,13 @@ def parse_time(text: str, *, numeric: bool = False) -> dt.datetime | None:
     if not cleaned:
         return None
     moment: dt.datetime | None = None
-    for pattern in _TIME_FORMATS:
+    fast = _FAST_TIME.match(cleaned)
+    if fast:
+        try:
+            moment = dt.datetime(*(int(part) for part in fast.groups(default="0")))
+        except ValueError:
+            raise CellError("交卷时间不是有效的日期时间。")
+    for pattern in () if moment else _TIME_FORMATS:
         try:
             moment = dt.datetime.strptime(cleaned, pattern)
             break
@@ -76,4 +84,5 @@ def parse_time(text: str, *, numeric: bool = False) -> dt.datetime | None:
         raise CellError("交卷时间无法识别：应为“年-月-日 时:分:秒”，例如 2024-06-01 09:30:00。")
     if not 2000 <= moment.year <= 2100:
         raise CellError("交卷时间的年份不合理。")
-    return timezone.make_aware(moment, timezone.get_default_timezone())
+    # Asia/Shanghai keeps no daylight saving: attaching the zone is exact
+    return moment.replace(tzinfo=timezone.get_default_timezone())

@@ -18,8 +18,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from config.errors import CONFLICT, INVALID, UNMATCHED, DomainError, NotFound, Problem
@@ -141,7 +140,7 @@ def exam_create(
             raise DomainError(f"已有同名考试（编号 {existing}），未重复创建。")
         exam = Exam.objects.create(
             name=spec.name, year=spec.year, kind=spec.kind, audience=spec.audience, pass_mark=spec.pass_mark,
-            max_score=spec.max_score, opens_on=spec.opens_on, closes_on=spec.closes_on,
+            max_score=spec.max_score, opens_on=spec.opens_on, closes_on=spec.closes_on, roster_mark=_roster_mark(),
         )
         _enrol_audience(
             exam_ids=[exam.pk],
@@ -149,6 +148,7 @@ def exam_create(
             staff_params=[True],
             via=EnrolledVia.AUDIENCE,
             today=today,
+            fresh=True,
         )
         figures_changed(kind=EXAM, exam_id=exam.pk, year=exam.year)
     return exam
@@ -167,6 +167,8 @@ def exam_update(*, exam: Exam, spec: ExamSpec) -> Exam:
         regrade = locked.pass_mark != spec.pass_mark
         for name in ("name", "pass_mark", "max_score", "opens_on", "closes_on"):
             setattr(locked, name, getattr(spec, name))
+        # a moved window may bring the joiner and leaver rules back into force
+        locked.roster_mark = None
         locked.save()
         if regrade:
             candidates_refresh_scores(exam=locked)
@@ -182,26 +184,40 @@ _AUDIENCE_SQL = (
     " OR (e.audience = 'enforcement' AND s.enforcement_cert <> '')"
     " OR (e.audience = 'heads' AND s.is_head = %s))"
 )
+_CANDIDATE_COLUMNS = (
+    "exam_id, staff_id, unit_id, exempt, exempt_reason, best_score, attempt_count, passed, left_on, enrolled_via, enrolled_at"
+)
+
+
+def _roster_mark() -> dt.datetime | None:
+    """The roster's latest change: moves whenever a staff row is created or changed."""
+    return Staff.objects.aggregate(mark=Max("updated_at"))["mark"]
+
+
+def _in(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def _enrol_audience(
-    *, exam_ids: Sequence[int], staff_sql: str, staff_params: list[Any], via: str, today: dt.date
+    *, exam_ids: Sequence[int], staff_sql: str, staff_params: list[Any], via: str, today: dt.date, fresh: bool = False
 ) -> int:
-    """INSERT .. SELECT the audience's staff who are not candidates yet, for these exams."""
+    """INSERT .. SELECT the audience's staff who are not candidates yet, for these exams.
+    ``fresh``: the exams were created in this transaction and have no candidates, so the
+    anti-join and the conflict check are skipped."""
     if not exam_ids:
         return 0
+    not_enrolled = "" if fresh else (
+        f"AND NOT EXISTS (SELECT 1 FROM {CANDIDATE} c WHERE c.exam_id = e.id AND c.staff_id = s.id)"
+    )
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
-    placeholders = ", ".join(["%s"] * len(exam_ids))
     sql = f"""
-        INSERT INTO {CANDIDATE} (exam_id, staff_id, unit_id, exempt, exempt_reason, best_score, attempt_count,
-                                 passed, left_on, enrolled_via, enrolled_at)
+        INSERT INTO {CANDIDATE} ({_CANDIDATE_COLUMNS})
         SELECT e.id, s.id, s.unit_id, %s, '', NULL, 0, %s,
                CASE WHEN s.is_active = %s THEN NULL ELSE COALESCE(s.left_on, %s) END, %s, %s
           FROM {EXAM_TABLE} e JOIN {STAFF} s ON {_AUDIENCE_SQL}
-         WHERE e.id IN ({placeholders}) AND {staff_sql}
-           AND NOT EXISTS (SELECT 1 FROM {CANDIDATE} c WHERE c.exam_id = e.id AND c.staff_id = s.id)
-        ON CONFLICT DO NOTHING
+         WHERE e.id IN ({_in(exam_ids)}) AND {staff_sql} {not_enrolled}
+        {"" if fresh else "ON CONFLICT DO NOTHING"}
     """
     params = [False, False, True, ops.adapt_datefield_value(today), via, now, True, *exam_ids, *staff_params]
     with connection.cursor() as cursor:
@@ -209,87 +225,111 @@ def _enrol_audience(
         return max(cursor.rowcount, 0)
 
 
-def _enrol_staff(*, exam: Exam, staff_ids: Iterable[int], via: str, today: dt.date) -> int:
-    """Enrol these staff members whatever the audience says: a result or an exemption names
-    them, so the exam concerned them."""
-    ids = sorted(set(staff_ids))
+def _enrol_staff(*, exam: Exam, staff_sql: str, staff_params: Sequence[Any], via: str, today: dt.date) -> int:
+    """Enrol the staff members ``staff_sql`` selects (their ids), whatever the audience says:
+    a result or an exemption names them, so the exam concerned them."""
     ops = connection.ops
-    now = ops.adapt_datetimefield_value(timezone.now())
-    added = 0
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), IN_CHUNK):
-            chunk = ids[start : start + IN_CHUNK]
-            cursor.execute(
-                f"""
-                INSERT INTO {CANDIDATE} (exam_id, staff_id, unit_id, exempt, exempt_reason, best_score, attempt_count,
-                                         passed, left_on, enrolled_via, enrolled_at)
-                SELECT %s, s.id, s.unit_id, %s, '', NULL, 0, %s,
-                       CASE WHEN s.is_active = %s THEN NULL ELSE COALESCE(s.left_on, %s) END, %s, %s
-                  FROM {STAFF} s
-                 WHERE s.id IN ({", ".join(["%s"] * len(chunk))})
-                ON CONFLICT DO NOTHING
-                """,
-                [exam.pk, False, False, True, ops.adapt_datefield_value(today), via, now, *chunk],
-            )
-            added += max(cursor.rowcount, 0)
-    return added
+        cursor.execute(
+            f"""
+            INSERT INTO {CANDIDATE} ({_CANDIDATE_COLUMNS})
+            SELECT %s, s.id, s.unit_id, %s, '', NULL, 0, %s,
+                   CASE WHEN s.is_active = %s THEN NULL ELSE COALESCE(s.left_on, %s) END, %s, %s
+              FROM {STAFF} s
+             WHERE s.id IN ({staff_sql})
+               AND NOT EXISTS (SELECT 1 FROM {CANDIDATE} c WHERE c.exam_id = %s AND c.staff_id = s.id)
+            ON CONFLICT DO NOTHING
+            """,
+            [
+                exam.pk, False, False, True, ops.adapt_datefield_value(today), via,
+                ops.adapt_datetimefield_value(timezone.now()), *staff_params, exam.pk,
+            ],
+        )
+        return max(cursor.rowcount, 0)
 
 
-def exams_refresh_open(*, exam_ids: Iterable[int] | None = None, today: dt.date | None = None) -> int:
+def exams_refresh_open(
+    *, exam_ids: Iterable[int] | None = None, today: dt.date | None = None, force: bool = True
+) -> int:
     """Apply the joiner and leaver rules and follow unit moves, for every exam whose window
     has not closed (open now, or not yet open). Closed exams are frozen and left alone.
 
-    One INSERT .. SELECT enrols staff who joined an audience; three UPDATEs copy units and
-    leaving dates onto candidates. Returns the number of rows changed."""
+    One INSERT .. SELECT enrols staff who joined an audience; one UPDATE .. FROM copies units
+    and leaving dates onto candidates. Without ``force``, exams already brought up to date
+    with the roster as it stands are skipped (one cheap query). Returns the rows changed."""
     today = today or timezone.localdate()
     exams = Exam.objects.filter(closes_on__gte=today)
     if exam_ids is not None:
         exams = exams.filter(pk__in=list(exam_ids))
-    targets = list(exams.values_list("pk", "year"))
+    targets = list(exams.values_list("pk", "year", "roster_mark"))
     if not targets:
         return 0
-    ids = [pk for pk, _ in targets]
+    mark = _roster_mark()
+    if not force and mark is not None:
+        targets = [t for t in targets if t[2] != mark]
+        if not targets:
+            return 0
+    ids = [pk for pk, _, _ in targets]
     with transaction.atomic():
         changed = _enrol_audience(
             exam_ids=ids, staff_sql="s.is_active = %s", staff_params=[True], via=EnrolledVia.JOINER, today=today
         )
-        candidates = Candidate.objects.filter(exam_id__in=ids)
-        staff = Staff.objects.filter(pk=OuterRef("staff_id"))
-        changed += candidates.exclude(unit_id=F("staff__unit_id")).update(
-            unit_id=Subquery(staff.values("unit_id")[:1])
-        )
-        changed += candidates.filter(left_on__isnull=True, staff__is_active=False).update(
-            left_on=Coalesce(Subquery(staff.values("left_on")[:1]), Value(today))
-        )
-        changed += candidates.filter(left_on__isnull=False, staff__is_active=True).update(left_on=None)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {CANDIDATE}
+                   SET unit_id = s.unit_id,
+                       left_on = CASE WHEN s.is_active = %s THEN NULL
+                                      WHEN {CANDIDATE}.left_on IS NOT NULL THEN {CANDIDATE}.left_on
+                                      ELSE COALESCE(s.left_on, %s) END
+                  FROM {STAFF} s
+                 WHERE s.id = {CANDIDATE}.staff_id AND {CANDIDATE}.exam_id IN ({_in(ids)})
+                   AND ({CANDIDATE}.unit_id <> s.unit_id
+                        OR ({CANDIDATE}.left_on IS NULL AND s.is_active = %s)
+                        OR ({CANDIDATE}.left_on IS NOT NULL AND s.is_active = %s))
+                """,
+                [True, connection.ops.adapt_datefield_value(today), *ids, False, True],
+            )
+            changed += max(cursor.rowcount, 0)
+        Exam.objects.filter(pk__in=ids).update(roster_mark=mark)
         if changed:
-            for pk, year in targets:
+            for pk, year, _ in targets:
                 figures_changed(kind=EXAM, exam_id=pk, year=year)
     return changed
 
 
 def exam_refresh(*, exam: Exam, today: dt.date | None = None) -> int:
-    """Bring one exam's candidates up to date before reading its figures (no-op once closed)."""
-    return exams_refresh_open(exam_ids=[exam.pk], today=today)
+    """Bring one exam's candidates up to date before reading its figures: a no-op once the
+    exam has closed, or while the roster has not changed since the last refresh."""
+    return exams_refresh_open(exam_ids=[exam.pk], today=today, force=False)
 
 
 # --- scores -----------------------------------------------------------------------------
 
 
 def candidates_refresh_scores(*, exam: Exam, import_record: ImportRecord | None = None) -> int:
-    """Recompute best score, attempt count and pass for the exam's candidates (those given
-    attempts by ``import_record`` only, when given): one UPDATE with correlated subqueries."""
-    candidates = Candidate.objects.filter(exam=exam)
+    """Recompute best score, attempt count and pass from the attempts, for the candidates an
+    import gave attempts to (all the exam's candidates when ``import_record`` is None): one
+    UPDATE .. FROM over a grouped subquery."""
+    attempt = Attempt._meta.db_table
+    touched = ""
+    params: list[Any] = [exam.pass_mark, exam.pk]
     if import_record is not None:
-        candidates = candidates.filter(
-            pk__in=Attempt.objects.filter(import_record=import_record).values("candidate_id")
+        touched = f"AND a.candidate_id IN (SELECT t.candidate_id FROM {attempt} t WHERE t.import_record_id = %s)"
+        params.append(import_record.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {CANDIDATE}
+               SET best_score = g.best, attempt_count = g.n, passed = (g.best >= CAST(%s AS NUMERIC))
+              FROM (SELECT a.candidate_id, MAX(a.score) AS best, COUNT(*) AS n
+                      FROM {attempt} a WHERE a.exam_id = %s {touched}
+                     GROUP BY a.candidate_id) g
+             WHERE {CANDIDATE}.id = g.candidate_id
+            """,
+            params,
         )
-    per_candidate = Attempt.objects.filter(candidate=OuterRef("pk")).order_by().values("candidate")
-    return candidates.update(
-        best_score=Subquery(per_candidate.annotate(best=Max("score")).values("best")[:1]),
-        attempt_count=Coalesce(Subquery(per_candidate.annotate(n=Count("id")).values("n")[:1]), 0),
-        passed=Exists(Attempt.objects.filter(candidate=OuterRef("pk"), score__gte=exam.pass_mark)),
-    )
+        return max(cursor.rowcount, 0)
 
 
 # --- exemptions set by hand (admin) -----------------------------------------------------
@@ -545,7 +585,7 @@ def _lock_and_refresh(exam: Exam, today: dt.date) -> Exam:
     """Serialise imports into one exam, and bring its candidates up to date first."""
     exam = Exam.objects.select_for_update().get(pk=exam.pk)
     if not exam.is_closed(today):
-        exams_refresh_open(exam_ids=[exam.pk], today=today)
+        exams_refresh_open(exam_ids=[exam.pk], today=today, force=False)
     return exam
 
 
@@ -559,12 +599,45 @@ def _missing_exam(record: ImportRecord) -> None:
 # --- results ----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Sitting:
-    row: int
-    staff_id: int
-    score: Decimal
-    taken_at: dt.datetime | None
+STAGE = "exam_result_stage"
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _stage_sittings(sittings: list[tuple[int, int, Decimal, dt.datetime | None]]) -> None:
+    """A temporary table of the matched rows (row number, staff id, score, time), alive for
+    the import's transaction: COPY on PostgreSQL, executemany on SQLite."""
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        on_commit = " ON COMMIT DROP" if _is_postgres() else ""
+        cursor.execute(
+            f"""CREATE TEMP TABLE {STAGE} (
+                    row_no integer NOT NULL,
+                    staff_id bigint NOT NULL,
+                    score numeric(6, 2) NOT NULL,
+                    taken_at {"timestamp with time zone" if _is_postgres() else "datetime"} NULL
+                ){on_commit}"""
+        )
+        if _is_postgres():
+            with cursor.cursor.copy(f"COPY {STAGE} (row_no, staff_id, score, taken_at) FROM STDIN") as copy:
+                for row in sittings:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(
+                f"INSERT INTO {STAGE} (row_no, staff_id, score, taken_at) VALUES (%s, %s, %s, %s)",
+                [(n, staff, score, ops.adapt_datetimefield_value(at)) for n, staff, score, at in sittings],
+            )
+        cursor.execute(f"CREATE INDEX {STAGE}_staff ON {STAGE} (staff_id)")
+        cursor.execute(f"ANALYZE {STAGE}")
+
+
+def _drop_stage() -> None:
+    if not _is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
 
 
 def _run_results(record: ImportRecord) -> None:
@@ -583,32 +656,33 @@ def _run_results(record: ImportRecord) -> None:
     ImportRecord.objects.filter(pk=record.pk).update(rows=total)
     job_progress(job=record, done=0, total=total)
 
-    sittings: list[_Sitting] = []
-    has_time = table.has("taken_at")
+    sittings: list[tuple[int, int, Decimal, dt.datetime | None]] = []
+    i_name, i_score, i_time = table.index("name"), table.index("score"), table.index("taken_at")
     name_label, score_label, time_label = table.label("name"), table.label("score"), table.label("taken_at")
+    max_score = exam.max_score
     for start in range(0, total, MATCH_CHUNK):
         keep: list[Row] = []
         parsed: dict[int, tuple[Decimal, dt.datetime | None]] = {}
         for row in table.rows[start : start + MATCH_CHUNK]:
-            score_text = table.value(row, "score")
+            values = row.values
+            score_text = values[i_score]
             if is_absent(score_text):
                 tally.absent += 1
                 continue
-            if not table.value(row, "name"):
+            if not values[i_name]:
                 tally.problems.append(Problem(row.number, name_label, "", "姓名为空。", INVALID))
                 continue
             try:
-                score = parse_score(score_text, max_score=exam.max_score)
+                score = parse_score(score_text, max_score=max_score)
             except CellError as exc:
                 tally.problems.append(Problem(row.number, score_label, score_text, str(exc), INVALID))
                 continue
             taken_at = None
-            if has_time:
-                time_text = table.value(row, "taken_at")
+            if i_time is not None:
                 try:
-                    taken_at = parse_time(time_text, numeric=table.is_numeric(row, "taken_at"))
+                    taken_at = parse_time(values[i_time], numeric=bool(row.numeric >> i_time & 1))
                 except CellError as exc:
-                    tally.problems.append(Problem(row.number, time_label, time_text, str(exc), INVALID))
+                    tally.problems.append(Problem(row.number, time_label, values[i_time], str(exc), INVALID))
                     continue
             keep.append(row)
             parsed[row.number] = (score, taken_at)
@@ -616,27 +690,31 @@ def _run_results(record: ImportRecord) -> None:
             matched = match_rows(_subtable(table, keep), keys=MATCH_KEYS)
             tally.problems.extend(matched.problems)
             for m in matched.matched:
-                score, taken_at = parsed[m.row.number]
-                sittings.append(_Sitting(m.row.number, m.staff.id, score, taken_at))
+                sittings.append((m.row.number, m.staff.id, *parsed[m.row.number]))
         job_progress(job=record, done=min(start + MATCH_CHUNK, total))
 
     strict = bool(record.options.get("strict"))
     today = timezone.localdate()
+    attempt = Attempt._meta.db_table
     with transaction.atomic():
         exam = _lock_and_refresh(exam, today)
-        candidates = _candidates_of(exam, {s.staff_id for s in sittings})
-        accepted: list[_Sitting] = []
-        for sitting in sittings:
-            known = candidates.get(sitting.staff_id)
-            if known is not None and known[1]:
-                tally.problems.append(Problem(
-                    sitting.row, score_label, f"{sitting.score.normalize():f}",
-                    f"此人已免考（{known[2] or '未填原因'}），成绩未导入；如需导入，请先取消免考。", CONFLICT,
-                ))
-            else:
-                accepted.append(sitting)
+        _stage_sittings(sittings)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT s.row_no, s.score, c.exempt_reason FROM {STAGE} s
+                      JOIN {CANDIDATE} c ON c.exam_id = %s AND c.staff_id = s.staff_id
+                     WHERE c.exempt = %s ORDER BY s.row_no""",
+                [exam.pk, True],
+            )
+            exempt_rows = cursor.fetchall()
+        for row_no, score, reason in exempt_rows:
+            tally.problems.append(Problem(
+                row_no, score_label, f"{Decimal(str(score)).normalize():f}",
+                f"此人已免考（{reason or '未填原因'}），成绩未导入；如需导入，请先取消免考。", CONFLICT,
+            ))
         tally.problems.sort(key=lambda p: p.row or 0)
         if strict and tally.problems:
+            _drop_stage()
             _refuse(
                 record, tally,
                 f"导入被拒绝（严格模式）：{len({p.row for p in tally.problems})} 行有问题，未导入任何成绩。",
@@ -644,25 +722,24 @@ def _run_results(record: ImportRecord) -> None:
             )
             return
 
-        newcomers = {s.staff_id for s in accepted} - set(candidates)
-        if newcomers:
-            tally.enrolled = _enrol_staff(exam=exam, staff_ids=newcomers, via=EnrolledVia.RESULT, today=today)
-            candidates.update(_candidates_of(exam, newcomers))
-
-        attempts: dict[tuple, Attempt] = {}
-        now = timezone.now()
-        for sitting in accepted:
-            candidate_id = candidates[sitting.staff_id][0]
-            key = (candidate_id, sitting.score, sitting.taken_at)
-            if key not in attempts:
-                attempts[key] = Attempt(
-                    exam_id=exam.pk, candidate_id=candidate_id, score=sitting.score, taken_at=sitting.taken_at,
-                    import_record_id=record.pk, row_number=sitting.row, created_at=now,
-                )
-        before = Attempt.objects.filter(exam=exam).count()
-        Attempt.objects.bulk_create(attempts.values(), batch_size=2000, ignore_conflicts=True)
-        tally.applied = Attempt.objects.filter(exam=exam).count() - before
-        tally.duplicates = len(accepted) - tally.applied
+        tally.enrolled = _enrol_staff(
+            exam=exam, staff_sql=f"SELECT staff_id FROM {STAGE}", staff_params=[], via=EnrolledVia.RESULT, today=today
+        )
+        with connection.cursor() as cursor:
+            # ON CONFLICT DO NOTHING: a sitting already recorded (same candidate, score and
+            # time) is a duplicate, whether from an earlier import or earlier in this file
+            cursor.execute(
+                f"""INSERT INTO {attempt} (exam_id, candidate_id, score, taken_at, import_record_id, row_number, created_at)
+                    SELECT %s, c.id, s.score, s.taken_at, %s, s.row_no, %s
+                      FROM {STAGE} s JOIN {CANDIDATE} c ON c.exam_id = %s AND c.staff_id = s.staff_id
+                     WHERE c.exempt = %s
+                     ORDER BY s.row_no
+                    ON CONFLICT DO NOTHING""",
+                [exam.pk, record.pk, connection.ops.adapt_datetimefield_value(timezone.now()), exam.pk, False],
+            )
+            tally.applied = max(cursor.rowcount, 0)
+        tally.duplicates = len(sittings) - len(exempt_rows) - tally.applied
+        _drop_stage()
         if tally.applied:
             candidates_refresh_scores(exam=exam, import_record=record)
         if tally.applied or tally.enrolled:
@@ -739,10 +816,14 @@ def _run_exemptions(record: ImportRecord) -> None:
         if strict and tally.problems:
             _refuse(record, tally, "导入被拒绝（严格模式）：有问题行，未作任何改动。", tally.problems, table.warnings)
             return
-        newcomers = {staff_id for _, staff_id in accepted} - set(candidates)
+        newcomers = sorted({staff_id for _, staff_id in accepted} - set(candidates))
+        for start in range(0, len(newcomers), IN_CHUNK):
+            chunk = newcomers[start : start + IN_CHUNK]
+            tally.enrolled += _enrol_staff(
+                exam=exam, staff_sql=_in(chunk), staff_params=chunk, via=EnrolledVia.EXEMPTION, today=today
+            )
         if newcomers:
-            tally.enrolled = _enrol_staff(exam=exam, staff_ids=newcomers, via=EnrolledVia.EXEMPTION, today=today)
-            candidates.update(_candidates_of(exam, newcomers))
+            candidates.update(_candidates_of(exam, set(newcomers)))
         wanted: dict[int, str] = {}
         for number, staff_id in accepted:
             if staff_id in wanted:
