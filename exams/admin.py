@@ -148,6 +148,7 @@ class CandidateAdmin(admin.ModelAdmin):
     list_filter = ("exam", StateFilter, ("unit", admin.RelatedOnlyFieldListFilter), "enrolled_via")
     search_fields = ("staff__staff_no", "staff__name")
     list_select_related = ("staff", "unit", "exam")
+    ordering = ("-exam_id", "unit__code", "staff__staff_no")
     action_form = ExemptActionForm
     actions = ("mark_exempt", "lift_exemption")
     readonly_fields = (
@@ -196,6 +197,7 @@ class AttemptAdmin(admin.ModelAdmin):
     list_filter = ("exam",)
     search_fields = ("candidate__staff__staff_no", "candidate__staff__name")
     list_select_related = ("candidate__staff", "exam", "import_record")
+    ordering = ("-id",)
     readonly_fields = ("exam", "candidate", "score", "taken_at", "import_record", "row_number", "created_at")
     fields = readonly_fields
 
