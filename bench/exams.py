@@ -210,6 +210,15 @@ def main() -> None:
     )
     print("   " + out.getvalue().strip().splitlines()[-1])
 
+    # a roster change (one move) since the last refresh: the first exam_stats after it
+    # brings all 200,000 candidates up to date before counting
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE roster_staff SET unit_id = 2, updated_at = now() WHERE staff_no = '000150'")
+    timed(
+        "   exam_stats right after a roster change (refresh included)",
+        lambda: call_command("exam_stats", str(exam.pk), "--json", stdout=io.StringIO()),
+    )
+
     mid = district["mids"][123]
     out = io.StringIO()
     _, not_sat_s = timed(
