@@ -285,3 +285,24 @@ def test_importing_results_announces_the_exams_figures_changed(exam, staff, djan
         {k: v for k, v in s.items() if k != "signal"} for s in seen
     ]
 
+
+
+def test_every_row_is_counted_once_under_one_kind(exam, staff):
+    from tests.helpers import Person, new_id
+
+    from .conftest import exemption_row
+
+    import_exemptions(exam, [exemption_row(staff["0006"])])
+    rows = [
+        result_row(staff["0001"], 80, "2026-05-01 09:00:00"),
+        result_row(staff["0001"], 80, "2026-05-01 09:00:00"),  # duplicate
+        result_row(staff["0002"], "缺考"),
+        result_row(staff["0003"], "abc"),
+        result_row(Person("9999", "外人", new_id(), "A"), 70, by="id_number"),
+        result_row(staff["0004"], 70, by="id_number", name="别人"),
+        result_row(staff["0006"], 70),  # exempt
+    ]
+    result = import_results(exam, results_file(rows))
+    counted = (result.applied, result.duplicates, result.absent, result.invalid, result.unmatched, result.conflicts)
+    assert counted == (1, 1, 1, 1, 1, 2)
+    assert sum(counted) == result.rows == len(rows)
