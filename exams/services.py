@@ -2,8 +2,9 @@
 while the exam has not closed, and importing exemptions and results.
 
 The command line, the Celery task, the admin and (later) the API call these functions. Every
-write is set-based: one INSERT .. SELECT enrols an audience, a few UPDATEs keep candidates
-current, results go in with one bulk insert and one UPDATE refreshes the best scores.
+write is set-based: one INSERT .. SELECT enrols an audience, one UPDATE .. FROM keeps candidates
+current, results are staged in a temporary table and go in with one INSERT .. SELECT, and one
+UPDATE .. FROM refreshes the best scores.
 """
 
 from __future__ import annotations
