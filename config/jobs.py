@@ -90,6 +90,8 @@ class JobKind:
     dispatch: Callable[[int], None]
     # queued jobs older than this are presumed lost by the broker and sent again
     requeue_after: dt.timedelta = dt.timedelta(minutes=2)
+    # the rows of ``model`` this kind owns, when several kinds share a model (ImportRecord)
+    filter: Q | None = None
 
 
 JOB_KINDS: dict[str, JobKind] = {}
@@ -108,7 +110,10 @@ def jobs_redispatch_stale(*, now: dt.datetime | None = None) -> dict[str, int]:
         stale = kind.model.objects.filter(
             Q(status=JobStatus.QUEUED, created_at__lt=now - kind.requeue_after)
             | Q(status=JobStatus.RUNNING, lease_expires_at__lt=now)
-        ).values_list("pk", flat=True)
+        )
+        if kind.filter is not None:
+            stale = stale.filter(kind.filter)
+        stale = stale.values_list("pk", flat=True)
         ids = list(stale[:500])
         for pk in ids:
             kind.dispatch(pk)

@@ -19,6 +19,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.db import connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
+
 from config.errors import AMBIGUOUS, CONFLICT, INVALID, UNMATCHED, Problem
 from sheets.reader import Row, Table
 
@@ -33,6 +37,9 @@ NAME_UNIT = "name_unit"
 KEY_LABELS = {STAFF_NO: "工号", ID_NUMBER: "身份证号", PHONE: "手机号", NAME_UNIT: "姓名"}
 _NAME_NOISE = re.compile(r"[\s·•・．.]")
 _CHUNK = 2000
+# On PostgreSQL a random set of ID-number hashes is read by one scan whatever its size, so a
+# large file is looked up in a few large queries rather than many small ones.
+_CHUNK_POSTGRES = 20_000
 
 
 def normalise_name(name: str) -> str:
@@ -66,8 +73,18 @@ class MatchResult:
 
 def _chunks(values: Sequence[str]) -> Iterable[list[str]]:
     values = list(values)
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
+    size = _CHUNK_POSTGRES if connection.vendor == "postgresql" else _CHUNK
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _hash_among(digests: list[str]) -> Q | RawSQL:
+    """``id_number_hash IN digests``. PostgreSQL gets one array parameter (``= ANY``) instead
+    of thousands of literals: twice as fast for a large results file."""
+    if connection.vendor != "postgresql":
+        return Q(id_number_hash__in=digests)
+    column = f'"{Staff._meta.db_table}"."{Staff._meta.get_field("id_number_hash").column}"'
+    return RawSQL(f"{column} = ANY(%s)", [digests], output_field=BooleanField())
 
 
 def _refs(**lookup: object) -> list[StaffRef]:
@@ -143,7 +160,7 @@ def match_rows(
         by_staff_no.update({ref.staff_no: ref for ref in _refs(staff_no__in=chunk)})
     for chunk in _chunks(sorted(wanted[ID_NUMBER])):
         fields = ("id", "staff_no", "name", "unit_id", "is_active", "id_number_hash")
-        for *ref_values, digest in Staff.objects.filter(id_number_hash__in=chunk).order_by().values_list(*fields):
+        for *ref_values, digest in Staff.objects.filter(_hash_among(chunk)).order_by().values_list(*fields):
             by_hash[digest] = StaffRef(*ref_values)
     for chunk in _chunks(sorted(wanted[PHONE])):
         for *ref_values, phone in (

@@ -115,3 +115,17 @@ def test_lookups_do_not_grow_with_rows(staff, django_assert_max_num_queries):
     with django_assert_max_num_queries(6):
         result = match(rows)
     assert len(result.matched) == 100
+
+
+def test_a_large_file_is_matched_by_id_number_in_a_few_queries(units, django_assert_max_num_queries):
+    # 2,500 rows: one lookup on PostgreSQL (an array parameter), two chunks elsewhere
+    ids: set[str] = set()
+    while len(ids) < 2500:
+        ids.add(new_id())
+    crowd = [Person(f"{i:05d}", f"人员{i}", id_number, "A") for i, id_number in enumerate(sorted(ids))]
+    roster_sync(sync=roster_sync_create(file=csv_bytes(crowd), file_name="r.csv"))
+    rows = [["", p.id_number, "", p.name, ""] for p in crowd]
+    table = read_table(csv_bytes(rows, header=HEADER), filename="s.csv", schema=SCHEMA)
+    with django_assert_max_num_queries(2):
+        result = match_rows(table, keys=RESULT_KEYS)
+    assert len(result.matched) == 2500 and not result.problems

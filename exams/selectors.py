@@ -1,0 +1,219 @@
+"""Reads for exams. The figures are defined here, once, as SQL aggregates over candidates:
+the command line, the API and the annual report all use them.
+
+| figure               | definition                                                          |
+| -------------------- | ------------------------------------------------------------------- |
+| `candidates`         | every candidate                                                     |
+| `exempt`             | candidates marked exempt                                            |
+| `expected`           | candidates, less the exempt, less those who left before the window  |
+|                      | closed without sitting                                              |
+| `sat`                | expected candidates with at least one valid attempt                 |
+| `not_sat`            | `expected - sat`                                                    |
+| `passed`             | sat candidates whose best score >= the pass mark                    |
+| `failed`             | `sat - passed`                                                      |
+| `participation_rate` | `sat / expected` (None when nobody is expected)                     |
+| `pass_rate`          | `passed / sat` (None when nobody sat)                               |
+| `average_score`      | mean best score of those who sat (None when nobody sat)             |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
+from django.db.models.expressions import Combinable
+
+from roster.models import Unit
+from sheets.models import ImportRecord
+
+from .models import EXAM_IMPORT_KINDS, Attempt, Candidate, Exam
+
+FIGURES = (
+    "expected", "sat", "not_sat", "passed", "failed", "participation_rate", "pass_rate", "average_score",
+    "candidates", "exempt",
+)
+# the aggregates' aliases: prefixed, so that none collides with a field such as ``exempt``
+COUNTED = ("n_candidates", "n_exempt", "n_expected", "n_sat", "n_passed", "n_score_sum")
+
+
+# --- the figures, defined once ----------------------------------------------------------
+
+
+def expected_q(*, closes_on: dt.date | Combinable | None = None, prefix: str = "") -> Q:
+    """Candidates who count as expected. ``closes_on`` defaults to the candidate's own exam's
+    closing date (for queries over several exams)."""
+    closes_on = closes_on if closes_on is not None else F(f"{prefix}exam__closes_on")
+    return Q(**{f"{prefix}exempt": False}) & (
+        Q(**{f"{prefix}left_on__isnull": True})
+        | Q(**{f"{prefix}left_on__gt": closes_on})
+        | Q(**{f"{prefix}best_score__isnull": False})
+    )
+
+
+def sat_q(*, closes_on: dt.date | Combinable | None = None, prefix: str = "") -> Q:
+    return expected_q(closes_on=closes_on, prefix=prefix) & Q(**{f"{prefix}best_score__isnull": False})
+
+
+def not_sat_q(*, closes_on: dt.date | Combinable | None = None, prefix: str = "") -> Q:
+    return expected_q(closes_on=closes_on, prefix=prefix) & Q(**{f"{prefix}best_score__isnull": True})
+
+
+def figure_aggregates(*, closes_on: dt.date | Combinable | None = None, prefix: str = "") -> dict[str, Any]:
+    """The counted figures as SQL aggregates (aliases in ``COUNTED``); ``figures_from_counts``
+    derives every figure from them.
+    ``prefix`` lets the aggregates run over a relation (e.g. ``candidates__`` from units)."""
+    expected = expected_q(closes_on=closes_on, prefix=prefix)
+    sat = sat_q(closes_on=closes_on, prefix=prefix)
+    pk = f"{prefix}id"
+    return {
+        "n_candidates": Count(pk),
+        "n_exempt": Count(pk, filter=Q(**{f"{prefix}exempt": True})),
+        "n_expected": Count(pk, filter=expected),
+        "n_sat": Count(pk, filter=sat),
+        "n_passed": Count(pk, filter=sat & Q(**{f"{prefix}passed": True})),
+        # wide enough for the sum of every best score in a large exam
+        "n_score_sum": Sum(f"{prefix}best_score", filter=sat, output_field=DecimalField(max_digits=20, decimal_places=2)),
+    }
+
+
+def figures_from_counts(counts: dict[str, Any]) -> dict[str, Any]:
+    """Every figure from the counted ones. Rates and the average are not rounded."""
+    expected = int(counts.get("n_expected") or 0)
+    sat = int(counts.get("n_sat") or 0)
+    passed = int(counts.get("n_passed") or 0)
+    score_sum = counts.get("n_score_sum")
+    score_sum = Decimal(str(score_sum)) if score_sum is not None else Decimal(0)
+    return {
+        "expected": expected,
+        "sat": sat,
+        "not_sat": expected - sat,
+        "passed": passed,
+        "failed": sat - passed,
+        "participation_rate": sat / expected if expected else None,
+        "pass_rate": passed / sat if sat else None,
+        "average_score": float(score_sum / sat) if sat else None,
+        "candidates": int(counts.get("n_candidates") or 0),
+        "exempt": int(counts.get("n_exempt") or 0),
+    }
+
+
+# --- exams ------------------------------------------------------------------------------
+
+
+def exam_list() -> QuerySet[Exam]:
+    return Exam.objects.all()
+
+
+def exam_candidates(*, exam: Exam, unit: Unit | None = None) -> QuerySet[Candidate]:
+    qs = Candidate.objects.filter(exam=exam).select_related("staff", "unit")
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    return qs
+
+
+def exam_stats(*, exam: Exam, unit: Unit | None = None) -> dict[str, Any]:
+    """The figures for the whole exam, or for one unit's subtree (by the candidates' units as
+    frozen for the exam). One aggregate query."""
+    qs = Candidate.objects.filter(exam=exam)
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    return figures_from_counts(qs.aggregate(**figure_aggregates(closes_on=exam.closes_on)))
+
+
+def exam_stats_by_unit(*, exam: Exam, root: Unit | None = None, rollup: bool = False) -> list[dict[str, Any]]:
+    """One row per unit (under ``root`` when given), in tree order, each with the figures of
+    the candidates in that unit, or in its whole subtree when ``rollup``. Units with no
+    candidates appear with zeros. Two queries, whatever the number of units."""
+    units_qs = Unit.objects.all()
+    candidates = Candidate.objects.filter(exam=exam)
+    if root is not None:
+        units_qs = units_qs.filter(path__startswith=root.path)
+        candidates = candidates.filter(unit__path__startswith=root.path)
+    per_unit = {
+        row.pop("unit_id"): row
+        for row in candidates.order_by().values("unit_id").annotate(**figure_aggregates(closes_on=exam.closes_on))
+    }
+    units = list(units_qs.values("id", "code", "name", "parent_id", "path", "depth", "sort_order", "is_active"))
+    by_id = {u["id"]: u for u in units}
+    # an inactive unit is shown only when candidates sit in its subtree
+    populated: set[int] = set()
+    for unit_id in per_unit:
+        if unit_id in by_id:
+            populated.update(_path_ids(by_id[unit_id]))
+    units = [u for u in units if u["is_active"] or u["id"] in populated]
+    totals: dict[int, dict[str, Any]] = {u["id"]: dict.fromkeys(COUNTED, 0) for u in units}
+    for unit_id, counts in per_unit.items():
+        if unit_id not in by_id:
+            continue
+        for target in (_path_ids(by_id[unit_id]) if rollup else [unit_id]):
+            if target in totals:
+                for key in COUNTED:
+                    totals[target][key] += counts[key] or 0
+    return [
+        {
+            "unit_id": unit["id"],
+            "unit_code": unit["code"],
+            "unit_name": unit["name"],
+            "parent_id": unit["parent_id"],
+            "depth": unit["depth"],
+            **figures_from_counts(totals[unit["id"]]),
+        }
+        for unit in _tree_order(units, by_id)
+    ]
+
+
+def _path_ids(unit: dict[str, Any]) -> list[int]:
+    """The unit's own id and its ancestors' ids, from its path."""
+    return [int(part) for part in unit["path"].strip("/").split("/") if part]
+
+
+def _tree_order(units: list[dict[str, Any]], by_id: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Depth first, siblings by sort order then code."""
+
+    def key(unit: dict[str, Any]) -> tuple:
+        return tuple((by_id[i]["sort_order"], by_id[i]["code"]) for i in _path_ids(unit) if i in by_id)
+
+    return sorted(units, key=key)
+
+
+def exam_not_sat(*, exam: Exam, unit: Unit | None = None) -> QuerySet[Candidate]:
+    """Expected candidates with no attempt, over a unit's subtree, by unit code then staff
+    number. One query with its joins, however many rows."""
+    qs = (
+        Candidate.objects.filter(exam=exam)
+        .filter(not_sat_q(closes_on=exam.closes_on))
+        .select_related("staff", "unit")
+        .order_by("unit__code", "staff__staff_no")
+    )
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    return qs
+
+
+NOT_SAT_KEYS = ("staff_no", "name", "unit_code", "unit_name", "position", "phone")
+NOT_SAT_LABELS = ("工号", "姓名", "单位代码", "单位名称", "职务", "手机号")
+
+
+def not_sat_entries(candidates: Iterable[Candidate]) -> list[dict[str, str]]:
+    return [
+        {
+            "staff_no": c.staff.staff_no,
+            "name": c.staff.name,
+            "unit_code": c.unit.code,
+            "unit_name": c.unit.name,
+            "position": c.staff.position,
+            "phone": c.staff.phone,
+        }
+        for c in candidates
+    ]
+
+
+def exam_attempts(*, exam: Exam) -> QuerySet[Attempt]:
+    return Attempt.objects.filter(exam=exam).select_related("candidate__staff", "import_record")
+
+
+def exam_imports(*, exam: Exam) -> QuerySet[ImportRecord]:
+    return ImportRecord.objects.filter(kind__in=EXAM_IMPORT_KINDS, target_id=exam.pk).select_related("started_by")
