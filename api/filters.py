@@ -1,0 +1,32 @@
+"""django-filter filter sets. ``?unit=`` is resolved through the caller's scope: a unit
+outside it answers 404."""
+
+from __future__ import annotations
+
+import django_filters
+
+from roster.models import Staff, Unit, UnitKind
+
+from .scoping import scope_for
+
+
+class UnitFilter(django_filters.FilterSet):
+    parent = django_filters.CharFilter(field_name="parent__code", help_text="上级单位代码：只列出其直属下级")
+    kind = django_filters.ChoiceFilter(choices=UnitKind.choices, help_text="单位类型")
+
+    class Meta:
+        model = Unit
+        fields = ["parent", "kind"]
+
+
+class StaffFilter(django_filters.FilterSet):
+    unit = django_filters.CharFilter(method="filter_unit", help_text="单位代码：该单位及其全部下级单位的人员")
+    is_active = django_filters.BooleanFilter(help_text="true：在册；false：已离册")
+
+    class Meta:
+        model = Staff
+        fields = ["unit", "is_active"]
+
+    def filter_unit(self, queryset, name: str, value: str):
+        scope = scope_for(self.request.user)
+        return scope.narrow(queryset, within=scope.resolve_unit(value))
