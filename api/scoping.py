@@ -195,7 +195,7 @@ NO_SCOPE = Scope(user=None, role=None, unit=None)
 
 
 def _role_of(user: Any) -> UserRole | None:
-    descriptor = type(user).api_role
+    descriptor = user.__class__.api_role  # __class__, not type(): request.user may be a lazy object
     if descriptor.is_cached(user):
         try:
             return user.api_role

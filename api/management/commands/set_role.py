@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from api.models import Role
 from api.services import user_role_set
 from config.cli import DomainCommand
 
@@ -10,7 +9,7 @@ class Command(DomainCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("username", help="用户名")
-        parser.add_argument("role", choices=Role.values, help="角色：hr、legal_office、liaison 或 viewer")
+        parser.add_argument("role", help="角色：hr、legal_office、liaison 或 viewer")
         parser.add_argument("--unit", dest="unit", default=None, help="单位代码（仅 liaison 需要）")
         parser.add_argument("--password", default=None, help="设置密码（不填则不改；新用户无密码时不能登录）")
         parser.add_argument("--rate-limit-exempt", action="store_true", help="免于接口限流（系统对接、压力测试账号）")
