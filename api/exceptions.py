@@ -26,12 +26,6 @@ DOMAIN_STATUS = {
 }
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "请求内容超过大小上限。"
-    default_code = "too_large"
-
-
 def _code_of(exc: exceptions.APIException) -> str:
     codes = exc.get_codes()
     if isinstance(codes, str):

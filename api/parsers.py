@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser, MultiPartParser
 
-from .exceptions import PayloadTooLarge
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "请求内容超过大小上限。"
+    default_code = "too_large"
 
 
 def _refuse_if_larger(parser_context: dict | None, limit: int) -> None:
