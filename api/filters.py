@@ -4,10 +4,26 @@ outside it answers 404."""
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
 from roster.models import Staff, Unit, UnitKind
 
 from .scoping import scope_for
+
+
+class StrictBooleanFormField(forms.Field):
+    """``true`` or ``false`` (as the schema declares a boolean); anything else is a 400."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise forms.ValidationError("应为 true 或 false。", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanFormField
 
 
 class UnitFilter(django_filters.FilterSet):
@@ -21,7 +37,7 @@ class UnitFilter(django_filters.FilterSet):
 
 class StaffFilter(django_filters.FilterSet):
     unit = django_filters.CharFilter(method="filter_unit", help_text="单位代码：该单位及其全部下级单位的人员")
-    is_active = django_filters.BooleanFilter(help_text="true：在册；false：已离册")
+    is_active = StrictBooleanFilter(help_text="true：在册；false：已离册")
 
     class Meta:
         model = Staff

@@ -14,6 +14,22 @@ from sheets.models import ImportRecord
 
 from .scoping import Scope
 
+class StrictBooleanField(serializers.BooleanField):
+    """A boolean as the schema declares it: JSON true/false, or in a form the words
+    "true"/"false". Other spellings (1, "yes", "0") are refused rather than guessed."""
+
+    def __init__(self, *, form: bool = False, **kwargs: Any) -> None:
+        self.form = form
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool) and not self.form:
+            return data
+        if self.form and isinstance(data, str) and data.lower() in ("true", "false"):
+            return data.lower() == "true"
+        self.fail("invalid", input=data)
+
+
 # --- auth -------------------------------------------------------------------------------
 
 
@@ -104,7 +120,7 @@ class StaffCreateSerializer(serializers.Serializer):
     gender = serializers.ChoiceField(choices=GENDERS, required=False, help_text="不填时按身份证号推定")
     position = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     category = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    is_head = serializers.BooleanField(required=False, default=False)
+    is_head = StrictBooleanField(required=False, default=False)
     enforcement_cert = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
@@ -116,10 +132,10 @@ class StaffUpdateSerializer(serializers.Serializer):
     gender = serializers.ChoiceField(choices=GENDERS, required=False)
     position = serializers.CharField(max_length=200, required=False, allow_blank=True)
     category = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    is_head = serializers.BooleanField(required=False)
+    is_head = StrictBooleanField(required=False)
     enforcement_cert = serializers.CharField(max_length=64, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    is_active = serializers.BooleanField(required=False)
+    is_active = StrictBooleanField(required=False)
 
 
 class RevealQuerySerializer(serializers.Serializer):
@@ -181,9 +197,10 @@ class RosterSyncCreateSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=f"CSV 或 XLSX 名册文件，不超过 {settings.SHEETS_MAX_BYTES // (1024 * 1024)} MB")
     mode = serializers.ChoiceField(choices=SyncMode.choices, default=SyncMode.FULL,
                                    help_text="full：全量（文件中没有的在册人员将停用）；partial：增量")
-    dry_run = serializers.BooleanField(default=False, help_text="试运行：只报告将发生的变化")
-    skip_invalid = serializers.BooleanField(default=False, help_text="跳过有错误的行，应用其余行")
-    allow_mass_deactivation = serializers.BooleanField(default=False, help_text="允许停用超过保护上限比例的人员")
+    dry_run = StrictBooleanField(form=True, default=False, help_text="试运行：只报告将发生的变化")
+    skip_invalid = StrictBooleanField(form=True, default=False, help_text="跳过有错误的行，应用其余行")
+    allow_mass_deactivation = StrictBooleanField(form=True, default=False,
+                                                 help_text="允许停用超过保护上限比例的人员")
 
     def validate_file(self, value):
         if value.size > settings.SHEETS_MAX_BYTES:
