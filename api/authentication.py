@@ -11,6 +11,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_credentials(self, key: str):
         model = self.get_model()
+        if "\x00" in key:
+            raise exceptions.AuthenticationFailed(_("令牌无效。"))
         token = (
             model.objects.select_related("user", "user__api_role", "user__api_role__unit").filter(key=key).first()
         )

@@ -15,7 +15,7 @@ class StrictBooleanFormField(forms.Field):
     """``true`` or ``false`` (as the schema declares a boolean); anything else is a 400."""
 
     def to_python(self, value):
-        if value in (None, ""):
+        if value is None:  # not given
             return None
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
@@ -26,9 +26,22 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanFormField
 
 
+class StrictChoiceFormField(django_filters.fields.ChoiceField):
+    """One of the listed values; given but empty is a 400 too (the schema has no empty choice)."""
+
+    def clean(self, value):
+        if value == "":
+            raise forms.ValidationError("不能为空。", code="invalid_choice")
+        return super().clean(value)
+
+
+class StrictChoiceFilter(django_filters.ChoiceFilter):
+    field_class = StrictChoiceFormField
+
+
 class UnitFilter(django_filters.FilterSet):
     parent = django_filters.CharFilter(field_name="parent__code", help_text="上级单位代码：只列出其直属下级")
-    kind = django_filters.ChoiceFilter(choices=UnitKind.choices, help_text="单位类型")
+    kind = StrictChoiceFilter(choices=UnitKind.choices, help_text="单位类型")
 
     class Meta:
         model = Unit

@@ -25,6 +25,14 @@ class Pagination(PageNumberPagination):
             raise ValidationError({self.page_size_query_param: [f"每页条数应为 1 到 {self.max_page_size} 的整数。"]})
         return int(raw)
 
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if not _DIGITS.match(raw) or int(raw) < 1:
+            raise ValidationError({self.page_query_param: ["页码应为正整数。"]})
+        return int(raw)
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

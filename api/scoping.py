@@ -139,7 +139,8 @@ class Scope:
     def resolve_unit(self, code: str) -> Unit:
         """The unit with this code, when the caller may see it; 404 otherwise (also for a
         code that does not exist: both look the same)."""
-        unit = self.units().filter(code=(code or "").strip()).first() if self.role is not None else None
+        code = (code or "").strip()
+        unit = self.units().filter(code=code).first() if self.role is not None and "\x00" not in code else None
         if unit is None:
             raise OutOfScope("单位不存在或不在您的查看范围内。")
         return unit

@@ -8,13 +8,29 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from roster.models import RosterSync, Staff, SyncMode, Unit
 from sheets.models import ImportRecord
 
 from .scoping import Scope
 
-class StrictBooleanField(serializers.BooleanField):
+
+class KeepBlankFormValueMixin:
+    """In a form, a field sent empty is refused like any other wrong value (DRF would take the
+    default instead, accepting what the schema does not allow)."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            return dictionary.get(self.field_name)
+        return super().get_value(dictionary)
+
+
+class StrictChoiceField(KeepBlankFormValueMixin, serializers.ChoiceField):
+    pass
+
+
+class StrictBooleanField(KeepBlankFormValueMixin, serializers.BooleanField):
     """A boolean as the schema declares it: JSON true/false, or in a form the words
     "true"/"false". Other spellings (1, "yes", "0") are refused rather than guessed."""
 
@@ -23,7 +39,7 @@ class StrictBooleanField(serializers.BooleanField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> bool:
-        if isinstance(data, bool) and not self.form:
+        if isinstance(data, bool):  # JSON; a form's values are always strings
             return data
         if self.form and isinstance(data, str) and data.lower() in ("true", "false"):
             return data.lower() == "true"
@@ -107,6 +123,11 @@ class _UnitCodeField(serializers.SlugRelatedField):
 
     def get_queryset(self):
         return self.context["scope"].units()
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
 
 
 GENDERS = [("男", "男"), ("女", "女")]
@@ -195,7 +216,7 @@ class RosterSyncSerializer(serializers.ModelSerializer):
 
 class RosterSyncCreateSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=f"CSV 或 XLSX 名册文件，不超过 {settings.SHEETS_MAX_BYTES // (1024 * 1024)} MB")
-    mode = serializers.ChoiceField(choices=SyncMode.choices, default=SyncMode.FULL,
+    mode = StrictChoiceField(choices=SyncMode.choices, default=SyncMode.FULL,
                                    help_text="full：全量（文件中没有的在册人员将停用）；partial：增量")
     dry_run = StrictBooleanField(form=True, default=False, help_text="试运行：只报告将发生的变化")
     skip_invalid = StrictBooleanField(form=True, default=False, help_text="跳过有错误的行，应用其余行")

@@ -59,6 +59,12 @@ class ScopedViewSet(viewsets.GenericViewSet):
         context["scope"] = self.scope
         return context
 
+    def get_object(self):
+        # a NUL cannot be in any key (PostgreSQL refuses it in a query): no such object
+        if "\x00" in str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")):
+            raise scoping.OutOfScope("对象不存在或不在您的查看范围内。")
+        return super().get_object()
+
 
 # --- auth -------------------------------------------------------------------------------
 

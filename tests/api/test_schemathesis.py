@@ -10,8 +10,12 @@ check digit, an unknown unit code, a staff number already taken) with a 400 nami
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -30,9 +34,17 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 def _world(personas, district):
     # many requests in a short time: the two personas are exempt from the rate limits here
     UserRole.objects.filter(user__username__in=["hr", "liaison_a"]).update(rate_limit_exempt=True)
+    # Requests go straight to the WSGI app, whose request_finished signal would close the test
+    # transaction's connection; Django's own test client unhooks it the same way.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 SETTINGS = settings(
-    max_examples=40,
+    # SCHEMATHESIS_MAX_EXAMPLES=500 for a longer hunt
+    max_examples=int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "40")),
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )

@@ -149,3 +149,29 @@ def test_deploy_checks_pass_with_production_settings(tmp_path):
         cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --- hostile input (found by schemathesis) ----------------------------------------------
+
+
+def test_nul_characters_are_refused_not_server_errors(personas, units):
+    """PostgreSQL refuses NUL in a query; every way in answers 400 or 404 instead of 500."""
+    client = personas["hr"].client()
+    assert client.post("/api/v1/staff/", {"unit": "E\x00", "staff_no": "x", "name": "y", "id_number": "1" * 18},
+                       format="json").status_code == 400
+    assert client.post("/api/v1/staff/", {"unit": "E", "staff_no": "x\x00", "name": "y", "id_number": "1" * 18},
+                       format="json").status_code == 400
+    for path in ("/api/v1/staff/?unit=E%00", "/api/v1/staff/?search=E%00", "/api/v1/units/?parent=E%00"):
+        assert client.get(path).status_code == 400, path
+    for path in ("/api/v1/staff/E%00/", "/api/v1/units/E%00/"):
+        assert client.get(path).status_code == 404, path
+    assert APIClient().get("/api/v1/units/", HTTP_AUTHORIZATION="Token abc\x00def").status_code == 401
+
+
+@pytest.mark.parametrize("field", ["mode", "dry_run", "skip_invalid", "allow_mass_deactivation"])
+def test_blank_form_fields_are_refused_rather_than_defaulted(field, personas, units):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("r.csv", b"a,b\n", content_type="text/csv")
+    response = personas["hr"].client().post("/api/v1/roster/syncs/", {"file": upload, field: ""}, format="multipart")
+    assert response.status_code == 400 and field in response.json()["errors"]
