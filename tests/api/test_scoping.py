@@ -10,7 +10,7 @@ from django.http import Http404
 
 from api import scoping
 from api.scoping import scope_for
-from roster.models import Staff, StaffChange, Unit
+from roster.models import ChangeKind, Staff, StaffChange, Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +41,12 @@ def test_roles_other_than_liaison_see_every_unit(role, personas, units):
 
 def test_narrow_works_on_anything_that_reaches_a_unit(personas, district):
     """StaffChange reaches its unit through staff__unit: the same helper narrows it."""
+    # a roster sync records no history row for a newly created person (created_by_sync
+    # says it): give everybody one change to narrow
+    StaffChange.objects.bulk_create(
+        StaffChange(staff=staff, kind=ChangeKind.UPDATED, field="position", old_value="", new_value="科员")
+        for staff in Staff.objects.all()
+    )
     scope = scope_for(personas["liaison_b"].user)
     changes = scope.narrow(StaffChange.objects.all(), unit_field="staff__unit")
     assert set(changes.values_list("staff__staff_no", flat=True)) == district.staff_nos("b")
