@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -29,7 +30,13 @@ from roster.matching import ID_NUMBER, STAFF_NO, match_rows
 from roster.models import Staff
 from sheets.models import ImportKind, ImportRecord
 from sheets.reader import Row, SheetError, Table, read_table
-from sheets.services import import_record_create, import_record_discard_file, import_record_finish, import_record_read
+from sheets.services import (
+    import_record_create,
+    import_record_discard_file,
+    import_record_finish,
+    import_record_read,
+    import_record_take_file,
+)
 
 from .columns import EXEMPTION_SCHEMA, RESULT_SCHEMA
 from .models import DEFAULT_AUDIENCE, EXAM_IMPORT_KINDS, Attempt, Audience, Candidate, EnrolledVia, Exam, ExamKind
@@ -449,13 +456,47 @@ def exam_import_create(
     file_name: str,
     strict: bool = False,
     started_by: Any = None,
+    dry_run: bool = False,
+    source: str = "",
 ) -> ImportRecord:
-    """Record an import request and keep its file until the import has run."""
+    """Record an import request and keep its file until the import has run.
+
+    ``dry_run``: the import runs in full (reading, matching, the checks against the exam's
+    candidates, the writes) inside a transaction that is then rolled back; the record keeps
+    the counts and problems, as a preview. A passed dry run with ``source="web"`` keeps its
+    file for ``exam_import_confirm``."""
     if kind not in EXAM_IMPORT_KINDS:
         raise DomainError(f"不支持的导入类型“{kind}”。")
+    options: dict[str, Any] = {"strict": strict}
+    if dry_run:
+        options["dry_run"] = True
+    if source:
+        options["source"] = source
     return import_record_create(
-        kind=kind, file=file, file_name=file_name, target_id=exam.pk, options={"strict": strict}, started_by=started_by
+        kind=kind, file=file, file_name=file_name, target_id=exam.pk, options=options, started_by=started_by
     )
+
+
+def exam_import_confirm(*, dry_run_record: ImportRecord, started_by: Any = None, now: dt.datetime | None = None) -> ImportRecord:
+    """Apply what a web dry run checked: a new import of the very same file with the same
+    options, queued for a worker once this commits. The dry run gives its file up, so it can
+    be confirmed once; a refused dry run, or one more than a day old, cannot be."""
+    if dry_run_record.kind not in EXAM_IMPORT_KINDS:
+        raise DomainError("这不是考试成绩或免考名单的导入。")
+    with transaction.atomic():
+        data = import_record_take_file(record=dry_run_record, now=now)
+        exam = exam_get(exam_id=dry_run_record.target_id)
+        record = exam_import_create(
+            exam=exam,
+            kind=dry_run_record.kind,
+            file=data,
+            file_name=dry_run_record.file_name,
+            strict=bool(dry_run_record.options.get("strict")),
+            started_by=started_by,
+            source=str(dry_run_record.options.get("source") or ""),
+        )
+        exam_import_enqueue(record=record)
+    return record
 
 
 def exam_import_enqueue(*, record: ImportRecord) -> None:
@@ -536,6 +577,33 @@ class _Tally:
             "duplicates": self.duplicates,
             "enrolled": self.enrolled,
         }
+
+
+class _DryRunRollback(Exception):
+    """Raised at the end of a dry run's transaction to undo every write it made."""
+
+
+@contextmanager
+def _applying(record: ImportRecord) -> Iterator[None]:
+    """The import's one transaction. For a dry run it is rolled back at the end (also after a
+    refusal), and the record is then stored again with the outcome it reached, as a preview:
+    counts and problems exactly as the real import would report them, nothing applied."""
+    if not record.options.get("dry_run"):
+        with transaction.atomic():
+            yield
+        return
+    try:
+        with transaction.atomic():
+            yield
+            raise _DryRunRollback
+    except _DryRunRollback:
+        record.applied = False
+        if record.message and not record.message.startswith(DRY_RUN_PREFIX):
+            record.message = DRY_RUN_PREFIX + record.message
+        record.save()
+
+
+DRY_RUN_PREFIX = "试运行（未作任何改动）："
 
 
 def _exam_of(record: ImportRecord) -> Exam | None:
@@ -697,7 +765,7 @@ def _run_results(record: ImportRecord) -> None:
     strict = bool(record.options.get("strict"))
     today = timezone.localdate()
     attempt = Attempt._meta.db_table
-    with transaction.atomic():
+    with _applying(record):
         exam = _lock_and_refresh(exam, today)
         _stage_sittings(sittings)
         with connection.cursor() as cursor:
@@ -799,7 +867,7 @@ def _run_exemptions(record: ImportRecord) -> None:
 
     strict = bool(record.options.get("strict"))
     today = timezone.localdate()
-    with transaction.atomic():
+    with _applying(record):
         exam = _lock_and_refresh(exam, today)
         rows = [(m.row.number, m.staff.id) for m in (matched.matched if matched else [])]
         candidates = _candidates_of(exam, {staff_id for _, staff_id in rows})

@@ -3,6 +3,7 @@ all call these functions."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -16,8 +17,9 @@ from django.utils import timezone
 
 from config.errors import DomainError, Problem
 from config.events import ROSTER, figures_changed
-from config.jobs import JobStatus, job_claim, job_progress
+from config.jobs import FINISHED, JobStatus, job_claim, job_progress
 from sheets.reader import SheetError, read_table
+from sheets.services import DRY_RUN_KEEP, upload_delete_on_commit
 
 from .columns import ROSTER_SCHEMA, UNIT_SCHEMA
 from .models import RosterSync, Staff, SyncMode, SyncSource, Unit, UnitKind
@@ -316,10 +318,67 @@ def roster_sync(*, sync: RosterSync) -> RosterSyncResult:
     return RosterSyncResult.of(sync)
 
 
+def _awaits_confirmation(sync: RosterSync) -> bool:
+    """A dry run from a web page that passed keeps its file: the page's confirm step syncs
+    that very file (``roster_sync_confirm``). Files nobody confirms go after a day."""
+    return sync.dry_run and sync.source == SyncSource.WEB and sync.status == JobStatus.SUCCEEDED
+
+
 def _discard_file(sync: RosterSync) -> None:
-    if sync.is_finished and sync.source_file:
+    if sync.is_finished and sync.source_file and not _awaits_confirmation(sync):
         sync.source_file.delete(save=False)
         RosterSync.objects.filter(pk=sync.pk).update(source_file="")
+
+
+def roster_sync_confirm(*, dry_run_sync: RosterSync, started_by: Any = None, now: dt.datetime | None = None) -> RosterSync:
+    """Apply what a web dry run checked: a new sync (not a dry run) of the very same file with
+    the same options, queued for a worker once this commits. The dry run gives its file up,
+    so it can be confirmed once; a dry run that was refused, or is more than a day old,
+    cannot be confirmed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        dry = RosterSync.objects.select_for_update().filter(pk=dry_run_sync.pk).first()
+        if dry is None or not dry.dry_run or dry.source != SyncSource.WEB:
+            raise DomainError("只能确认网页上传的试运行。")
+        if dry.status != JobStatus.SUCCEEDED:
+            raise DomainError("试运行未通过，不能确认：请改正文件后重新上传。")
+        if not dry.source_file or dry.created_at < now - DRY_RUN_KEEP:
+            raise DomainError("该试运行已确认过或已超过一天，请重新上传文件。")
+        try:
+            with dry.source_file.open("rb") as handle:
+                data = handle.read()
+        except (FileNotFoundError, ValueError):
+            raise DomainError("试运行的文件已不存在，请重新上传。")
+        sync = roster_sync_create(
+            file=data,
+            file_name=dry.file_name,
+            mode=dry.mode,
+            dry_run=False,
+            skip_invalid=dry.skip_invalid,
+            allow_mass_deactivation=dry.allow_mass_deactivation,
+            source=SyncSource.WEB,
+            started_by=started_by,
+        )
+        upload_delete_on_commit(file=dry.source_file)
+        RosterSync.objects.filter(pk=dry.pk).update(source_file="")
+        roster_sync_enqueue(sync=sync)
+    return sync
+
+
+def roster_sync_discard_stale_files(*, now: dt.datetime | None = None) -> int:
+    """Delete the files finished syncs still hold: web dry runs nobody confirmed within a
+    day. Returns how many files went. Run by Celery beat."""
+    cutoff = (now or timezone.now()) - DRY_RUN_KEEP
+    stale = list(
+        RosterSync.objects.filter(status__in=FINISHED, created_at__lt=cutoff)
+        .exclude(source_file="")
+        .exclude(source_file__isnull=True)
+        .only("pk", "source_file")
+    )
+    for sync in stale:
+        sync.source_file.delete(save=False)
+    RosterSync.objects.filter(pk__in=[s.pk for s in stale]).update(source_file="")
+    return len(stale)
 
 
 def _finish(sync: RosterSync, *, status: str, applied: bool, message: str, problems: list[Problem]) -> None:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import timezone
 
-from config.errors import Problem
-from config.jobs import JobStatus
+from config.errors import DomainError, Problem
+from config.jobs import FINISHED, JobStatus
 
 from .models import ImportRecord
+
+# A dry run started from a web page keeps its file this long, waiting for "confirm".
+DRY_RUN_KEEP = dt.timedelta(days=1)
+WEB = "web"
 
 
 def import_record_create(
@@ -68,8 +74,58 @@ def import_record_finish(
     return record
 
 
+def import_record_awaits_confirmation(record: ImportRecord) -> bool:
+    """A dry run from a web page that passed: its file stays until the user confirms it (the
+    confirmed import runs on that very file) or until it is ``DRY_RUN_KEEP`` old."""
+    options = record.options or {}
+    return bool(options.get("dry_run")) and options.get("source") == WEB and record.status == JobStatus.SUCCEEDED
+
+
 def import_record_discard_file(*, record: ImportRecord) -> None:
-    """Uploaded files hold personal data: once the import has finished, only the record stays."""
-    if record.status in (JobStatus.SUCCEEDED, JobStatus.REFUSED, JobStatus.FAILED) and record.source_file:
+    """Uploaded files hold personal data: once the import has finished, only the record stays
+    (a web dry run keeps its file for the confirm step)."""
+    if record.status in FINISHED and record.source_file and not import_record_awaits_confirmation(record):
         record.source_file.delete(save=False)
         ImportRecord.objects.filter(pk=record.pk).update(source_file="")
+
+
+def import_record_take_file(*, record: ImportRecord, now: dt.datetime | None = None) -> bytes:
+    """For confirming a web dry run: lock it, check it may be confirmed, and hand over its
+    file's bytes. The dry run gives its file up (deleted once the caller's transaction
+    commits), so it can be confirmed once. Call inside a transaction."""
+    now = now or timezone.now()
+    locked = ImportRecord.objects.select_for_update().filter(pk=record.pk).first()
+    if locked is None or not (locked.options or {}).get("dry_run") or (locked.options or {}).get("source") != WEB:
+        raise DomainError("只能确认网页上传的试运行。")
+    if locked.status != JobStatus.SUCCEEDED:
+        raise DomainError("试运行未通过，不能确认：请改正文件后重新上传。")
+    if not locked.source_file or locked.created_at < now - DRY_RUN_KEEP:
+        raise DomainError("该试运行已确认过或已超过一天，请重新上传文件。")
+    try:
+        data = import_record_read(record=locked)
+    except (FileNotFoundError, ValueError):
+        raise DomainError("试运行的文件已不存在，请重新上传。")
+    upload_delete_on_commit(file=locked.source_file)
+    ImportRecord.objects.filter(pk=locked.pk).update(source_file="")
+    return data
+
+
+def upload_delete_on_commit(*, file: Any) -> None:
+    """Delete a stored upload once the current transaction commits (never before: a rollback
+    must not leave a record pointing at a file that is gone)."""
+    storage, name = file.storage, file.name
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+def import_record_discard_stale_files(*, now: dt.datetime | None = None) -> int:
+    """Delete the files finished imports still hold: web dry runs nobody confirmed within
+    ``DRY_RUN_KEEP``. Returns how many files went. Run by Celery beat."""
+    cutoff = (now or timezone.now()) - DRY_RUN_KEEP
+    stale = list(
+        ImportRecord.objects.filter(status__in=FINISHED, created_at__lt=cutoff).exclude(source_file="")
+        .exclude(source_file__isnull=True).only("pk", "source_file")
+    )
+    for record in stale:
+        record.source_file.delete(save=False)
+    ImportRecord.objects.filter(pk__in=[r.pk for r in stale]).update(source_file="")
+    return len(stale)
