@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "exams",
     "training",
     "api",  # --- REST API (api app)
+    "web",  # --- web pages (web app)
 ]
 
 MIDDLEWARE = [
@@ -287,6 +288,11 @@ CONTENT_SECURITY_POLICY = env_str(
 NO_STORE_PATH_PREFIXES = ["/api/v1/"]
 # --- end REST API -----------------------------------------------------------------------
 
+# --- web pages (web app) -----------------------------------------------------------------
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+# --- end web pages ----------------------------------------------------------------------
+
 CELERY_BEAT_SCHEDULE = {
     "roster-drop-dir-scan": {
         "task": "roster.tasks.scan_roster_drop_dir",
@@ -295,5 +301,10 @@ CELERY_BEAT_SCHEDULE = {
     "jobs-redispatch-stale": {
         "task": "config.tasks.redispatch_stale_jobs",
         "schedule": 60.0,
+    },
+    # --- web pages: files of web dry runs nobody confirmed within a day
+    "web-discard-stale-dry-run-files": {
+        "task": "web.tasks.discard_stale_dry_run_files",
+        "schedule": 3600.0,
     },
 }

@@ -12,4 +12,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("signin/", include("training.urls")),
     path("api/", include("api.urls")),  # --- REST API
+    path("", include("web.urls")),  # --- web pages
 ]

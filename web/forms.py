@@ -1,0 +1,158 @@
+"""The pages' forms. They only shape and type-check input; rules live in the services, and the
+units a form offers come from the caller's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+from rest_framework.throttling import AnonRateThrottle
+
+from api.services import LoginRefused, login_authenticate
+from config.errors import DomainError
+from exams.models import Audience as ExamAudience
+from exams.models import ExamKind
+from roster.models import SyncMode, Unit
+from training.models import TrainingKind
+
+ON_ERROR_CHOICES = [
+    ("strict", "严格：有任何错误行，整份文件都不同步"),
+    ("skip", "跳过错误行，其余行照常同步"),
+]
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, with wrong passwords counted by account and by address exactly as
+    the API's token endpoint counts them (the same service)."""
+
+    error_messages = {
+        "invalid_login": "用户名或密码错误。",
+        "inactive": "该账号已停用。",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            try:
+                self.user_cache = login_authenticate(
+                    username=username,
+                    password=password,
+                    address=AnonRateThrottle().get_ident(self.request) if self.request else None,
+                    request=self.request,
+                )
+            except LoginRefused as exc:
+                raise ValidationError(exc.message, code="throttled")
+            except DomainError:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+def _check_size(upload: Any) -> Any:
+    if upload is not None and upload.size > settings.SHEETS_MAX_BYTES:
+        raise ValidationError(f"文件超过大小上限（{settings.SHEETS_MAX_BYTES // (1024 * 1024)} MB）。")
+    if upload is not None and upload.size == 0:
+        raise ValidationError("文件是空的。")
+    return upload
+
+
+SHEET_ACCEPT = ".xlsx,.xls,.csv,.txt"
+
+
+class SheetField(forms.FileField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.ClearableFileInput(attrs={"accept": SHEET_ACCEPT}))
+        kwargs.setdefault("help_text", "Excel（.xlsx）或 CSV 文件")
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        return _check_size(super().clean(data, initial))
+
+
+class RosterUploadForm(forms.Form):
+    file = SheetField(label="名册文件")
+    mode = forms.ChoiceField(
+        label="同步方式",
+        choices=[(SyncMode.FULL, "全量：文件是完整名册，文件中没有的在册人员将被停用"),
+                 (SyncMode.PARTIAL, "增量：只新增和更新文件中的人员，不停用任何人")],
+        initial=SyncMode.FULL,
+        widget=forms.RadioSelect,
+    )
+    on_error = forms.ChoiceField(label="遇到错误行", choices=ON_ERROR_CHOICES, initial="strict", widget=forms.RadioSelect)
+    allow_mass_deactivation = forms.BooleanField(
+        label="允许大批停用", required=False,
+        help_text="全量同步将停用的人数超过在册人员的保护比例时，仍然同步。",
+    )
+
+
+class ImportUploadForm(forms.Form):
+    file = SheetField(label="文件")
+    strict = forms.BooleanField(
+        label="严格模式", required=False, help_text="有任何问题行（无法匹配、冲突、无效）时整份文件都不导入。"
+    )
+
+
+class SheetUploadForm(forms.Form):
+    file = SheetField(label="签到表")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ExamForm(forms.Form):
+    name = forms.CharField(label="考试名称", max_length=200)
+    year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
+    kind = forms.ChoiceField(label="考试类型", choices=ExamKind.choices, initial=ExamKind.ANNUAL_LAW)
+    audience = forms.ChoiceField(
+        label="应考范围", choices=[("", "按考试类型的默认范围"), *ExamAudience.choices], required=False
+    )
+    pass_mark = forms.DecimalField(label="合格分数线", max_digits=6, decimal_places=2, initial=Decimal("60"))
+    max_score = forms.DecimalField(label="满分", max_digits=6, decimal_places=2, initial=Decimal("100"))
+    opens_on = forms.DateField(label="开考日期", widget=DateInput, required=False, help_text="留空为当年 1 月 1 日")
+    closes_on = forms.DateField(label="截止日期", widget=DateInput, required=False, help_text="留空为当年 12 月 31 日")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["year"].initial = timezone.localdate().year
+
+
+def unit_label(unit: Unit) -> str:
+    return f"{'　' * max(unit.depth, 0)}{unit.name}（{unit.code}）"
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Unit) -> str:
+        return unit_label(obj)
+
+
+class EventForm(forms.Form):
+    title = forms.CharField(label="名称", max_length=200)
+    kind = forms.ChoiceField(label="类型", choices=TrainingKind.choices, initial=TrainingKind.LECTURE)
+    date = forms.DateField(label="日期", widget=DateInput)
+    hours = forms.DecimalField(label="学时", max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
+                               help_text="每位参加者计入的学时，可以是小数，例如 1.5")
+    organiser = UnitChoiceField(label="主办单位", queryset=Unit.objects.none(), required=False)
+    speaker = forms.CharField(label="主讲人", max_length=200, required=False)
+    location = forms.CharField(label="地点", max_length=200, required=False)
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], organiser_required: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["organiser"]
+        field.queryset = units.filter(is_active=True).order_by("path")
+        field.required = organiser_required
+        field.empty_label = "（全区）" if not organiser_required else None
+        self.fields["date"].initial = timezone.localdate()
+
+
+def year_choices(*, first: int = 2020, today: dt.date | None = None) -> list[tuple[int, str]]:
+    last = (today or timezone.localdate()).year
+    return [(y, f"{y} 年") for y in range(last, first - 1, -1)]

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+KIND_LABELS = {
+    "unmatched": "名册中无此人",
+    "conflict": "信息冲突",
+    "invalid": "无效",
+    "ambiguous": "无法确定是谁",
+    "duplicate": "重复",
+}
+
+
+@register.filter
+def kind_label(kind: str | None) -> str:
+    return KIND_LABELS.get(kind or "", kind or "")
+
+
+@register.filter
+def percent(rate: float | None, digits: int = 1) -> str:
+    """0.8734 -> "87.3%"; None (nobody expected / nobody sat) -> "—"."""
+    if rate is None or isinstance(rate, str):
+        return "—"
+    return f"{float(rate) * 100:.{digits}f}%"
+
+
+@register.filter
+def bar_width(rate: float | None) -> str:
+    """A rate as a CSS width: "87.34%"."""
+    if rate is None or isinstance(rate, str):
+        return "0%"
+    return f"{max(0.0, min(1.0, float(rate))) * 100:.2f}%"
+
+
+@register.filter
+def number(value: Any, digits: int = 1) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, (float, Decimal)):
+        text = f"{value:.{digits}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(value)
+
+
+@register.filter
+def indent(depth: int | None) -> str:
+    """Full-width spaces that show a unit's depth in a <select>."""
+    return "　" * max(int(depth or 0), 0)

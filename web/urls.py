@@ -1,0 +1,40 @@
+from django.urls import path
+
+from .views import auth, dashboard, events, exams, imports, reports, roster
+
+app_name = "web"
+
+urlpatterns = [
+    path("", auth.home, name="home"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutView.as_view(next_page="web:login"), name="logout"),
+    # unit dashboard
+    path("units/", dashboard.dashboard_start, name="dashboard"),
+    path("units/<str:code>/", dashboard.dashboard_page, name="unit_dashboard"),
+    # roster (hr)
+    path("roster/", roster.roster_upload, name="roster"),
+    path("roster/syncs/<int:pk>/", roster.roster_sync_page, name="roster_sync"),
+    path("roster/syncs/<int:pk>/progress/", roster.roster_sync_progress, name="roster_sync_progress"),
+    path("roster/syncs/<int:pk>/confirm/", roster.roster_sync_confirm_view, name="roster_sync_confirm"),
+    # exams
+    path("exams/", exams.exams_page, name="exams"),
+    path("exams/new/", exams.exam_new, name="exam_new"),
+    path("exams/<int:pk>/", exams.exam_page, name="exam"),
+    path("exams/<int:pk>/imports/<str:kind>/", exams.exam_upload, name="exam_upload"),
+    path("exams/<int:pk>/not-sat/", exams.not_sat_start, name="not_sat_start"),
+    path("exams/<int:pk>/not-sat/<str:code>/", exams.not_sat_page, name="not_sat"),
+    path("exams/<int:pk>/not-sat/<str:code>/xlsx/", exams.not_sat_download, name="not_sat_xlsx"),
+    # imports (results, exemptions, sign-in sheets)
+    path("imports/<int:pk>/", imports.import_page, name="import"),
+    path("imports/<int:pk>/progress/", imports.import_progress, name="import_progress"),
+    path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
+    # training events
+    path("events/", events.events_page, name="events"),
+    path("events/new/", events.event_new, name="event_new"),
+    path("events/<int:pk>/", events.event_page, name="event"),
+    path("events/<int:pk>/sheet/", events.event_sheet_upload, name="event_sheet"),
+    path("events/<int:pk>/qr/", events.event_qr, name="event_qr"),
+    # annual report
+    path("reports/annual/", reports.annual_report_page, name="annual_report"),
+    path("reports/annual/<int:year>.<str:fmt>", reports.annual_report_download, name="annual_report_download"),
+]

@@ -1,0 +1,120 @@
+"""What every page shares: login, the caller's scope (the one scoping helper), the
+capability a page needs, ``Cache-Control: no-store`` (pages carry personal data), the menu."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from api import scoping
+from api.middleware import personal_data
+from api.scoping import Scope, scope_for
+from config.jobs import Job
+
+from .. import access
+
+# (key, label, capability, url name)
+MENU: tuple[tuple[str, str, str, str], ...] = (
+    ("roster", "名册同步", scoping.ROSTER_SYNC_WRITE, "web:roster"),
+    ("dashboard", "单位统计", access.STATS_READ, "web:dashboard"),
+    ("exams", "考试", access.EXAMS_READ, "web:exams"),
+    ("events", "培训活动", access.EVENTS_READ, "web:events"),
+    ("report", "年度报告", access.REPORTS_READ, "web:annual_report"),
+)
+
+
+# what templates may ask: {% if can.exams_write %}
+CAN: dict[str, str] = {
+    "roster_write": scoping.ROSTER_SYNC_WRITE,
+    "stats": access.STATS_READ,
+    "exams_write": access.EXAMS_WRITE,
+    "not_sat": access.NOT_SAT_READ,
+    "events_write": access.EVENTS_WRITE,
+    "reports": access.REPORTS_READ,
+}
+
+
+def page(capability: str | None = None) -> Callable:
+    """A page for signed-in users: the view gets the caller's ``scope`` as a keyword; a role
+    without ``capability`` gets 403; the response is never cached."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            scope = scope_for(request.user)
+            if capability is not None:
+                scope.require(capability)
+            return view(request, *args, scope=scope, **kwargs)
+
+        return login_required(personal_data(wrapped))
+
+    return decorator
+
+
+def menu(scope: Scope) -> list[dict[str, str]]:
+    return [
+        {"key": key, "label": label, "url": reverse(name)}
+        for key, label, capability, name in MENU
+        if scope.can(capability)
+    ]
+
+
+def render_page(
+    request: HttpRequest, scope: Scope, template: str, context: dict[str, Any] | None = None, *,
+    section: str = "", status: int = 200,
+) -> HttpResponse:
+    context = dict(context or {})
+    context.update(
+        scope=scope, menu=menu(scope), section=section, role_label=role_label(scope),
+        can={key: scope.can(capability) for key, capability in CAN.items()},
+    )
+    return render(request, template, context, status=status)
+
+
+def role_label(scope: Scope) -> str:
+    from api.models import Role
+
+    if scope.is_superuser:
+        return "系统管理员"
+    if scope.role is None:
+        return "未分配角色"
+    label = str(Role(scope.role).label)
+    return f"{label}（{scope.unit.name}）" if scope.unit is not None else label
+
+
+def paginate(request: HttpRequest, qs: QuerySet, per_page: int = 20) -> Page:
+    return Paginator(qs, per_page).get_page(request.GET.get("page"))
+
+
+def progress_of(job: Job) -> dict[str, Any]:
+    """A job's progress for the progress bar: the page's first paint and the polling JSON."""
+    finished = job.is_finished
+    total = job.progress_total
+    if finished:
+        percent = 100
+    elif total:
+        percent = min(99, int(job.progress_done * 100 / total))
+    else:
+        percent = 0
+    return {
+        "status": job.status,
+        "status_label": str(job.get_status_display()),
+        "done": job.progress_done,
+        "total": total,
+        "percent": percent,
+        "finished": finished,
+    }
+
+
+def progress_json(job: Job) -> JsonResponse:
+    response = JsonResponse(progress_of(job))
+    response.personal_data = True
+    return response

@@ -1,0 +1,108 @@
+"""Training events (legal_office; a liaison for events their subtree organises): list,
+create, attendance, sign-in sheet upload, and the QR sign-in code full-screen."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from api.scoping import Scope
+from config.errors import DomainError
+from training.models import ATTENDED, TrainingEvent
+from training.services import attendance_import, training_event_create
+
+from .. import access
+from ..forms import EventForm, SheetUploadForm
+from ..selectors import ATTENDANCE_KINDS, imports_of, visible_attendance, visible_events
+from .base import page, paginate, render_page
+
+ATTENDANCE_PER_PAGE = 100
+
+
+def _event(scope: Scope, pk: int) -> TrainingEvent:
+    return scope.get(visible_events(scope), pk=pk)
+
+
+@page(access.EVENTS_READ)
+@require_GET
+def events_page(request: HttpRequest, *, scope: Scope) -> HttpResponse:
+    events = paginate(request, visible_events(scope).order_by("-date", "-id"), per_page=30)
+    return render_page(request, scope, "web/events/list.html", {"events": events}, section="events")
+
+
+@page(access.EVENTS_WRITE)
+def event_new(request: HttpRequest, *, scope: Scope) -> HttpResponse:
+    # a liaison's event is organised by a unit of their subtree, so that they see it afterwards
+    form = EventForm(request.POST or None, units=scope.units(), organiser_required=not scope.everywhere)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            event = training_event_create(
+                title=data["title"], kind=data["kind"], date=data["date"], hours=data["hours"],
+                organiser=data["organiser"], speaker=data["speaker"], location=data["location"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("web:event", pk=event.pk)
+    return render_page(request, scope, "web/events/form.html", {"form": form}, section="events")
+
+
+def _event_page(request: HttpRequest, scope: Scope, event: TrainingEvent, form: SheetUploadForm | None,
+                status: int = 200) -> HttpResponse:
+    attendance = visible_attendance(scope=scope, event=event)
+    counts = dict(attendance.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    context = {
+        "event": event,
+        "attendance": paginate(request, attendance, per_page=ATTENDANCE_PER_PAGE),
+        "attended": sum(n for status, n in counts.items() if status in ATTENDED),
+        "recorded": sum(counts.values()),
+        "form": form if scope.can(access.EVENTS_WRITE) else None,
+        "imports": list(imports_of(scope=scope, kinds=ATTENDANCE_KINDS, target_id=event.pk)[:20]),
+        "signin_url": request.build_absolute_uri(reverse("training:signin", args=[event.signin_token])),
+    }
+    return render_page(request, scope, "web/events/detail.html", context, section="events", status=status)
+
+
+@page(access.EVENTS_READ)
+@require_GET
+def event_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
+    return _event_page(request, scope, _event(scope, pk), SheetUploadForm())
+
+
+@page(access.EVENTS_WRITE)
+@require_POST
+def event_sheet_upload(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
+    event = _event(scope, pk)
+    form = SheetUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = attendance_import(
+                event=event, data=upload.read(), file_name=upload.name or "signin", started_by=request.user
+            )
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+        else:
+            messages.success(request, result.message)
+            return redirect("web:import", pk=result.import_id)
+    return _event_page(request, scope, event, form, status=400)
+
+
+@page(access.EVENTS_READ)
+@require_GET
+def event_qr(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
+    event = _event(scope, pk)
+    opens, closes = event.signin_window()
+    context = {
+        "event": event,
+        "opens": opens,
+        "closes": closes,
+        "signin_url": request.build_absolute_uri(reverse("training:signin", args=[event.signin_token])),
+        "qr_url": reverse("training:signin_qr_svg", args=[event.signin_token]),
+    }
+    return render_page(request, scope, "web/events/qr.html", context, section="events")

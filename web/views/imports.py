@@ -1,0 +1,97 @@
+"""One import (results, exemptions, sign-in sheet): progress, counts, every problem as a table,
+and, for a web dry run of an exam import, the confirm button."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_POST
+
+from api import scoping
+from api.scoping import Scope
+from config.errors import AMBIGUOUS, CONFLICT, DUPLICATE, INVALID, UNMATCHED, DomainError
+from exams.models import EXAM_IMPORT_KINDS
+from exams.services import exam_import_confirm
+from sheets.models import ImportKind, ImportRecord
+from sheets.services import import_record_confirm_refusal
+
+from .. import access
+from .base import page, progress_json, progress_of, render_page
+
+PROBLEM_KINDS = (
+    (UNMATCHED, "名册中无此人"),
+    (CONFLICT, "信息冲突"),
+    (INVALID, "无效"),
+    (AMBIGUOUS, "无法确定是谁"),
+    (DUPLICATE, "重复"),
+)
+COUNT_LABELS = {
+    "rows": "行数",
+    "applied": "导入",
+    "already_recorded": "已有记录",
+    "duplicates": "重复",
+    "absent": "缺考",
+    "enrolled": "新登记考生",
+    "unmatched": "名册中无此人",
+    "conflicts": "信息冲突",
+    "invalid": "无效",
+    "ambiguous": "无法确定",
+}
+PROBLEMS_PER_PAGE = 200
+
+
+def _record(scope: Scope, pk: int) -> ImportRecord:
+    return scope.get(scope.imports(ImportRecord.objects.select_related("started_by")), pk=pk)
+
+
+@page(scoping.IMPORTS_READ)
+@require_GET
+def import_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
+    record = _record(scope, pk)
+    problems = record.problems or []
+    kind = request.GET.get("kind", "")
+    tabs = [
+        {"kind": key, "label": label, "count": sum(1 for p in problems if p.get("kind") == key)}
+        for key, label in PROBLEM_KINDS
+    ]
+    shown = [p for p in problems if not kind or p.get("kind") == kind]
+    is_exam = record.kind in EXAM_IMPORT_KINDS
+    dry_run = bool((record.options or {}).get("dry_run"))
+    refusal = import_record_confirm_refusal(record=record) if dry_run else ""
+    counts = [{"key": k, "label": COUNT_LABELS.get(k, k), "value": v} for k, v in (record.counts or {}).items()]
+    context = {
+        "record": record,
+        "progress": progress_of(record),
+        "dry_run": dry_run,
+        "counts": counts,
+        "tabs": [t for t in tabs if t["count"]],
+        "kind": kind,
+        "problems": shown[:PROBLEMS_PER_PAGE],
+        "problems_total": len(shown),
+        "problems_cut": len(shown) > PROBLEMS_PER_PAGE,
+        "is_exam": is_exam,
+        "is_attendance": record.kind == ImportKind.ATTENDANCE,
+        "can_confirm": is_exam and dry_run and not refusal and scope.can(access.EXAMS_WRITE),
+        "confirm_refusal": refusal,
+    }
+    return render_page(request, scope, "web/imports/detail.html", context,
+                       section="exams" if is_exam else "events")
+
+
+@page(scoping.IMPORTS_READ)
+@require_GET
+def import_progress(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
+    return progress_json(scope.get(scope.imports(ImportRecord.objects.all()), pk=pk))
+
+
+@page(access.EXAMS_WRITE)
+@require_POST
+def import_confirm(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
+    dry_run = _record(scope, pk)
+    try:
+        record = exam_import_confirm(dry_run_record=dry_run, started_by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("web:import", pk=dry_run.pk)
+    return redirect("web:import", pk=record.pk)

@@ -1,0 +1,96 @@
+"""Roster upload (hr): file → dry run with its preview → confirm → progress → outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_POST
+
+from api import scoping
+from api.scoping import Scope
+from config.errors import DomainError
+from roster.models import RosterSync
+from roster.selectors import roster_syncs
+from roster.services import STAFF_LABELS, roster_sync_confirm, roster_sync_confirm_refusal
+
+from ..forms import RosterUploadForm
+from ..services import roster_dry_run_start
+from .base import page, paginate, progress_json, progress_of, render_page
+
+PREVIEW_KINDS = (
+    ("created", "新增"),
+    ("updated", "更新"),
+    ("reactivated", "恢复在册"),
+    ("deactivated", "停用（离册）"),
+)
+
+
+@page(scoping.ROSTER_SYNC_WRITE)
+def roster_upload(request: HttpRequest, *, scope: Scope) -> HttpResponse:
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        upload = data["file"]
+        try:
+            sync = roster_dry_run_start(
+                file=upload,
+                file_name=upload.name or "roster",
+                mode=data["mode"],
+                skip_invalid=data["on_error"] == "skip",
+                allow_mass_deactivation=data["allow_mass_deactivation"],
+                started_by=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("web:roster_sync", pk=sync.pk)
+    syncs = paginate(request, scope.roster_syncs(roster_syncs()))
+    return render_page(request, scope, "web/roster/upload.html", {"form": form, "syncs": syncs}, section="roster")
+
+
+def _preview(sync: RosterSync) -> list[dict[str, Any]]:
+    counts = sync.counts()
+    groups = []
+    for key, label in PREVIEW_KINDS:
+        rows = []
+        for row in (sync.preview or {}).get(key, []):
+            fields = "、".join(STAFF_LABELS.get(f, f) for f in row.get("fields", []))
+            rows.append({**row, "fields": fields})
+        groups.append({"key": key, "label": label, "count": counts.get(key, 0), "rows": rows})
+    return groups
+
+
+@page(scoping.ROSTER_SYNC_READ)
+@require_GET
+def roster_sync_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
+    sync = scope.get(scope.roster_syncs(roster_syncs()), pk=pk)
+    refusal = roster_sync_confirm_refusal(sync=sync) if sync.dry_run else ""
+    context = {
+        "sync": sync,
+        "progress": progress_of(sync),
+        "preview": _preview(sync) if sync.is_finished else [],
+        "can_confirm": sync.dry_run and not refusal and scope.can(scoping.ROSTER_SYNC_WRITE),
+        "confirm_refusal": refusal,
+    }
+    return render_page(request, scope, "web/roster/sync.html", context, section="roster")
+
+
+@page(scoping.ROSTER_SYNC_READ)
+@require_GET
+def roster_sync_progress(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
+    return progress_json(scope.get(scope.roster_syncs(RosterSync.objects.all()), pk=pk))
+
+
+@page(scoping.ROSTER_SYNC_WRITE)
+@require_POST
+def roster_sync_confirm_view(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
+    dry_run = scope.get(scope.roster_syncs(roster_syncs()), pk=pk)
+    try:
+        sync = roster_sync_confirm(dry_run_sync=dry_run, started_by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("web:roster_sync", pk=dry_run.pk)
+    return redirect("web:roster_sync", pk=sync.pk)
