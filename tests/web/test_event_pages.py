@@ -1,0 +1,126 @@
+"""Training events: the office creates any, a liaison those of their subtree; sign-in sheet
+upload; attendance narrowed to the caller's subtree; the QR code full-screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from roster.models import Unit
+from sheets.models import ImportRecord
+from tests.helpers import csv_bytes
+from training.models import Attendance, TrainingEvent, TrainingKind
+from training.services import training_event_create
+
+pytestmark = pytest.mark.django_db
+
+SHEET_HEADER = ["姓名", "工号", "单位"]
+
+
+def event_form(**fields) -> dict:
+    return {"title": "宪法宣讲", "kind": TrainingKind.LECTURE, "date": "2026-04-01", "hours": "1.5", **fields}
+
+
+def make_event(title: str, organiser: str | None) -> TrainingEvent:
+    unit = Unit.objects.get(code=organiser) if organiser else None
+    return training_event_create(title=title, kind=TrainingKind.LECTURE, date=dt.date(2026, 4, 1), hours="2",
+                                 organiser=unit)
+
+
+def sheet(rows) -> SimpleUploadedFile:
+    return SimpleUploadedFile("签到表.csv", csv_bytes(rows, header=SHEET_HEADER))
+
+
+def test_the_office_creates_a_district_event(personas, units):
+    response = personas["legal_office"].client().post("/events/new/", event_form(organiser=""))
+    event = TrainingEvent.objects.get()
+    assert response["Location"] == f"/events/{event.pk}/" and event.organiser is None and str(event.hours) == "1.50"
+
+
+def test_a_liaison_creates_events_only_for_units_of_their_subtree(personas, units):
+    client = personas["liaison_t"].client()
+    form = client.get("/events/new/").content.decode()
+    assert 'value="T1"' not in form  # choices are by id
+    choices = {u.code for u in client.get("/events/new/").context["form"].fields["organiser"].queryset}
+    assert choices == {"T", "T1"}
+    refused = client.post("/events/new/", event_form(organiser=units["B"].pk))
+    assert refused.status_code == 200 and not TrainingEvent.objects.exists()
+    refused = client.post("/events/new/", event_form(organiser=""))
+    assert "这个字段是必填项" in refused.content.decode() or "该字段是必填项" in refused.content.decode()
+    created = client.post("/events/new/", event_form(organiser=units["T1"].pk))
+    assert created.status_code == 302 and TrainingEvent.objects.get().organiser.code == "T1"
+
+
+def test_a_liaison_sees_only_events_their_subtree_organises(personas, units):
+    mine, other, district = make_event("镇讲座", "T1"), make_event("局讲座", "B"), make_event("全区讲座", None)
+    client = personas["liaison_t"].client()
+    listed = [e.pk for e in client.get("/events/").context["events"]]
+    assert listed == [mine.pk]
+    assert client.get(f"/events/{other.pk}/").status_code == 404
+    assert client.get(f"/events/{district.pk}/qr/").status_code == 404
+    office = [e.pk for e in personas["legal_office"].client().get("/events/").context["events"]]
+    assert set(office) == {mine.pk, other.pk, district.pk}
+
+
+def test_a_sign_in_sheet_is_imported_and_its_problems_shown(personas, district):
+    event = make_event("镇讲座", "T")
+    client = personas["liaison_t"].client()
+    t1, b = district.t1, district.b
+    rows = [[t1[0].name, t1[0].staff_no, "测试镇综合执法队"], [b[0].name, b[0].staff_no, "测试区司法局"],
+            ["查无此人", "8888", "测试镇"]]
+    response = client.post(f"/events/{event.pk}/sheet/", {"file": sheet(rows)})
+    record = ImportRecord.objects.get()
+    assert response["Location"] == f"/imports/{record.pk}/"
+    assert Attendance.objects.filter(event=event).count() == 2
+    page = client.get(response["Location"])
+    assert [p["row"] for p in page.context["problems"]] == [4]
+    assert "名册中无此人" in page.content.decode()
+    # the attendance list shows the liaison's subtree only (by the unit on the day)
+    listed = [a.staff.staff_no for a in client.get(f"/events/{event.pk}/").context["attendance"]]
+    assert listed == [t1[0].staff_no]
+    office = [a.staff.staff_no for a in personas["legal_office"].client().get(f"/events/{event.pk}/").context["attendance"]]
+    assert sorted(office) == sorted([t1[0].staff_no, b[0].staff_no])
+
+
+def test_an_unreadable_sheet_is_refused_on_the_event_page(personas, district):
+    event = make_event("全区讲座", None)
+    client = personas["legal_office"].client()
+    response = client.post(f"/events/{event.pk}/sheet/", {"file": SimpleUploadedFile("x.csv", "只有一列\n张三\n".encode())})
+    assert response.status_code == 400 and "签到表" in response.content.decode()
+    assert not Attendance.objects.exists()
+
+
+def test_viewers_and_hr_do_not_see_events(personas, units):
+    event = make_event("全区讲座", None)
+    for persona in ("viewer", "hr"):
+        assert personas[persona].client().get(f"/events/{event.pk}/").status_code == 403
+
+
+def test_the_qr_page_shows_the_sign_in_code_full_screen(personas, units):
+    event = make_event("全区讲座", None)
+    client = personas["legal_office"].client()
+    body = client.get(f"/events/{event.pk}/qr/").content.decode()
+    assert f'src="/signin/{event.signin_token}/qr.svg"' in body and 'class="projection"' in body
+    assert f"/signin/{event.signin_token}/" in body
+    assert client.get(f"/signin/{event.signin_token}/qr.svg")["Content-Type"] == "image/svg+xml"
+
+
+def test_event_page_runs_a_fixed_number_of_queries(personas, district, django_assert_max_num_queries):
+    event = make_event("全区讲座", None)
+    client = personas["legal_office"].client()
+    rows = [[p.name, p.staff_no, ""] for p in district.everybody[:2]]
+    client.post(f"/events/{event.pk}/sheet/", {"file": sheet(rows)})
+    with django_assert_max_num_queries(9):
+        client.get(f"/events/{event.pk}/")
+    rows = [[p.name, p.staff_no, ""] for p in district.everybody]
+    client.post(f"/events/{event.pk}/sheet/", {"file": sheet(rows)})
+    with django_assert_max_num_queries(9):
+        page = client.get(f"/events/{event.pk}/")
+    assert len(page.context["attendance"]) == len(district.everybody)
+    with django_assert_max_num_queries(6):
+        client.get("/events/")
+    body = page.content.decode()
+    assert not re.search(r"\d{17}[\dX]", body)  # no ID number anywhere
