@@ -175,7 +175,12 @@ def browser(request, live_server, tmp_path) -> Iterator[Browser]:
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     driver.set_page_load_timeout(30)
-    name = re.sub(r"^test_", "", request.node.name)
+    # screenshots are named after the test file, then numbered: var/screenshots/hr_roster_upload-01-....png
+    name = request.node.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    if len([i for i in request.session.items if i.module is request.node.module]) > 1:
+        name += "-" + request.node.name.removeprefix("test_")[:40]
+    for old in SCREENSHOTS.glob(f"{name}-[0-9][0-9]-*.png"):
+        old.unlink()
     browser = Browser(driver=driver, base_url=live_server.url, downloads=downloads, test_name=name)
     browser.viewport(*DESKTOP)
     try:
@@ -185,3 +190,20 @@ def browser(request, live_server, tmp_path) -> Iterator[Browser]:
             browser.screenshot("end")
         finally:
             driver.quit()
+
+
+def fits_width(browser: Browser) -> bool:
+    """The page needs no sideways scrolling (wide tables scroll inside their own box)."""
+    return browser.driver.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth + 1"
+    )
+
+
+@pytest.fixture
+def make_user(db):
+    from api.services import user_role_set
+
+    def make(username: str, role: str, unit: str | None = None):
+        return user_role_set(username=username, role=role, unit_code=unit, password=PASSWORD)[0].user
+
+    return make
