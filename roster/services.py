@@ -330,20 +330,30 @@ def _discard_file(sync: RosterSync) -> None:
         RosterSync.objects.filter(pk=sync.pk).update(source_file="")
 
 
+def roster_sync_confirm_refusal(*, sync: RosterSync, now: dt.datetime | None = None) -> str:
+    """Why this sync cannot be confirmed ("" when it can): only a web dry run that passed,
+    still holding its file, less than a day old."""
+    if not sync.dry_run or sync.source != SyncSource.WEB:
+        return "只能确认网页上传的试运行。"
+    if not sync.is_finished:
+        return "试运行尚未完成。"
+    if sync.status != JobStatus.SUCCEEDED:
+        return "试运行未通过，不能确认：请改正文件后重新上传。"
+    if not sync.source_file or sync.created_at < (now or timezone.now()) - DRY_RUN_KEEP:
+        return "该试运行已确认过或已超过一天，请重新上传文件。"
+    return ""
+
+
 def roster_sync_confirm(*, dry_run_sync: RosterSync, started_by: Any = None, now: dt.datetime | None = None) -> RosterSync:
     """Apply what a web dry run checked: a new sync (not a dry run) of the very same file with
     the same options, queued for a worker once this commits. The dry run gives its file up,
     so it can be confirmed once; a dry run that was refused, or is more than a day old,
     cannot be confirmed."""
-    now = now or timezone.now()
     with transaction.atomic():
         dry = RosterSync.objects.select_for_update().filter(pk=dry_run_sync.pk).first()
-        if dry is None or not dry.dry_run or dry.source != SyncSource.WEB:
-            raise DomainError("只能确认网页上传的试运行。")
-        if dry.status != JobStatus.SUCCEEDED:
-            raise DomainError("试运行未通过，不能确认：请改正文件后重新上传。")
-        if not dry.source_file or dry.created_at < now - DRY_RUN_KEEP:
-            raise DomainError("该试运行已确认过或已超过一天，请重新上传文件。")
+        refusal = roster_sync_confirm_refusal(sync=dry, now=now) if dry is not None else "试运行不存在。"
+        if refusal:
+            raise DomainError(refusal)
         try:
             with dry.source_file.open("rb") as handle:
                 data = handle.read()

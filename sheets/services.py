@@ -89,18 +89,29 @@ def import_record_discard_file(*, record: ImportRecord) -> None:
         ImportRecord.objects.filter(pk=record.pk).update(source_file="")
 
 
+def import_record_confirm_refusal(*, record: ImportRecord, now: dt.datetime | None = None) -> str:
+    """Why this record cannot be confirmed ("" when it can): only a web dry run that passed,
+    still holding its file, less than ``DRY_RUN_KEEP`` old."""
+    options = record.options or {}
+    if not options.get("dry_run") or options.get("source") != WEB:
+        return "只能确认网页上传的试运行。"
+    if record.status not in FINISHED:
+        return "试运行尚未完成。"
+    if record.status != JobStatus.SUCCEEDED:
+        return "试运行未通过，不能确认：请改正文件后重新上传。"
+    if not record.source_file or record.created_at < (now or timezone.now()) - DRY_RUN_KEEP:
+        return "该试运行已确认过或已超过一天，请重新上传文件。"
+    return ""
+
+
 def import_record_take_file(*, record: ImportRecord, now: dt.datetime | None = None) -> bytes:
     """For confirming a web dry run: lock it, check it may be confirmed, and hand over its
     file's bytes. The dry run gives its file up (deleted once the caller's transaction
     commits), so it can be confirmed once. Call inside a transaction."""
-    now = now or timezone.now()
     locked = ImportRecord.objects.select_for_update().filter(pk=record.pk).first()
-    if locked is None or not (locked.options or {}).get("dry_run") or (locked.options or {}).get("source") != WEB:
-        raise DomainError("只能确认网页上传的试运行。")
-    if locked.status != JobStatus.SUCCEEDED:
-        raise DomainError("试运行未通过，不能确认：请改正文件后重新上传。")
-    if not locked.source_file or locked.created_at < now - DRY_RUN_KEEP:
-        raise DomainError("该试运行已确认过或已超过一天，请重新上传文件。")
+    refusal = import_record_confirm_refusal(record=locked, now=now) if locked is not None else "试运行不存在。"
+    if refusal:
+        raise DomainError(refusal)
     try:
         data = import_record_read(record=locked)
     except (FileNotFoundError, ValueError):
