@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import time
 from typing import Any, BinaryIO
 
@@ -76,6 +77,10 @@ def audit_record(
     *, user: Any, action: str, target: str, reason: str = "", rows: int = 0, address: str | None = None
 ) -> AuditEvent:
     """Write one audit record. Call it in the same request that shows or exports the data."""
+    try:
+        address = str(ipaddress.ip_address((address or "").strip())) if address else None
+    except ValueError:
+        address = None  # a proxy header that is not an address is not stored
     return AuditEvent.objects.create(
         user=user if getattr(user, "pk", None) else None,
         username=user.get_username() if getattr(user, "pk", None) else "",
@@ -83,7 +88,7 @@ def audit_record(
         target=target[:255],
         reason=reason,
         rows=rows,
-        address=address or None,
+        address=address,
     )
 
 

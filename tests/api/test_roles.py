@@ -85,3 +85,19 @@ def test_admin_refuses_a_liaison_without_unit(admin_client, units):
     assert response.status_code == 200
     assert "单位联络员必须指定负责单位。" in response.content.decode()
     assert not UserRole.objects.exists()
+
+
+def test_demo_seeding_gives_one_login_per_role(units):
+    from api.demo import DEMO_PASSWORD, seed_demo
+    from roster.models import Unit
+    from roster.services import units_rebuild_paths
+
+    Unit.objects.create(code="LR", name="雒容镇", parent=units["D"], kind="town")
+    units_rebuild_paths()
+    summary = seed_demo(seed=1)
+    assert "demo-liaison" in summary and DEMO_PASSWORD in summary
+    roles = dict(UserRole.objects.values_list("user__username", "role"))
+    assert roles == {"demo-hr": "hr", "demo-legal": "legal_office", "demo-liaison": "liaison", "demo-viewer": "viewer"}
+    assert User.objects.get(username="demo-viewer").check_password(DEMO_PASSWORD)
+    seed_demo(seed=1)  # running it again changes nothing
+    assert UserRole.objects.count() == 4

@@ -30,6 +30,25 @@ pytestmark = pytest.mark.django_db
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
 
+def _lost_on_the_wire(value) -> bool:
+    # None and [] leave the field out; a list repeats it; Werkzeug writes an empty value without
+    # the line break before the next boundary, so Django's parser drops the field (a browser's
+    # or `requests`' empty field is refused: see test_security); "true" is exactly how a form
+    # sends the boolean true
+    return value is None or value == "" or isinstance(value, (list, dict)) or (
+        isinstance(value, str) and value.lower() in ("true", "false")
+    )
+
+
+@schema.hook("filter_body")
+def _only_forms_that_survive_encoding(context, body) -> bool:
+    """Multipart form values are plain strings. Some "schema-violating" values Schemathesis
+    draws for a form arrive at the server as valid input (left out, or spelled like a valid
+    value); they test nothing, so they are not generated. Everything else is."""
+    multipart = context.operation is not None and context.operation.path.endswith("/roster/syncs/")
+    return not (multipart and isinstance(body, dict) and any(_lost_on_the_wire(v) for v in body.values()))
+
+
 @pytest.fixture(autouse=True)
 def _world(personas, district):
     # many requests in a short time: the two personas are exempt from the rate limits here

@@ -156,3 +156,22 @@ def test_units_helper_is_usable_without_drf(personas, units):
         scope.resolve_unit(request.GET["unit"])
     assert list(scope.units().values_list("code", flat=True)) == ["A"]
     assert isinstance(scope.units().first(), Unit)
+
+
+def test_a_view_that_names_no_capability_for_an_action_is_closed(personas):
+    """The permission class fails closed: a new action without a capability is refused."""
+    from rest_framework import mixins, viewsets
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from api.serializers import UnitSerializer
+
+    class Forgetful(mixins.ListModelMixin, viewsets.GenericViewSet):
+        serializer_class = UnitSerializer
+        capabilities: dict = {}
+
+        def get_queryset(self):
+            return Unit.objects.all()
+
+    request = APIRequestFactory().get("/x/")
+    force_authenticate(request, user=personas["hr"].user)
+    assert Forgetful.as_view({"get": "list"})(request).status_code == 403

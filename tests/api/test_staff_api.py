@@ -263,3 +263,11 @@ def test_session_authenticated_list_query_count_is_fixed(personas, district, cli
     with django_assert_max_num_queries(5):
         response = client.get("/api/v1/staff/?page_size=50")
     assert response.status_code == 200 and response.json()["count"] == 13
+
+
+def test_audit_keeps_no_address_that_is_not_one(personas, district):
+    from api.services import audit_record
+
+    event = audit_record(user=personas["hr"].user, action=AuditAction.EXPORT, target="staff:list", rows=13,
+                         address="not-an-ip")
+    assert event.address is None and event.rows == 13
