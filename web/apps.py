@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WebConfig(AppConfig):
     name = "web"
-    verbose_name = "网页"
+    verbose_name = _("网页")
 
     def ready(self) -> None:
         from .access import grant_page_capabilities

@@ -13,6 +13,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework.throttling import AnonRateThrottle
 
 from api.services import LoginRefused, login_authenticate
@@ -23,8 +24,8 @@ from roster.models import SyncMode, Unit
 from training.models import TrainingKind
 
 ON_ERROR_CHOICES = [
-    ("strict", "严格：有任何错误行，整份文件都不同步"),
-    ("skip", "跳过错误行，其余行照常同步"),
+    ("strict", _("严格：有任何错误行，整份文件都不同步")),
+    ("skip", _("跳过错误行，其余行照常同步")),
 ]
 
 
@@ -33,8 +34,8 @@ class LoginForm(AuthenticationForm):
     the API's token endpoint counts them (the same service)."""
 
     error_messages = {
-        "invalid_login": "用户名或密码错误。",
-        "inactive": "该账号已停用。",
+        "invalid_login": _("用户名或密码错误。"),
+        "inactive": _("该账号已停用。"),
     }
 
     def clean(self) -> dict[str, Any]:
@@ -58,9 +59,9 @@ class LoginForm(AuthenticationForm):
 
 def _check_size(upload: Any) -> Any:
     if upload is not None and upload.size > settings.SHEETS_MAX_BYTES:
-        raise ValidationError(f"文件超过大小上限（{settings.SHEETS_MAX_BYTES // (1024 * 1024)} MB）。")
+        raise ValidationError(_("文件超过大小上限（%(mb)s MB）。") % {"mb": settings.SHEETS_MAX_BYTES // (1024 * 1024)})
     if upload is not None and upload.size == 0:
-        raise ValidationError("文件是空的。")
+        raise ValidationError(_("文件是空的。"))
     return upload
 
 
@@ -70,7 +71,7 @@ SHEET_ACCEPT = ".xlsx,.xls,.csv,.txt"
 class SheetField(forms.FileField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.ClearableFileInput(attrs={"accept": SHEET_ACCEPT}))
-        kwargs.setdefault("help_text", "Excel（.xlsx）或 CSV 文件")
+        kwargs.setdefault("help_text", _("Excel（.xlsx）或 CSV 文件"))
         super().__init__(**kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> Any:
@@ -78,30 +79,30 @@ class SheetField(forms.FileField):
 
 
 class RosterUploadForm(forms.Form):
-    file = SheetField(label="名册文件")
+    file = SheetField(label=_("名册文件"))
     mode = forms.ChoiceField(
-        label="同步方式",
-        choices=[(SyncMode.FULL, "全量：文件是完整名册，文件中没有的在册人员将被停用"),
-                 (SyncMode.PARTIAL, "增量：只新增和更新文件中的人员，不停用任何人")],
+        label=_("同步方式"),
+        choices=[(SyncMode.FULL, _("全量：文件是完整名册，文件中没有的在册人员将被停用")),
+                 (SyncMode.PARTIAL, _("增量：只新增和更新文件中的人员，不停用任何人"))],
         initial=SyncMode.FULL,
         widget=forms.RadioSelect,
     )
-    on_error = forms.ChoiceField(label="遇到错误行", choices=ON_ERROR_CHOICES, initial="strict", widget=forms.RadioSelect)
+    on_error = forms.ChoiceField(label=_("遇到错误行"), choices=ON_ERROR_CHOICES, initial="strict", widget=forms.RadioSelect)
     allow_mass_deactivation = forms.BooleanField(
-        label="允许大批停用", required=False,
-        help_text="全量同步将停用的人数超过在册人员的保护比例时，仍然同步。",
+        label=_("允许大批停用"), required=False,
+        help_text=_("全量同步将停用的人数超过在册人员的保护比例时，仍然同步。"),
     )
 
 
 class ImportUploadForm(forms.Form):
-    file = SheetField(label="文件")
+    file = SheetField(label=_("文件"))
     strict = forms.BooleanField(
-        label="严格模式", required=False, help_text="有任何问题行（无法匹配、冲突、无效）时整份文件都不导入。"
+        label=_("严格模式"), required=False, help_text=_("有任何问题行（无法匹配、冲突、无效）时整份文件都不导入。")
     )
 
 
 class SheetUploadForm(forms.Form):
-    file = SheetField(label="签到表")
+    file = SheetField(label=_("签到表"))
 
 
 class DateInput(forms.DateInput):
@@ -109,16 +110,16 @@ class DateInput(forms.DateInput):
 
 
 class ExamForm(forms.Form):
-    name = forms.CharField(label="考试名称", max_length=200)
-    year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
-    kind = forms.ChoiceField(label="考试类型", choices=ExamKind.choices, initial=ExamKind.ANNUAL_LAW)
+    name = forms.CharField(label=_("考试名称"), max_length=200)
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    kind = forms.ChoiceField(label=_("考试类型"), choices=ExamKind.choices, initial=ExamKind.ANNUAL_LAW)
     audience = forms.ChoiceField(
-        label="应考范围", choices=[("", "按考试类型的默认范围"), *ExamAudience.choices], required=False
+        label=_("应考范围"), choices=[("", _("按考试类型的默认范围")), *ExamAudience.choices], required=False
     )
-    pass_mark = forms.DecimalField(label="合格分数线", max_digits=6, decimal_places=2, initial=Decimal("60"))
-    max_score = forms.DecimalField(label="满分", max_digits=6, decimal_places=2, initial=Decimal("100"))
-    opens_on = forms.DateField(label="开考日期", widget=DateInput, required=False, help_text="留空为当年 1 月 1 日")
-    closes_on = forms.DateField(label="截止日期", widget=DateInput, required=False, help_text="留空为当年 12 月 31 日")
+    pass_mark = forms.DecimalField(label=_("合格分数线"), max_digits=6, decimal_places=2, initial=Decimal("60"))
+    max_score = forms.DecimalField(label=_("满分"), max_digits=6, decimal_places=2, initial=Decimal("100"))
+    opens_on = forms.DateField(label=_("开考日期"), widget=DateInput, required=False, help_text=_("留空为当年 1 月 1 日"))
+    closes_on = forms.DateField(label=_("截止日期"), widget=DateInput, required=False, help_text=_("留空为当年 12 月 31 日"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -135,24 +136,24 @@ class UnitChoiceField(forms.ModelChoiceField):
 
 
 class EventForm(forms.Form):
-    title = forms.CharField(label="名称", max_length=200)
-    kind = forms.ChoiceField(label="类型", choices=TrainingKind.choices, initial=TrainingKind.LECTURE)
-    date = forms.DateField(label="日期", widget=DateInput)
-    hours = forms.DecimalField(label="学时", max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
-                               help_text="每位参加者计入的学时，可以是小数，例如 1.5")
-    organiser = UnitChoiceField(label="主办单位", queryset=Unit.objects.none(), required=False)
-    speaker = forms.CharField(label="主讲人", max_length=200, required=False)
-    location = forms.CharField(label="地点", max_length=200, required=False)
+    title = forms.CharField(label=_("名称"), max_length=200)
+    kind = forms.ChoiceField(label=_("类型"), choices=TrainingKind.choices, initial=TrainingKind.LECTURE)
+    date = forms.DateField(label=_("日期"), widget=DateInput)
+    hours = forms.DecimalField(label=_("学时"), max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
+                               help_text=_("每位参加者计入的学时，可以是小数，例如 1.5"))
+    organiser = UnitChoiceField(label=_("主办单位"), queryset=Unit.objects.none(), required=False)
+    speaker = forms.CharField(label=_("主讲人"), max_length=200, required=False)
+    location = forms.CharField(label=_("地点"), max_length=200, required=False)
 
     def __init__(self, *args: Any, units: QuerySet[Unit], organiser_required: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["organiser"]
         field.queryset = units.filter(is_active=True).order_by("path")
         field.required = organiser_required
-        field.empty_label = "（全区）" if not organiser_required else None
+        field.empty_label = _("（全区）") if not organiser_required else None
         self.fields["date"].initial = timezone.localdate()
 
 
 def year_choices(*, first: int = 2020, today: dt.date | None = None) -> list[tuple[int, str]]:
     last = (today or timezone.localdate()).year
-    return [(y, f"{y} 年") for y in range(last, first - 1, -1)]
+    return [(y, _("%(year)s 年") % {"year": y}) for y in range(last, first - 1, -1)]

@@ -4,15 +4,16 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
 KIND_LABELS = {
-    "unmatched": "名册中无此人",
-    "conflict": "信息冲突",
-    "invalid": "无效",
-    "ambiguous": "无法确定是谁",
-    "duplicate": "重复",
+    "unmatched": _("名册中无此人"),
+    "conflict": _("信息冲突"),
+    "invalid": _("无效"),
+    "ambiguous": _("无法确定是谁"),
+    "duplicate": _("重复"),
 }
 
 

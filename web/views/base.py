@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from api import scoping
 from api.middleware import personal_data
@@ -22,12 +23,12 @@ from config.jobs import Job
 from .. import access
 
 # (key, label, capability, url name)
-MENU: tuple[tuple[str, str, str, str], ...] = (
-    ("roster", "名册同步", scoping.ROSTER_SYNC_WRITE, "web:roster"),
-    ("dashboard", "单位统计", access.STATS_READ, "web:dashboard"),
-    ("exams", "考试", access.EXAMS_READ, "web:exams"),
-    ("events", "培训活动", access.EVENTS_READ, "web:events"),
-    ("report", "年度报告", access.REPORTS_READ, "web:annual_report"),
+MENU: tuple[tuple[str, Any, str, str], ...] = (
+    ("roster", _("名册同步"), scoping.ROSTER_SYNC_WRITE, "web:roster"),
+    ("dashboard", _("单位统计"), access.STATS_READ, "web:dashboard"),
+    ("exams", _("考试"), access.EXAMS_READ, "web:exams"),
+    ("events", _("培训活动"), access.EVENTS_READ, "web:events"),
+    ("report", _("年度报告"), access.REPORTS_READ, "web:annual_report"),
 )
 
 
@@ -83,9 +84,9 @@ def role_label(scope: Scope) -> str:
     from api.models import Role
 
     if scope.is_superuser:
-        return "系统管理员"
+        return str(_("系统管理员"))
     if scope.role is None:
-        return "未分配角色"
+        return str(_("未分配角色"))
     label = str(Role(scope.role).label)
     return f"{label}（{scope.unit.name}）" if scope.unit is not None else label
 

@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from api.models import AuditAction
@@ -33,7 +34,7 @@ IMPORT_KINDS = {"results": ImportKind.EXAM_RESULTS, "exemptions": ImportKind.EXA
 def _exam(pk: int) -> Exam:
     exam = exam_list().filter(pk=pk).first()
     if exam is None:
-        raise Http404("考试不存在。")
+        raise Http404(_("考试不存在。"))
     return exam
 
 
@@ -96,7 +97,7 @@ def exam_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
 def exam_upload(request: HttpRequest, pk: int, kind: str, *, scope: Scope) -> HttpResponse:
     exam = _exam(pk)
     if kind not in IMPORT_KINDS:
-        raise Http404("不支持的导入类型。")
+        raise Http404(_("不支持的导入类型。"))
     forms = _upload_forms(request, kind)
     form = forms[kind]
     if form.is_valid():
@@ -126,7 +127,7 @@ def not_sat_start(request: HttpRequest, pk: int, *, scope: Scope) -> HttpRespons
     code = request.GET.get("unit", "")
     unit = scope.resolve_unit(code) if code else default_unit(scope)
     if unit is None:
-        raise Http404("没有可查看的单位。")
+        raise Http404(_("没有可查看的单位。"))
     return redirect("web:not_sat", pk=exam.pk, code=unit.code)
 
 
@@ -155,11 +156,11 @@ def not_sat_download(request: HttpRequest, pk: int, code: str, *, scope: Scope) 
     rows = not_sat_rows(scope=scope, exam=exam, unit=unit)
     audit_record(
         user=request.user, action=AuditAction.EXPORT, target=f"exam:{exam.pk}:not_sat:{unit.code}",
-        reason="网页下载未参考人员名单", rows=len(rows), address=client_address(request),
+        reason=str(_("网页下载未参考人员名单")), rows=len(rows), address=client_address(request),
     )
-    data = exports.as_xlsx(rows, title=f"{unit.name}未参考人员")
+    data = exports.as_xlsx(rows, title=_("%(unit)s未参考人员") % {"unit": unit.name})
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    name = f"未参考人员-{exam.year}-{exam.pk}-{unit.code}.xlsx"
+    name = _("未参考人员-%(year)s-%(exam)s-%(unit)s.xlsx") % {"year": exam.year, "exam": exam.pk, "unit": unit.code}
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from api import scoping
@@ -20,23 +21,23 @@ from .. import access
 from .base import page, progress_json, progress_of, render_page
 
 PROBLEM_KINDS = (
-    (UNMATCHED, "名册中无此人"),
-    (CONFLICT, "信息冲突"),
-    (INVALID, "无效"),
-    (AMBIGUOUS, "无法确定是谁"),
-    (DUPLICATE, "重复"),
+    (UNMATCHED, _("名册中无此人")),
+    (CONFLICT, _("信息冲突")),
+    (INVALID, _("无效")),
+    (AMBIGUOUS, _("无法确定是谁")),
+    (DUPLICATE, _("重复")),
 )
 COUNT_LABELS = {
-    "rows": "行数",
-    "applied": "导入",
-    "already_recorded": "已有记录",
-    "duplicates": "重复",
-    "absent": "缺考",
-    "enrolled": "新登记考生",
-    "unmatched": "名册中无此人",
-    "conflicts": "信息冲突",
-    "invalid": "无效",
-    "ambiguous": "无法确定",
+    "rows": _("行数"),
+    "applied": _("导入"),
+    "already_recorded": _("已有记录"),
+    "duplicates": _("重复"),
+    "absent": _("缺考"),
+    "enrolled": _("新登记考生"),
+    "unmatched": _("名册中无此人"),
+    "conflicts": _("信息冲突"),
+    "invalid": _("无效"),
+    "ambiguous": _("无法确定"),
 }
 PROBLEMS_PER_PAGE = 200
 

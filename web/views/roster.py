@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from api import scoping
@@ -21,10 +22,10 @@ from ..services import roster_dry_run_start
 from .base import page, paginate, progress_json, progress_of, render_page
 
 PREVIEW_KINDS = (
-    ("created", "新增"),
-    ("updated", "更新"),
-    ("reactivated", "恢复在册"),
-    ("deactivated", "停用（离册）"),
+    ("created", _("新增")),
+    ("updated", _("更新")),
+    ("reactivated", _("恢复在册")),
+    ("deactivated", _("停用（离册）")),
 )
 
 
