@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "roster",
     "exams",
     "training",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +204,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # A job left "running" longer than this is presumed dead and handed out again.
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 300)
 
+# --- reports ----------------------------------------------------------------------------
+# Changes to the figures are gathered for this long before the snapshots are recomputed
+# (ten imports in a minute cause one recomputation). Eager Celery refreshes at once.
+REPORTS_REFRESH_DEBOUNCE_SECONDS = env_int("REPORTS_REFRESH_DEBOUNCE_SECONDS", 60)
+# the beat schedule's refresh of the snapshots of open exams and of this year's training
+REPORTS_SNAPSHOT_SCHEDULE_SECONDS = env_int("REPORTS_SNAPSHOT_SCHEDULE_SECONDS", 3600)
+
 # --- cache ------------------------------------------------------------------------------
 REDIS_CACHE_URL = env_str("REDIS_CACHE_URL", "")
 if REDIS_CACHE_URL:
@@ -243,5 +251,9 @@ CELERY_BEAT_SCHEDULE = {
     "jobs-redispatch-stale": {
         "task": "config.tasks.redispatch_stale_jobs",
         "schedule": 60.0,
+    },
+    "reports-snapshots-refresh": {
+        "task": "reports.tasks.refresh_snapshots_scheduled",
+        "schedule": float(REPORTS_SNAPSHOT_SCHEDULE_SECONDS),
     },
 }
