@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from reports.models import ExamSnapshot, TrainingSnapshot
 from reports.selectors import court_observation_figures, exam_unit_counts, training_unit_counts
 from reports.services import snapshots_refresh
-from reports.models import ExamSnapshot, TrainingSnapshot
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from config.events import EXAM, ROSTER, TRAINING, figures_changed_signal
+from config.events import EXAM, TRAINING, figures_changed_signal
 from config.jobs import jobs_redispatch_stale
 from reports import services
 from reports.models import ExamSnapshot, RequestKind, SnapshotRequest, SnapshotRun, TrainingSnapshot
