@@ -112,13 +112,3 @@ def test_the_admin_lists_runs_snapshots_and_reports(district, admin_client, djan
     response = admin_client.post("/admin/reports/snapshotrun/", {"action": "refresh_everything",
                                                                  "_selected_action": [run.pk]})
     assert response.status_code == 302 and SnapshotRun.objects.count() == 3
-
-
-def test_the_demo_computes_the_first_snapshots(db):
-    from django.core.management import call_command
-
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
-    line = next(line for line in out.getvalue().splitlines() if line.startswith("统计快照"))
-    assert "3 个考试、2 个培训年度" in line and "参考率最低的是" in line
-    assert ExamSnapshot.objects.exists() and TrainingSnapshot.objects.exists()

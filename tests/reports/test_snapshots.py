@@ -70,12 +70,18 @@ def test_snapshot_equals_live_for_every_unit_and_scope(district):
     assert assert_training_snapshots_equal_live(run, district.year) == 14
 
 
-def test_snapshot_equals_live_on_the_demo_district(db):
-    """The demo: 2,085 staff in 35 units, three exams (one closed), two years of training."""
+def test_the_demo_computes_snapshots_equal_to_live(db):
+    """The demo: 2,085 staff in 35 units, three exams (one closed), two years of training;
+    ``seed_demo`` computes the first snapshots and says so."""
+    import io
+
     from django.core.management import call_command
 
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
-    run = snapshots_refresh(everything=True)
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    line = next(line for line in out.getvalue().splitlines() if line.startswith("统计快照"))
+    assert "3 个考试、2 个培训年度" in line and "参考率最低的是" in line
+    run = SnapshotRun.objects.filter(trigger="manual").latest("id")
     assert len(run.exams) == 3 and len(run.years) == 2
     for exam_id in run.exams:
         from exams.models import Exam
