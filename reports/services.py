@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -46,6 +47,7 @@ from .models import (
 from .narrative import annual_narrative
 from .selectors import (
     EXAM_FIGURES,
+    TRAINING_FIGURES,
     UnitRow,
     court_observation_figures,
     exam_unit_counts,
@@ -58,7 +60,6 @@ from .selectors import (
 
 logger = logging.getLogger(__name__)
 
-BATCH = 2000
 # top-level unit kinds in the order the report lists them
 KIND_ORDER = [UnitKind.DEPARTMENT, UnitKind.TOWN, UnitKind.EDUCATION, UnitKind.ADMIN, UnitKind.SCHOOL, UnitKind.OTHER]
 _KIND_RANK = {kind.value: i for i, kind in enumerate(KIND_ORDER)}
@@ -249,6 +250,28 @@ def snapshots_write(*, run: SnapshotRun, exam_ids: list[int], years: list[int]) 
     return rows
 
 
+EXAM_COLUMNS = ("run_id", "computed_at", "exam_id", "unit_id", "rollup", *EXAM_FIGURES)
+TRAINING_COLUMNS = ("run_id", "computed_at", "year", "unit_id", "rollup", *TRAINING_FIGURES)
+
+
+def _insert(model: type, columns: Sequence[str], rows: list[tuple]) -> int:
+    """Bulk insert plain rows (no model instances): COPY on PostgreSQL, one prepared INSERT
+    run for every row elsewhere. 4,000 snapshot rows take a few hundredths of a second."""
+    if not rows:
+        return 0
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
+    return len(rows)
+
+
 def _write_exam_snapshots(*, run: SnapshotRun, exam_ids: list[int], units: dict[int, UnitRow],
                           computed_at: dt.datetime) -> int:
     counts = exam_unit_counts(exam_ids=exam_ids)
@@ -257,36 +280,30 @@ def _write_exam_snapshots(*, run: SnapshotRun, exam_ids: list[int], units: dict[
         if rollup:
             populated.setdefault(exam_id, set()).add(unit_id)
     zero = dict.fromkeys(COUNTED, 0)
-    objects = [
-        ExamSnapshot(
-            run=run, computed_at=computed_at, exam_id=exam_id, unit_id=unit.id, rollup=rollup,
-            **figures_from_counts(counts.get((exam_id, unit.id, rollup), zero)),
-        )
-        for exam_id in exam_ids
-        for unit in snapshot_units(units, populated.get(exam_id, ()))
-        for rollup in (False, True)
-    ]
-    ExamSnapshot.objects.bulk_create(objects, batch_size=BATCH)
-    return len(objects)
+    at = connection.ops.adapt_datetimefield_value(computed_at)
+    rows = []
+    for exam_id in exam_ids:
+        for unit in snapshot_units(units, populated.get(exam_id, ())):
+            for rollup in (False, True):
+                figures = figures_from_counts(counts.get((exam_id, unit.id, rollup), zero))
+                rows.append((run.pk, at, exam_id, unit.id, rollup, *(figures[k] for k in EXAM_FIGURES)))
+    return _insert(ExamSnapshot, EXAM_COLUMNS, rows)
 
 
 def _write_training_snapshots(*, run: SnapshotRun, year: int, units: dict[int, UnitRow],
                               computed_at: dt.datetime) -> int:
     counts = training_unit_counts(year=year)
     populated = {unit_id for unit_id, rollup in counts if rollup}
-    objects = []
+    at = connection.ops.adapt_datetimefield_value(computed_at)
+    zero = {"attendances": 0, "staff_trained": 0, "person_hours": Decimal("0.00"), "staff_below_hours": 0}
+    rows = []
     for unit in snapshot_units(units, populated):
         for rollup in (False, True):
-            figures = counts.get((unit.id, rollup))
-            objects.append(TrainingSnapshot(
-                run=run, computed_at=computed_at, year=year, unit_id=unit.id, rollup=rollup,
-                attendances=figures["attendances"] if figures else 0,
-                staff_trained=figures["staff_trained"] if figures else 0,
-                person_hours=figures["person_hours"] if figures else 0,
-                staff_below_hours=figures["staff_below_hours"] if figures else 0,
-            ))
-    TrainingSnapshot.objects.bulk_create(objects, batch_size=BATCH)
-    return len(objects)
+            figures = counts.get((unit.id, rollup), zero)
+            hours = connection.ops.adapt_decimalfield_value(figures["person_hours"], 14, 2)
+            rows.append((run.pk, at, year, unit.id, rollup, figures["attendances"], figures["staff_trained"], hours,
+                         figures["staff_below_hours"]))
+    return _insert(TrainingSnapshot, TRAINING_COLUMNS, rows)
 
 
 # --- the annual report ------------------------------------------------------------------
