@@ -243,8 +243,8 @@ def main() -> None:
     from django.utils import timezone
 
     from reports.models import ExamSnapshot, TrainingSnapshot
-    from reports.services import annual_report_build, annual_report_render, snapshots_refresh
     from reports.selectors import participation_latest
+    from reports.services import annual_report_build, annual_report_render, snapshots_refresh
     from roster.models import Unit
 
     call_command("migrate", verbosity=0)
@@ -284,7 +284,7 @@ def main() -> None:
         data, _ = timed(f"render {fmt}", lambda fmt=fmt: annual_report_render(report=report, format=fmt))
         sizes[fmt] = len(data)
     report_s = time.perf_counter() - started
-    print(f"     sizes: " + ", ".join(f"{k} {v / 1024:.0f} KB" for k, v in sizes.items()))
+    print("     sizes: " + ", ".join(f"{k} {v / 1024:.0f} KB" for k, v in sizes.items()))
     print(f"     {report['narrative']}")
 
     ExamSnapshot.objects.all().delete()

@@ -112,3 +112,20 @@ def test_the_admin_lists_runs_snapshots_and_reports(district, admin_client, djan
     response = admin_client.post("/admin/reports/snapshotrun/", {"action": "refresh_everything",
                                                                  "_selected_action": [run.pk]})
     assert response.status_code == 302 and SnapshotRun.objects.count() == 3
+
+
+def test_participation_prints_the_latest_snapshot_without_recomputing(district, django_assert_max_num_queries):
+    assert "还没有统计快照" in run_command("participation").out
+    snapshots_refresh(everything=True)
+    runs = SnapshotRun.objects.count()
+    done = run_command("participation", "--unit", "T")
+    assert done.code == 0, done.err
+    lines = done.out.splitlines()
+    assert lines[0].startswith(f"{district.year} 年 学法用法考试（统计于 ") and "含下属单位" in lines[0]
+    assert "测试镇（T） 应考 3，实考 2，未考 1，参考率 66.7%，合格率 100%" in done.out
+    assert "测试镇（T） 参训 1 人次、1 人、3 学时，学时未达标 3 人" in done.out
+    rows = run_command("participation", "--exam", district.exam.pk, "--alone", "--json").json()
+    assert [r["unit_code"] for r in rows] == ["D", "A", "B", "T", "T1", "E", "S1"]
+    assert all(r["rollup"] is False and r["computed_at"].endswith("+08:00") for r in rows)
+    assert SnapshotRun.objects.count() == runs
+    assert run_command("participation", "--unit", "NOPE").code == 1
