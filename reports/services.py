@@ -327,8 +327,9 @@ def annual_report_build(*, year: int, today: dt.date | None = None) -> dict[str,
     - ``staff``: ``active`` (now), ``as_of`` (today), ``by_unit_kind`` (active staff by the kind
       of their top-level unit; people placed at the root count under the root's kind);
     - ``exams``: one entry per exam of the year: ``id``, ``name``, ``kind``, the ten figures,
-      ``by_unit`` (one entry per top-level unit, rolled up: ``unit_code``, ``unit_name``,
-      ``kind`` and the figures) and ``by_unit_kind`` (the figures summed by top-level kind);
+      ``by_unit`` (one entry per top-level unit that had candidates, rolled up: ``unit_code``,
+      ``unit_name``, ``kind`` and the figures) and ``by_unit_kind`` (the figures summed by
+      top-level kind);
     - ``training``: ``training_stats(year)`` (``events``, ``by_kind``, ``attendances``,
       ``staff_trained``, ``person_hours``) and ``court_observation`` (``events``,
       ``head_attendances``);
@@ -354,8 +355,12 @@ def annual_report_build(*, year: int, today: dt.date | None = None) -> dict[str,
         by_unit = []
         for top in tops:
             unit_counts = counts.get((exam.pk, top.id, True))
+            if not unit_counts:
+                # a top-level unit with no candidates (e.g. created after the exam) has no entry,
+                # so a past year's report does not change when units are added
+                continue
             by_unit.append({"unit_code": top.code, "unit_name": top.name, "kind": top.kind,
-                            **_ordered(figures_from_counts(unit_counts or {}))})
+                            **_ordered(figures_from_counts(unit_counts))})
             _add_counts(by_kind.setdefault(top.kind, {}), unit_counts)
         for root in roots:
             placed_at_root = counts.get((exam.pk, root.id, False))

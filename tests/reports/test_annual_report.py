@@ -13,7 +13,8 @@ from exams.selectors import exam_stats
 from exams.services import exam_create
 from reports.narrative import annual_narrative, percent
 from reports.services import annual_report_build
-from roster.models import Staff
+from roster.models import Staff, Unit
+from roster.services import units_rebuild_paths
 from tests.exams.conftest import import_results, result_row, results_file
 from tests.exams.conftest import sync as roster_sync_people
 from tests.helpers import Person, new_id
@@ -131,16 +132,20 @@ def test_a_past_year_does_not_change_when_this_years_roster_changes(units):
     attend(lecture, ["0301"], AttendanceStatus.ABSENT)
     before = annual_report_build(year=last)
     assert before["training"]["court_observation"] == {"events": 1, "head_attendances": 2}
-    assert [u["sat"] for u in before["exams"][0]["by_unit"]] == [5, 1, 2, 0]
+    assert [(u["unit_code"], u["sat"]) for u in before["exams"][0]["by_unit"]] == [("A", 5), ("B", 1), ("T", 2), ("E", 0)]
 
     # this year: 0001 and 0101 are no longer heads (0001 moves to B, 0101 to S1), 0201 (who
-    # observed the hearing as a non-head) becomes one, 0004 and 0211 leave, two people join
+    # observed the hearing as a non-head) becomes one, 0004 and 0211 leave, a unit is created
+    # and three people join
     changed = [p for p in people if p.staff_no not in ("0004", "0211")]
     by_no = {p.staff_no: p for p in changed}
     by_no["0001"].is_head, by_no["0001"].unit = "否", "B"
     by_no["0101"].is_head, by_no["0101"].unit = "否", "S1"
     by_no["0201"].is_head = "是"
-    changed += [Person("0900", "新人一", new_id(), "A"), Person("0901", "新人二", new_id(), "T1")]
+    new_unit = Unit.objects.create(code="N", name="新设局", parent=Unit.objects.get(code="D"), kind="department")
+    units_rebuild_paths()
+    changed += [Person("0900", "新人一", new_id(), "A"), Person("0901", "新人二", new_id(), "T1"),
+                Person("0902", "新人三", new_id(), new_unit.code)]
     roster_sync_people(changed, allow_mass_deactivation=True)
     assert not Staff.objects.get(staff_no="0001").is_head and Staff.objects.get(staff_no="0201").is_head
 
