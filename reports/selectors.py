@@ -24,7 +24,7 @@ from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from exams.models import Candidate, Exam
-from exams.selectors import COUNTED, figure_aggregates, figures_from_counts
+from exams.selectors import COUNTED, figure_aggregates
 from roster.models import Staff, StaffChange, Unit
 from training.models import TrainingKind
 from training.selectors import attended_in_year, events_in_year, required_hours
@@ -396,19 +396,3 @@ def snapshot_last_computed(*, exam: Exam | None = None, year: int | None = None)
 
 def annual_reports() -> QuerySet[AnnualReport]:
     return AnnualReport.objects.select_related("started_by")
-
-
-def exam_figures_of(counts: dict[str, Any] | None) -> dict[str, Any]:
-    """The ten exam figures from counted ones (zeros when nothing was counted)."""
-    return figures_from_counts(counts or dict.fromkeys(COUNTED, 0))
-
-
-def exams_of_year(*, year: int) -> QuerySet[Exam]:
-    return Exam.objects.filter(year=year).order_by("opens_on", "id")
-
-
-def exams_without_snapshot(*, exam_ids: Iterable[int] | None = None) -> list[int]:
-    qs = Exam.objects.filter(~Q(pk__in=ExamSnapshot.objects.values("exam_id")))
-    if exam_ids is not None:
-        qs = qs.filter(pk__in=list(exam_ids))
-    return list(qs.values_list("pk", flat=True))

@@ -31,7 +31,7 @@ from exams.selectors import COUNTED, exam_stats, figures_from_counts
 from exams.services import exams_refresh_open
 from roster.models import Staff, UnitKind
 from training.exports import as_number
-from training.models import TrainingEvent, TrainingKind
+from training.models import TrainingEvent
 from training.selectors import training_stats
 
 from .models import (
@@ -496,11 +496,3 @@ def annual_report_job_run(*, job: AnnualReport) -> AnnualReport:
     job.progress_done = job.progress_total = 1
     job.save()
     return job
-
-
-def kind_label(kind: str) -> str:
-    return str(dict(UnitKind.choices).get(kind, kind))
-
-
-def training_kind_label(kind: str) -> str:
-    return str(dict(TrainingKind.choices).get(kind, kind))
