@@ -65,6 +65,15 @@ def training_kind_label(kind: str) -> str:
     return str(dict(TrainingKind.choices).get(kind, kind))
 
 
+_KIND_ORDER = {kind: i for i, kind in enumerate(TrainingKind.values)}
+
+
+def chinese_date(iso: str) -> str:
+    """"2024-12-31" -> "2024年12月31日"."""
+    year, month, day = (int(part) for part in iso.split("-"))
+    return f"{year}年{month}月{day}日"
+
+
 def render(*, report: dict[str, Any], format: str) -> bytes:
     renderers = {"json": render_json, "xlsx": render_xlsx, "docx": render_docx, "png": render_png}
     if format not in renderers:
@@ -95,7 +104,9 @@ def training_rows(report: dict[str, Any]) -> list[tuple[str, Any]]:
     court = training.get("court_observation") or {}
     return [
         ("培训活动（场）", training.get("events", 0)),
-        *[(f"其中：{training_kind_label(kind)}", n) for kind, n in (training.get("by_kind") or {}).items()],
+        *[(f"其中：{training_kind_label(kind)}", n) for kind, n in sorted(
+            (training.get("by_kind") or {}).items(), key=lambda item: _KIND_ORDER.get(item[0], len(_KIND_ORDER))
+        )],
         ("参训人次", training.get("attendances", 0)),
         ("参训人数", training.get("staff_trained", 0)),
         ("学时", training.get("person_hours", 0)),
@@ -273,15 +284,15 @@ def render_docx(report: dict[str, Any]) -> bytes:
     heading("一、总体情况")
     body(report["narrative"])
     staff = report["staff"]
-    body(f"截至{staff['as_of']}，在册人员{staff['active']}人。")
+    body(f"截至{chinese_date(staff['as_of'])}，在册人员{staff['active']}人。")
 
     heading("二、学法用法考试分单位情况")
     shown = ("sat", "expected", "passed", "participation_rate", "pass_rate", "average_score")
     labels = dict(FIGURE_COLUMNS)
-    for exam in report["exams"] or []:
+    for number, exam in enumerate(report["exams"] or [], start=1):
         caption = document.add_paragraph()
         caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _run(caption, f"{exam['name']}（{exam_kind_label(exam['kind'])}）", font=HEADING_FONT, size=12)
+        _run(caption, f"表{number}  {report['year']}年{exam['name']}各单位情况", font=HEADING_FONT, size=12)
         table = document.add_table(rows=1, cols=2 + len(shown))
         table.style = "Table Grid"
         for i, text in enumerate(["单位", "类型", *[labels[k] for k in shown]]):
