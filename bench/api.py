@@ -375,12 +375,17 @@ def main() -> None:
         print(f"\nREST API on gunicorn ({args.workers} workers), PostgreSQL, {args.staff} staff; "
               f"open-loop load from another process at {args.rate:.0f} req/s for {args.duration:.0f} s, "
               f"as an hr user exempt from rate limits")
+        load_before = os.getloadavg()[0]
         result = drive_in_subprocess(port, context_file, args.rate, args.duration)
         print_table(f"fixed rate {args.rate:.0f} req/s", result)
+        # the machine is shared: a high load average from other processes makes the figures pessimistic
+        print(f"  load average (1 min) before {load_before:.2f}, after {os.getloadavg()[0]:.2f}; "
+              f"{os.cpu_count()} CPUs")
         if not args.no_saturation:
             print(f"\nsaturation search ({args.step_seconds:.0f} s per step, p95 < {P95_LIMIT_MS:.0f} ms, no errors):")
             best, _ = saturation(port, context_file, max(args.rate, 50.0), args.step_seconds, args.max_rate)
-            print(f"saturation throughput: {best:.0f} req/s (highest rate with p95 < {P95_LIMIT_MS:.0f} ms)")
+            print(f"saturation throughput: {best:.0f} req/s (highest rate with p95 < {P95_LIMIT_MS:.0f} ms); "
+                  f"load average (1 min) now {os.getloadavg()[0]:.2f}")
     finally:
         server.terminate()
         server.wait(timeout=30)
