@@ -11,4 +11,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("signin/", include("training.urls")),
+    path("api/", include("api.urls")),  # --- REST API
 ]

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    name = "api"
+    verbose_name = "接口与权限"
+
+    def ready(self) -> None:
+        from django.contrib import admin
+
+        from .forms import ThrottledAdminAuthenticationForm
+
+        # The admin's login form counts wrong passwords like the API's token endpoint does.
+        admin.site.login_form = ThrottledAdminAuthenticationForm

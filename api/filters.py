@@ -1,0 +1,61 @@
+"""django-filter filter sets. ``?unit=`` is resolved through the caller's scope: a unit
+outside it answers 404."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+
+from roster.models import Staff, Unit, UnitKind
+
+from .scoping import scope_for
+
+
+class StrictBooleanFormField(forms.Field):
+    """``true`` or ``false`` (as the schema declares a boolean); anything else is a 400."""
+
+    def to_python(self, value):
+        if value is None:  # not given
+            return None
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise forms.ValidationError("应为 true 或 false。", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanFormField
+
+
+class StrictChoiceFormField(django_filters.fields.ChoiceField):
+    """One of the listed values; given but empty is a 400 too (the schema has no empty choice)."""
+
+    def clean(self, value):
+        if value == "":
+            raise forms.ValidationError("不能为空。", code="invalid_choice")
+        return super().clean(value)
+
+
+class StrictChoiceFilter(django_filters.ChoiceFilter):
+    field_class = StrictChoiceFormField
+
+
+class UnitFilter(django_filters.FilterSet):
+    parent = django_filters.CharFilter(field_name="parent__code", help_text="上级单位代码：只列出其直属下级")
+    kind = StrictChoiceFilter(choices=UnitKind.choices, help_text="单位类型")
+
+    class Meta:
+        model = Unit
+        fields = ["parent", "kind"]
+
+
+class StaffFilter(django_filters.FilterSet):
+    unit = django_filters.CharFilter(method="filter_unit", help_text="单位代码：该单位及其全部下级单位的人员")
+    is_active = StrictBooleanFilter(help_text="true：在册；false：已离册")
+
+    class Meta:
+        model = Staff
+        fields = ["unit", "is_active"]
+
+    def filter_unit(self, queryset, name: str, value: str):
+        scope = scope_for(self.request.user)
+        return scope.narrow(queryset, within=scope.resolve_unit(value))

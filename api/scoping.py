@@ -1,0 +1,229 @@
+"""THE one place that decides what a user may see and do.
+
+``scope_for(user)`` returns a ``Scope``. Every API view, and any server-rendered page, narrows
+its querysets through it, asks it whether the caller may perform an action, resolves a
+``?unit=`` code through it, and asks it how personal data is shown. Nothing else filters by
+permission.
+
+- ``hr`` and ``legal_office`` see every unit; a ``liaison`` sees the subtree of their unit;
+  a ``viewer`` sees every unit but no personal data; a superuser may do everything.
+- An object outside the caller's subtree is simply not in the narrowed queryset, so it
+  answers 404, never 403 with details. A missing capability (a role that may not do this
+  at all, whatever the object) answers 403.
+
+Apps added later register their capabilities with ``grant`` and narrow their querysets with
+``Scope.narrow(qs, unit_field=...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from roster.models import RosterSync, Staff, Unit
+from sheets.models import ImportRecord
+
+from .models import Role, UserRole
+
+M = TypeVar("M", bound=Model)
+
+# --- capabilities ----------------------------------------------------------------------
+UNITS_READ = "units.read"
+STAFF_READ = "staff.read"
+STAFF_WRITE = "staff.write"
+STAFF_REVEAL_ID_NUMBER = "staff.reveal_id_number"
+ROSTER_SYNC_READ = "roster_sync.read"
+ROSTER_SYNC_WRITE = "roster_sync.write"
+IMPORTS_READ = "imports.read"
+
+ROLE_CAPABILITIES: dict[str, set[str]] = {
+    Role.HR: {UNITS_READ, STAFF_READ, STAFF_WRITE, STAFF_REVEAL_ID_NUMBER, ROSTER_SYNC_READ, ROSTER_SYNC_WRITE,
+              IMPORTS_READ},
+    Role.LEGAL_OFFICE: {UNITS_READ, STAFF_READ, ROSTER_SYNC_READ, IMPORTS_READ},
+    Role.LIAISON: {UNITS_READ, STAFF_READ, IMPORTS_READ},
+    Role.VIEWER: {UNITS_READ},
+}
+
+# Roles that see personal data at all (names with ID numbers, phones). Viewers do not.
+PERSONAL_DATA_ROLES = {Role.HR, Role.LEGAL_OFFICE, Role.LIAISON}
+# Roles that see every phone in full. A liaison sees in full those of their own subtree.
+FULL_PHONE_ROLES = {Role.HR, Role.LEGAL_OFFICE}
+
+
+def grant(capability: str, *roles: str) -> None:
+    """Give roles a capability; apps added later call this from ``AppConfig.ready``."""
+    for role in roles:
+        ROLE_CAPABILITIES.setdefault(role, set()).add(capability)
+
+
+class OutOfScope(Http404):
+    """An object or unit the caller may not see: answered exactly like one that does not exist."""
+
+
+SUPERUSER = "superuser"
+
+
+@dataclass(frozen=True)
+class Scope:
+    user: Any
+    role: str | None  # a Role value, SUPERUSER, or None (no role: nothing is allowed)
+    unit: Unit | None  # the liaison's unit, the root of their subtree
+    rate_limit_exempt: bool = False
+
+    # --- who --------------------------------------------------------------------------
+    @property
+    def is_superuser(self) -> bool:
+        return self.role == SUPERUSER
+
+    @property
+    def everywhere(self) -> bool:
+        """Sees every unit (everyone with a role except a liaison)."""
+        return self.role is not None and self.role != Role.LIAISON
+
+    def can(self, capability: str) -> bool:
+        if self.role is None:
+            return False
+        if self.is_superuser:
+            return True
+        return capability in ROLE_CAPABILITIES.get(self.role, ())
+
+    def require(self, capability: str) -> None:
+        if not self.can(capability):
+            raise PermissionDenied("您的角色无权进行此操作。")
+
+    # --- where ------------------------------------------------------------------------
+    def contains_path(self, path: str) -> bool:
+        if self.role is None:
+            return False
+        return self.everywhere or (self.unit is not None and path.startswith(self.unit.path))
+
+    def contains(self, unit: Unit) -> bool:
+        return self.contains_path(unit.path)
+
+    def unit_q(self, unit_field: str = "unit") -> Q:
+        """A Q that keeps rows whose ``unit_field`` lies in the caller's subtree (for
+        subqueries and annotations). ``unit_field=""`` means the rows are units."""
+        prefix = f"{unit_field}__" if unit_field else ""
+        if self.role is None:
+            return Q(pk__in=[])
+        if self.everywhere:
+            return Q()
+        return Q(**{f"{prefix}path__startswith": self.unit.path})
+
+    def narrow(self, qs: QuerySet[M], *, unit_field: str = "unit", within: Unit | None = None) -> QuerySet[M]:
+        """Keep only the rows whose unit (reached through ``unit_field``; "" for units
+        themselves) lies in the caller's subtree, and within ``within`` when given (a unit
+        already resolved through ``resolve_unit``)."""
+        if self.role is None:
+            return qs.none()
+        qs = qs.filter(self.unit_q(unit_field)) if not self.everywhere else qs
+        if within is not None:
+            prefix = f"{unit_field}__" if unit_field else ""
+            qs = qs.filter(**{f"{prefix}path__startswith": within.path})
+        return qs
+
+    def units(self, qs: QuerySet[Unit] | None = None) -> QuerySet[Unit]:
+        return self.narrow(Unit.objects.all() if qs is None else qs, unit_field="")
+
+    def staff(self, qs: QuerySet[Staff] | None = None, *, within: Unit | None = None) -> QuerySet[Staff]:
+        if not self.can(STAFF_READ):
+            return Staff.objects.none()
+        base = Staff.objects.select_related("unit") if qs is None else qs
+        return self.narrow(base, within=within)
+
+    def resolve_unit(self, code: str) -> Unit:
+        """The unit with this code, when the caller may see it; 404 otherwise (also for a
+        code that does not exist: both look the same)."""
+        code = (code or "").strip()
+        unit = self.units().filter(code=code).first() if self.role is not None and "\x00" not in code else None
+        if unit is None:
+            raise OutOfScope("单位不存在或不在您的查看范围内。")
+        return unit
+
+    def get(self, qs: QuerySet[M], **lookup: Any) -> M:
+        """One object of an already narrowed queryset, or 404."""
+        try:
+            return qs.get(**lookup)
+        except (ObjectDoesNotExist, ValueError, TypeError):
+            raise OutOfScope("对象不存在或不在您的查看范围内。")
+
+    # --- records without a unit ---------------------------------------------------------
+    def roster_syncs(self, qs: QuerySet[RosterSync] | None = None) -> QuerySet[RosterSync]:
+        """Roster syncs concern the whole roster: everything or nothing."""
+        qs = RosterSync.objects.all() if qs is None else qs
+        return qs if self.can(ROSTER_SYNC_READ) and self.everywhere else qs.none()
+
+    def imports(self, qs: QuerySet[ImportRecord] | None = None) -> QuerySet[ImportRecord]:
+        """Import records: everything for roles that see everywhere; a liaison sees the ones
+        they started."""
+        qs = ImportRecord.objects.all() if qs is None else qs
+        if not self.can(IMPORTS_READ):
+            return qs.none()
+        if self.everywhere:
+            return qs
+        return qs.filter(started_by_id=self.user.pk)
+
+    # --- personal data ------------------------------------------------------------------
+    @property
+    def sees_personal_data(self) -> bool:
+        return self.is_superuser or self.role in PERSONAL_DATA_ROLES
+
+    @property
+    def may_reveal_id_number(self) -> bool:
+        return self.can(STAFF_REVEAL_ID_NUMBER)
+
+    def id_number_for(self, staff: Staff) -> str | None:
+        """Always the masked form (450203********123X); None when the caller sees no personal data."""
+        return staff.id_number_masked if self.sees_personal_data else None
+
+    def phone_for(self, staff: Staff) -> str | None:
+        """In full for hr, legal_office and a liaison of the person's own subtree; the last
+        4 digits for others who see personal data; None for viewers. ``staff.unit`` must be
+        loaded (select_related) to keep lists at a fixed number of queries."""
+        if not self.sees_personal_data:
+            return None
+        if self.is_superuser or self.role in FULL_PHONE_ROLES or self.contains_path(staff.unit.path):
+            return staff.phone
+        return staff.phone_masked
+
+
+NO_SCOPE = Scope(user=None, role=None, unit=None)
+
+
+def _role_of(user: Any) -> UserRole | None:
+    descriptor = user.__class__.api_role  # __class__, not type(): request.user may be a lazy object
+    if descriptor.is_cached(user):
+        try:
+            return user.api_role
+        except ObjectDoesNotExist:
+            return None
+    return UserRole.objects.select_related("unit").filter(user_id=user.pk).first()
+
+
+def scope_for(user: Any) -> Scope:
+    """The caller's scope; computed once per user object (that is, once per request)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NO_SCOPE
+    cached = getattr(user, "_legaltrack_scope", None)
+    if cached is not None:
+        return cached
+    role = _role_of(user)
+    exempt = bool(role and role.rate_limit_exempt)
+    if user.is_superuser:
+        scope = Scope(user=user, role=SUPERUSER, unit=None, rate_limit_exempt=exempt)
+    elif role is None or (role.role == Role.LIAISON and role.unit_id is None):
+        scope = Scope(user=user, role=None, unit=None, rate_limit_exempt=exempt)
+    else:
+        scope = Scope(user=user, role=role.role, unit=role.unit if role.role == Role.LIAISON else None,
+                      rate_limit_exempt=exempt)
+    user._legaltrack_scope = scope
+    return scope
+
+
+def capabilities_of(role: str) -> Iterable[str]:
+    return sorted(ROLE_CAPABILITIES.get(role, ()))

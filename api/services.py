@@ -1,0 +1,195 @@
+"""Writes of the api app: roles, audit records, the login throttle, and submitting uploads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import time
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model, password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from config.errors import DomainError
+from roster.models import RosterSync, SyncSource, Unit
+from roster.services import roster_sync_create, roster_sync_enqueue
+
+from .models import AuditEvent, LoginThrottle, Role, UserRole
+
+# --- roles ------------------------------------------------------------------------------
+
+
+def user_role_set(
+    *,
+    username: str,
+    role: str,
+    unit_code: str | None = None,
+    password: str | None = None,
+    rate_limit_exempt: bool = False,
+) -> tuple[UserRole, bool]:
+    """Give a user their one role, creating the user when needed. Returns (role, user created)."""
+    username = (username or "").strip()
+    if not username:
+        raise DomainError("用户名不能为空。")
+    if role not in Role.values:
+        raise DomainError(f"角色应为 {' / '.join(Role.values)} 之一，而不是“{role}”。")
+    unit: Unit | None = None
+    if role == Role.LIAISON:
+        if not unit_code:
+            raise DomainError("单位联络员必须用 --unit 指定负责单位。")
+        unit = Unit.objects.filter(code=unit_code.strip().upper()).first() or Unit.objects.filter(
+            code=unit_code.strip()
+        ).first()
+        if unit is None:
+            raise DomainError(f"单位代码“{unit_code}”不存在。")
+    elif unit_code:
+        raise DomainError("只有单位联络员（liaison）需要 --unit。")
+
+    User = get_user_model()
+    with transaction.atomic():
+        user = User.objects.filter(username=username).first()
+        created = user is None
+        if created:
+            user = User(username=username)
+        if password is not None:
+            try:
+                password_validation.validate_password(password, user)
+            except ValidationError as exc:
+                raise DomainError("密码不符合要求：" + "；".join(exc.messages))
+            user.set_password(password)
+        elif created:
+            user.set_unusable_password()
+        user.save()
+        user_role, _ = UserRole.objects.update_or_create(
+            user=user,
+            defaults={"role": role, "unit": unit, "rate_limit_exempt": rate_limit_exempt, "updated_at": timezone.now()},
+        )
+    return user_role, created
+
+
+# --- audit ------------------------------------------------------------------------------
+
+
+def audit_record(
+    *, user: Any, action: str, target: str, reason: str = "", rows: int = 0, address: str | None = None
+) -> AuditEvent:
+    """Write one audit record. Call it in the same request that shows or exports the data."""
+    try:
+        address = str(ipaddress.ip_address((address or "").strip())) if address else None
+    except ValueError:
+        address = None  # a proxy header that is not an address is not stored
+    return AuditEvent.objects.create(
+        user=user if getattr(user, "pk", None) else None,
+        username=user.get_username() if getattr(user, "pk", None) else "",
+        action=action,
+        target=target[:255],
+        reason=reason,
+        rows=rows,
+        address=address,
+    )
+
+
+# --- login throttle ---------------------------------------------------------------------
+
+
+class LoginRefused(DomainError):
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(message=f"登录失败次数过多，请 {minutes} 分钟后再试。", code="throttled")
+        self.retry_after = retry_after
+
+
+class BadCredentials(DomainError):
+    def __init__(self) -> None:
+        super().__init__(message="用户名或密码错误。", code="invalid_credentials")
+
+
+def _throttle_keys(username: str, address: str | None) -> list[str]:
+    keys = [f"account:{username.strip().lower()[:150]}"]
+    if address:
+        keys.append(f"address:{address[:100]}")
+    return keys
+
+
+def _reserve(keys: list[str], now: float) -> int:
+    """Count this attempt as a failure in advance, atomically for every key. Returns 0 when the
+    attempt may go on, else the seconds until it may be tried again. Refused attempts are not
+    counted, and the password is never checked for them."""
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    limit = settings.LOGIN_FAILURE_LIMIT
+    cutoff = now - window
+    stamp = timezone.now()
+    with transaction.atomic():
+        LoginThrottle.objects.filter(updated_at__lt=stamp - dt.timedelta(seconds=window)).delete()
+        LoginThrottle.objects.bulk_create([LoginThrottle(key=k, updated_at=stamp) for k in keys], ignore_conflicts=True)
+        # the rows are locked in key order, so two attempts never wait for each other in a cycle
+        rows = list(LoginThrottle.objects.select_for_update().filter(key__in=keys).order_by("key"))
+        for row in rows:
+            row.failures = sorted(t for t in row.failures if t > cutoff)
+        full = [row for row in rows if len(row.failures) >= limit]
+        if full:
+            return max(int(row.failures[-limit] + window - now) + 1 for row in full)
+        for row in rows:
+            row.failures.append(now)
+            row.updated_at = stamp
+        LoginThrottle.objects.bulk_update(rows, ["failures", "updated_at"])
+    return 0
+
+
+def _release(keys: list[str], now: float) -> None:
+    """The password was right: forget the account's failures and un-count this attempt for the address."""
+    with transaction.atomic():
+        for row in LoginThrottle.objects.select_for_update().filter(key__in=keys).order_by("key"):
+            if row.key.startswith("account:"):
+                row.failures = []
+            elif now in row.failures:
+                row.failures.remove(now)
+            row.save(update_fields=["failures"])
+
+
+def login_authenticate(*, username: str, password: str, address: str | None, request: Any = None) -> Any:
+    """Check a username and password, refusing the 6th wrong password within the window for
+    one account or from one address, also when the attempts arrive at the same time."""
+    keys = _throttle_keys(username or "", address)
+    now = time.time()
+    retry_after = _reserve(keys, now)
+    if retry_after:
+        raise LoginRefused(retry_after)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        raise BadCredentials()
+    _release(keys, now)
+    return user
+
+
+# --- uploads ----------------------------------------------------------------------------
+
+
+def roster_sync_submit(
+    *,
+    file: bytes | BinaryIO,
+    file_name: str,
+    mode: str,
+    dry_run: bool,
+    skip_invalid: bool,
+    allow_mass_deactivation: bool,
+    user: Any,
+) -> RosterSync:
+    """Store the sync record and its file, then enqueue the work once that has committed.
+    With the broker down the record stays queued and the sweeper sends it later."""
+    with transaction.atomic():
+        sync = roster_sync_create(
+            file=file,
+            file_name=file_name,
+            mode=mode,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            allow_mass_deactivation=allow_mass_deactivation,
+            source=SyncSource.API,
+            started_by=user,
+        )
+        roster_sync_enqueue(sync=sync)
+    return sync

@@ -1,0 +1,26 @@
+"""/api/v1/ (the resources), /api/schema/ (OpenAPI 3) and /api/docs/ (Swagger UI, local files)."""
+
+from __future__ import annotations
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("units", views.UnitViewSet, basename="unit")
+router.register("staff", views.StaffViewSet, basename="staff")
+router.register("roster/syncs", views.RosterSyncViewSet, basename="roster-sync")
+router.register("imports", views.ImportRecordViewSet, basename="import")
+# exams, events, stats and reports register here as their apps land
+
+urlpatterns = [
+    path("v1/auth/token/", views.TokenView.as_view(), name="auth-token"),
+    path("v1/", include(router.urls)),
+    re_path(r"^v1/", views.not_found),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+]
