@@ -89,7 +89,7 @@ def test_sweeper_runs_on_beat():
 def test_sweeper_redispatches_a_sync_left_queued(units, eager_celery):
     sync = roster_sync_create(file=csv_bytes(people(3)), file_name="lost.csv")
     RosterSync.objects.filter(pk=sync.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
-    assert redispatch_stale_jobs() == {"roster_sync": 1}
+    assert redispatch_stale_jobs()["roster_sync"] == 1
     sync.refresh_from_db()
     assert sync.status == JobStatus.SUCCEEDED and Staff.objects.count() == 3
 
@@ -97,7 +97,7 @@ def test_sweeper_redispatches_a_sync_left_queued(units, eager_celery):
 @pytest.mark.django_db
 def test_sweeper_leaves_a_freshly_queued_sync_alone(units, eager_celery):
     sync = roster_sync_create(file=csv_bytes(people(1)), file_name="new.csv")
-    assert redispatch_stale_jobs() == {"roster_sync": 0}
+    assert redispatch_stale_jobs()["roster_sync"] == 0
     sync.refresh_from_db()
     assert sync.status == JobStatus.QUEUED
 
@@ -107,7 +107,7 @@ def test_sweeper_reruns_a_sync_whose_worker_died(units, eager_celery):
     sync = roster_sync_create(file=csv_bytes(people(2)), file_name="died.csv")
     past = timezone.now() - dt.timedelta(seconds=1)
     RosterSync.objects.filter(pk=sync.pk).update(status=JobStatus.RUNNING, attempts=1, lease_expires_at=past)
-    assert redispatch_stale_jobs() == {"roster_sync": 1}
+    assert redispatch_stale_jobs()["roster_sync"] == 1
     sync.refresh_from_db()
     assert sync.status == JobStatus.SUCCEEDED and sync.attempts == 2 and sync.created == 2
 
@@ -118,7 +118,7 @@ def test_sweeper_leaves_a_running_sync_with_a_live_lease_alone(units, eager_cele
     RosterSync.objects.filter(pk=sync.pk).update(
         status=JobStatus.RUNNING, lease_expires_at=timezone.now() + dt.timedelta(minutes=1)
     )
-    assert redispatch_stale_jobs() == {"roster_sync": 0}
+    assert redispatch_stale_jobs()["roster_sync"] == 0
 
 
 # --- task arguments: ids only -----------------------------------------------------------

@@ -134,7 +134,7 @@ def test_sweeper_sends_a_lost_sync_to_the_real_worker(worker):
     make_units()
     sync = roster_sync_create(file=csv_bytes(people(4)), file_name="lost.csv")  # never enqueued
     RosterSync.objects.filter(pk=sync.pk).update(created_at=timezone.now() - dt.timedelta(minutes=10))
-    assert jobs_redispatch_stale() == {"roster_sync": 1}
+    assert jobs_redispatch_stale()["roster_sync"] == 1
     assert wait_for(sync.pk, {"succeeded", "refused", "failed"}, timeout=60).status == JobStatus.SUCCEEDED
     assert Staff.objects.count() == 4
 

@@ -11,6 +11,8 @@ from django.http import Http404
 from api import scoping
 from api.scoping import scope_for
 from roster.models import Staff, StaffChange, Unit
+from roster.services import roster_sync, roster_sync_create
+from tests.helpers import csv_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +43,10 @@ def test_roles_other_than_liaison_see_every_unit(role, personas, units):
 
 def test_narrow_works_on_anything_that_reaches_a_unit(personas, district):
     """StaffChange reaches its unit through staff__unit: the same helper narrows it."""
+    everyone = district.a + district.b + district.t1
+    for person in everyone:
+        person.position = "科长"
+    assert roster_sync(sync=roster_sync_create(file=csv_bytes(everyone), file_name="r2.csv")).updated == 13
     scope = scope_for(personas["liaison_b"].user)
     changes = scope.narrow(StaffChange.objects.all(), unit_field="staff__unit")
     assert set(changes.values_list("staff__staff_no", flat=True)) == district.staff_nos("b")
