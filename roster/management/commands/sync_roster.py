@@ -40,6 +40,8 @@ class Command(DomainCommand):
             for warning in result.warnings:
                 self.stdout.write(f"提示：{warning}")
             for error in result.errors:
+                if error["row"] is None and error["message"] == result.message:
+                    continue  # already printed as the summary line
                 where = f"第 {error['row']} 行" if error["row"] else "文件"
                 column = f"「{error['column']}」" if error["column"] else ""
                 value = f"（{error['value']}）" if error.get("value") else ""
