@@ -32,7 +32,7 @@ class Command(DomainCommand):
         if json:
             self.emit_json(result.as_dict())
         else:
-            self.stdout.write(result.message)
+            (self.stdout if result.ok else self.stderr).write(result.message)
             self.stdout.write(
                 f"新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}，停用 {result.deactivated}，"
                 f"恢复 {result.reactivated}，拒绝 {result.rejected} 行。"
