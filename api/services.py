@@ -14,8 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import DomainError
+from exams.models import Exam
+from exams.services import exam_import_create, exam_import_enqueue
 from roster.models import RosterSync, SyncSource, Unit
 from roster.services import roster_sync_create, roster_sync_enqueue
+from sheets.models import ImportKind, ImportRecord
 
 from .models import AuditEvent, LoginThrottle, Role, UserRole
 
@@ -193,3 +196,15 @@ def roster_sync_submit(
         )
         roster_sync_enqueue(sync=sync)
     return sync
+
+
+def exam_results_submit(*, exam: Exam, file: bytes | BinaryIO, file_name: str, strict: bool, user: Any) -> ImportRecord:
+    """Store the results import's record and file, then enqueue the work once that has
+    committed (``exams.services``, as the command line runs it). With the broker down the
+    record stays queued and the sweeper sends it later."""
+    with transaction.atomic():
+        record = exam_import_create(
+            exam=exam, kind=ImportKind.EXAM_RESULTS, file=file, file_name=file_name, strict=strict, started_by=user
+        )
+        exam_import_enqueue(record=record)
+    return record
