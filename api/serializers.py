@@ -3,6 +3,7 @@ what a caller may see comes from the scope in the serializer's context."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -273,6 +274,77 @@ class ResultsUploadSerializer(SheetUploadSerializer):
     strict = StrictBooleanField(form=True, default=False, help_text="严格模式：任何一行有问题则不导入任何成绩")
 
 
+# --- JSON input typed as the schema says ------------------------------------------------
+# DRF is lenient: a number for a text field, "2026" for an integer, "20260101" for a date.
+# These fields take exactly the types and forms the OpenAPI schema declares, and refuse the
+# rest with a 400, so that what the schema calls invalid is never accepted.
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def strict_decimal(*, max_digits: int, decimal_places: int, **kwargs: Any) -> serializers.DecimalField:
+    """A decimal given as a JSON number or as text like "60" or "1.5" (no exponent, no spaces)."""
+    pattern = rf"^-?\d{{0,{max_digits - decimal_places}}}(?:\.\d{{0,{decimal_places}}})?$"
+    text = re.compile(pattern)
+
+    @extend_schema_field({"anyOf": [{"type": "number"}, {"type": "string", "pattern": pattern}]})
+    class StrictDecimalField(serializers.DecimalField):
+        def to_internal_value(self, data: Any) -> Decimal:
+            if isinstance(data, bool) or not isinstance(data, (int, float, str)):
+                self.fail("invalid")
+            if isinstance(data, str) and not text.match(data):
+                self.fail("invalid")
+            return super().to_internal_value(data)
+
+    return StrictDecimalField(max_digits=max_digits, decimal_places=decimal_places, **kwargs)
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _in_our_years(value: Any) -> Any:
+    """Dates and times of this system lie in 2000..2100 (before 1901 the time zone would not
+    even be the one we write)."""
+    if value is not None and not 2000 <= value.year <= 2100:
+        raise serializers.ValidationError("日期应在 2000 年到 2100 年之间。")
+    return value
+
+
+class YearDateField(serializers.DateField):
+    """A date written YYYY-MM-DD, in 2000..2100."""
+
+    default_validators = [_in_our_years]
+
+    def to_internal_value(self, value: Any):
+        if not isinstance(value, str) or not _DATE.match(value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class YearDateTimeField(serializers.DateTimeField):
+    """A time written as RFC 3339 with its offset (2026-05-20T09:00:00+08:00), in 2000..2100."""
+
+    default_validators = [_in_our_years]
+
+    def to_internal_value(self, value: Any):
+        if not isinstance(value, str) or not _DATE_TIME.match(value):
+            self.fail("invalid", format="YYYY-MM-DDThh:mm:ss+08:00")
+        return super().to_internal_value(value)
+
+
 # --- exams ------------------------------------------------------------------------------
 
 
@@ -289,17 +361,17 @@ class ExamSerializer(serializers.ModelSerializer):
 
 
 class ExamCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    name = StrictCharField(max_length=200)
+    year = StrictIntegerField(min_value=2000, max_value=2100)
     kind = StrictChoiceField(choices=ExamKind.choices)
     audience = StrictChoiceField(choices=ExamAudience.choices, required=False,
                                  help_text="不填时：学法用法考试为 all，执法类考试为 enforcement")
-    pass_mark = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0"), required=False,
-                                         default=Decimal("60"))
-    max_score = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"), required=False,
-                                         default=Decimal("100"))
-    opens_on = serializers.DateField(required=False, help_text="开考日期，默认当年 1 月 1 日")
-    closes_on = serializers.DateField(required=False, help_text="截止日期，默认当年 12 月 31 日")
+    pass_mark = strict_decimal(max_digits=6, decimal_places=2, min_value=Decimal("0"), required=False,
+                               default=Decimal("60"), help_text="合格分数线，默认 60")
+    max_score = strict_decimal(max_digits=6, decimal_places=2, min_value=Decimal("0.01"), required=False,
+                               default=Decimal("100"), help_text="满分，默认 100")
+    opens_on = YearDateField(required=False, help_text="开考日期，默认当年 1 月 1 日")
+    closes_on = YearDateField(required=False, help_text="截止日期，默认当年 12 月 31 日")
 
 
 FIGURE_HELP = {
@@ -387,20 +459,20 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class EventCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = StrictCharField(max_length=200)
     kind = StrictChoiceField(choices=TrainingKind.choices)
-    date = serializers.DateField()
-    hours = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
-                                     help_text="每位参加者计入的学时，可以是小数")
+    date = YearDateField()
+    hours = strict_decimal(max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
+                           help_text="每位参加者计入的学时，可以是小数")
     organiser = _UnitCodeField(required=False, allow_null=True,
                                help_text="主办单位代码（单位联络员必填，且须为本单位或下级单位）")
-    speaker = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    speaker = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    location = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
     audience = StrictChoiceField(choices=TrainingAudience.choices, required=False, default=TrainingAudience.DISTRICT)
     audience_units = serializers.ListField(child=_UnitCodeField(), required=False, default=list, max_length=500,
                                            help_text="参加对象为 units 时的单位代码")
-    signin_opens_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    signin_closes_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    signin_opens_at = YearDateTimeField(required=False, allow_null=True, default=None)
+    signin_closes_at = YearDateTimeField(required=False, allow_null=True, default=None)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         scope: Scope = self.context["scope"]
@@ -424,7 +496,7 @@ class AttendanceSerializer(serializers.ModelSerializer):
 class AttendanceListSerializer(serializers.Serializer):
     """A JSON list: these people's attendance with one status (training.services.attendance_record)."""
 
-    staff_nos = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=5000,
+    staff_nos = serializers.ListField(child=StrictCharField(max_length=64), min_length=1, max_length=5000,
                                       help_text="工号列表（单位联络员只能填写本单位及下级单位的人员）")
     status = StrictChoiceField(choices=AttendanceStatus.choices, required=False, default=AttendanceStatus.PRESENT)
 
