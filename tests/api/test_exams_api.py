@@ -42,6 +42,18 @@ def test_exam_list_and_detail_carry_no_figures_and_no_personal_data(personas, ac
     assert body["results"][0]["is_open"] is True
 
 
+def test_exam_list_runs_a_fixed_number_of_queries(personas, activity, django_assert_max_num_queries):
+    from exams.services import exam_create
+
+    client = personas["liaison_a"].client()
+    with django_assert_max_num_queries(3):
+        assert client.get("/api/v1/exams/").json()["count"] == 1
+    for year in range(2010, 2030):
+        exam_create(name=f"{year}年学法用法考试", year=year, kind="annual_law")
+    with django_assert_max_num_queries(3):
+        assert client.get("/api/v1/exams/?page_size=100").json()["count"] == 21
+
+
 def test_exam_list_filters_by_year_and_kind(personas, activity):
     client = personas["legal_office"].client()
     assert client.get(f"/api/v1/exams/?year={activity.year}&kind=annual_law").json()["count"] == 1
