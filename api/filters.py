@@ -28,10 +28,17 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanFormField
 
 
+class StrictIntegerFormField(forms.IntegerField):
+    def to_python(self, value):
+        if value == "":  # given but empty: the schema has no empty integer
+            raise forms.ValidationError("应为整数。", code="invalid")
+        return super().to_python(value)
+
+
 class YearFilter(django_filters.NumberFilter):
     """A year: an integer from 2000 to 2100 (anything else is a 400, never a database error)."""
 
-    field_class = forms.IntegerField
+    field_class = StrictIntegerFormField
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("min_value", 2000)

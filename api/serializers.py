@@ -511,9 +511,13 @@ class AttendanceRecordResultSerializer(serializers.Serializer):
 # --- statistics and reports -------------------------------------------------------------
 
 
+class QueryIntegerField(KeepBlankFormValueMixin, serializers.IntegerField):
+    """An integer query parameter: given but empty is a 400, not "not given"."""
+
+
 class ParticipationQuerySerializer(UnitQuerySerializer):
-    exam = serializers.IntegerField(required=False, min_value=1, max_value=2**53, help_text="考试编号")
-    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100,
+    exam = QueryIntegerField(required=False, min_value=1, max_value=2**53, help_text="考试编号")
+    year = QueryIntegerField(required=False, min_value=2000, max_value=2100,
                                     help_text="年度（该年度各考试和培训；不填考试和年度时为今年）")
     rollup = StrictBooleanField(form=True, required=False, default=True,
                                 help_text="true（默认）：含下属单位；false：只计单位本身")

@@ -59,6 +59,7 @@ def test_exam_list_filters_by_year_and_kind(personas, activity):
     assert client.get(f"/api/v1/exams/?year={activity.year}&kind=annual_law").json()["count"] == 1
     assert client.get(f"/api/v1/exams/?year={activity.year - 1}").json()["count"] == 0
     assert client.get("/api/v1/exams/?year=99999").status_code == 400
+    assert client.get("/api/v1/exams/?year=").status_code == 400
     assert client.get("/api/v1/exams/?kind=quiz").status_code == 400
 
 

@@ -81,6 +81,7 @@ def test_participation_refuses_bad_parameters_and_unknown_exams(personas, activi
     assert client.get("/api/v1/stats/participation/?rollup=yes").status_code == 400
     assert client.get("/api/v1/stats/participation/?year=1999").status_code == 400
     assert client.get("/api/v1/stats/participation/?exam=abc").status_code == 400
+    assert client.get("/api/v1/stats/participation/?year=&exam=1").status_code == 400
     assert client.get("/api/v1/stats/participation/?exam=987654").status_code == 404
     assert personas["hr"].client().get("/api/v1/stats/participation/").status_code == 403
 
