@@ -335,3 +335,12 @@ def test_a_liaison_of_a_town_sees_the_town_and_its_sub_units(activity, units):
     rows = not_sat(town.client(), activity.exam).json()["results"]
     assert {r["unit_code"] for r in rows} == {"T1"}
     assert Unit.objects.get(code="T1").parent.code == "T"
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/exams/{n}/", "/api/v1/exams/{n}/stats/", "/api/v1/exams/{n}/not-sat/",
+    "/api/v1/events/{n}/attendance/", "/api/v1/stats/participation/?exam={n}", "/api/v1/exams/x{n}/",
+])
+def test_ids_beyond_any_column_answer_404_or_400_never_500(path, personas, activity):
+    response = personas["legal_office"].client().get(path.format(n=10**30))
+    assert response.status_code in (400, 404)
