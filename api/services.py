@@ -13,9 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import DomainError
+from config.errors import DomainError, Problem
 from exams.models import Exam
-from exams.services import exam_import_create, exam_import_enqueue
+from exams.services import exam_import_create, exam_import_enqueue, exam_import_run
 from roster.models import RosterSync, SyncSource, Unit
 from roster.services import roster_sync_create, roster_sync_enqueue
 from sheets.models import ImportKind, ImportRecord
@@ -207,4 +207,16 @@ def exam_results_submit(*, exam: Exam, file: bytes | BinaryIO, file_name: str, s
             exam=exam, kind=ImportKind.EXAM_RESULTS, file=file, file_name=file_name, strict=strict, started_by=user
         )
         exam_import_enqueue(record=record)
+    return record
+
+
+def exam_exemptions_import(*, exam: Exam, file: bytes | BinaryIO, file_name: str, user: Any) -> ImportRecord:
+    """Run an exemptions list now, as ``import_exemptions`` does (``exams.services``). A file
+    that cannot be read raises DomainError with its problems (the record stays, refused)."""
+    record = exam_import_create(exam=exam, kind=ImportKind.EXAM_EXEMPTIONS, file=file, file_name=file_name,
+                                started_by=user)
+    result = exam_import_run(record=record)
+    if result.unreadable:
+        raise DomainError(result.message, problems=[Problem(**p) for p in result.errors])
+    record.refresh_from_db()
     return record

@@ -27,13 +27,13 @@ from config.errors import UNMATCHED, DomainError, Problem
 from exams import exports
 from exams.models import Candidate, Exam
 from exams.selectors import exam_list, exam_stats
-from exams.services import exam_create, exam_import_create, exam_import_run, exam_refresh
+from exams.services import exam_create, exam_refresh
 from reports.selectors import participation_latest
 from reports.services import annual_report_build, annual_report_file_name, annual_report_render, year_check
 from roster.models import Staff
 from roster.selectors import roster_syncs, staff_list
 from roster.services import staff_create, staff_update
-from sheets.models import ImportKind, ImportRecord
+from sheets.models import ImportRecord
 from training.models import Attendance, TrainingEvent
 from training.selectors import event_attendances
 from training.services import attendance_import, attendance_record, training_event_create
@@ -75,7 +75,13 @@ from .serializers import (
     UnitQuerySerializer,
     UnitSerializer,
 )
-from .services import audit_record, exam_results_submit, login_authenticate, roster_sync_submit
+from .services import (
+    audit_record,
+    exam_exemptions_import,
+    exam_results_submit,
+    login_authenticate,
+    roster_sync_submit,
+)
 from .throttling import ApiUserRateThrottle, UploadRateThrottle
 
 
@@ -371,12 +377,8 @@ class ExamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         serializer = SheetUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
-        record = exam_import_create(exam=exam, kind=ImportKind.EXAM_EXEMPTIONS, file=upload,
-                                    file_name=upload.name or "exemptions", started_by=request.user)
-        result = exam_import_run(record=record)
-        if result.unreadable:
-            raise DomainError(result.message, problems=[Problem(**p) for p in result.errors])
-        record.refresh_from_db()
+        record = exam_exemptions_import(exam=exam, file=upload, file_name=upload.name or "exemptions",
+                                        user=request.user)
         return Response(ImportRecordSerializer(record).data, status=status.HTTP_201_CREATED,
                         headers=_location("api:import-detail", pk=record.pk))
 
