@@ -27,7 +27,7 @@ from config.errors import UNMATCHED, DomainError, Problem
 from exams import exports
 from exams.models import Candidate, Exam
 from exams.selectors import exam_list, exam_stats
-from exams.services import exam_create, exam_refresh
+from exams.services import exam_create
 from reports.selectors import participation_latest
 from reports.services import annual_report_build, annual_report_file_name, annual_report_render, year_check
 from roster.models import Staff
@@ -78,6 +78,7 @@ from .serializers import (
 from .services import (
     audit_record,
     exam_exemptions_import,
+    exam_refresh_for_read,
     exam_results_submit,
     login_authenticate,
     roster_sync_submit,
@@ -365,7 +366,7 @@ class ExamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     def stats(self, request, *args, **kwargs):
         exam = self.get_object()
         unit = self.scope.within(_query(UnitQuerySerializer, request).get("unit"))
-        exam_refresh(exam=exam)
+        exam_refresh_for_read(exam=exam)
         figures = exam_stats(exam=exam, unit=unit)
         return Response({"exam_id": exam.pk, "unit": unit.code if unit else None, **figures})
 
@@ -428,7 +429,7 @@ class ExamNotSatViewSet(mixins.ListModelMixin, ScopedViewSet):
         exam = self.get_exam()
         query = _query(NotSatQuerySerializer, request)
         unit = self.scope.within(query.get("unit"))
-        exam_refresh(exam=exam)
+        exam_refresh_for_read(exam=exam)
         candidates = self.scope.narrow(not_sat_for_api(exam=exam, unit=unit))
         if query["format"] == "json":
             page = self.paginate_queryset(candidates)

@@ -304,6 +304,9 @@ CONTENT_SECURITY_POLICY = env_str(
     "frame-ancestors 'none'",
 )
 NO_STORE_PATH_PREFIXES = ["/api/v1/"]
+# An open exam's figures and not-sat list check the roster for changes the roster's own
+# refresh missed at most this often (per exam and process).
+API_EXAM_REFRESH_SECONDS = env_int("API_EXAM_REFRESH_SECONDS", 10)
 # --- end REST API -----------------------------------------------------------------------
 
 CELERY_BEAT_SCHEDULE = {

@@ -138,6 +138,36 @@ def test_stats_follow_the_roster_while_the_exam_is_open(personas, activity, dist
     assert body["candidates"] == 7 and body["not_sat"] == 4
 
 
+def test_the_roster_check_of_an_open_exam_runs_once_per_window(personas, activity):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def roster_checks() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert personas["viewer"].client().get(f"/api/v1/exams/{activity.exam.pk}/stats/").status_code == 200
+        return sum(1 for q in ctx.captured_queries if 'MAX("roster_staff"."updated_at")' in q["sql"])
+
+    assert roster_checks() == 1
+    assert roster_checks() == 0  # within API_EXAM_REFRESH_SECONDS
+    cache.clear()
+    assert roster_checks() == 1
+
+
+def test_a_committed_roster_change_shows_at_once_within_the_window(personas, activity,
+                                                                    django_capture_on_commit_callbacks):
+    """The roster's own commit refreshes open exams; the API's check is only the safety net."""
+    from roster.services import roster_sync, roster_sync_create
+
+    client = personas["liaison_a"].client()
+    assert client.get(f"/api/v1/exams/{activity.exam.pk}/stats/").json()["candidates"] == 6
+    with django_capture_on_commit_callbacks(execute=True):
+        sync = roster_sync_create(file=csv_bytes(people(2, "A", start=700)), file_name="r.csv", mode="partial")
+        assert roster_sync(sync=sync).applied
+    assert client.get(f"/api/v1/exams/{activity.exam.pk}/stats/").json()["candidates"] == 8
+    assert not_sat(client, activity.exam).json()["count"] == 5
+
+
 # --- not sat ------------------------------------------------------------------------------
 
 
