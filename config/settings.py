@@ -271,7 +271,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "干部学法考试管理系统 API",
-    "DESCRIPTION": "人员名册、单位、名册同步与导入记录。所有数据按调用者的角色与单位范围过滤。",
+    "DESCRIPTION": "人员名册、单位、名册同步、考试、培训、统计与年度报告。所有数据按调用者的角色与单位范围过滤。",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
@@ -279,6 +279,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # choice sets that share a field name ("kind", "status", "audience") get names of their own
+    "ENUM_NAME_OVERRIDES": {
+        "UnitKindEnum": "roster.models.UnitKind",
+        "ExamKindEnum": "exams.models.ExamKind",
+        "TrainingKindEnum": "training.models.TrainingKind",
+        "ImportKindEnum": "sheets.models.ImportKind",
+        "ExamAudienceEnum": "exams.models.Audience",
+        "TrainingAudienceEnum": "training.models.Audience",
+        "JobStatusEnum": "config.jobs.JobStatus",
+        "AttendanceStatusEnum": "training.models.AttendanceStatus",
+    },
 }
 # Login: the 6th wrong password within the window, for one account or from one address, is refused.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
@@ -293,6 +304,9 @@ CONTENT_SECURITY_POLICY = env_str(
     "frame-ancestors 'none'",
 )
 NO_STORE_PATH_PREFIXES = ["/api/v1/"]
+# An open exam's figures and not-sat list check the roster for changes the roster's own
+# refresh missed at most this often (per exam and process).
+API_EXAM_REFRESH_SECONDS = env_int("API_EXAM_REFRESH_SECONDS", 10)
 # --- end REST API -----------------------------------------------------------------------
 
 CELERY_BEAT_SCHEDULE = {

@@ -68,6 +68,12 @@ def training_kind_label(kind: str) -> str:
 _KIND_ORDER = {kind: i for i, kind in enumerate(TrainingKind.values)}
 
 
+def scope_prefix(report: dict[str, Any]) -> str:
+    """A subtree's report names its unit before the title; the district's report does not."""
+    unit = report.get("unit")
+    return unit["name"] if unit else ""
+
+
 def chinese_date(iso: str) -> str:
     """"2024-12-31" -> "2024年12月31日"."""
     year, month, day = (int(part) for part in iso.split("-"))
@@ -174,7 +180,8 @@ def render_xlsx(report: dict[str, Any]) -> bytes:
     staff = report["staff"]
     overview = _table(
         workbook, "概况", ["项目", "内容"],
-        [["年度", year], ["在册人数", staff["active"]], ["人数截至", staff["as_of"]], ["情况综述", report["narrative"]]],
+        [["年度", year], ["在册人数", staff["active"]], ["人数截至", staff["as_of"]], ["情况综述", report["narrative"]]]
+        + ([["统计范围", f"{report['unit']['name']}及其下属单位"]] if report.get("unit") else []),
         widths={1: 14, 2: 100},
     )
     overview.cell(row=5, column=2).alignment = Alignment(wrap_text=True, vertical="top")
@@ -268,7 +275,7 @@ def render_docx(report: dict[str, Any]) -> bytes:
     year = report["year"]
     title = document.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(title, f"{year}年度学法用法考试和法治培训情况", font=TITLE_FONT, size=22)
+    _run(title, f"{scope_prefix(report)}{year}年度学法用法考试和法治培训情况", font=TITLE_FONT, size=22)
 
     def heading(text: str) -> None:
         paragraph = document.add_paragraph()
@@ -378,7 +385,8 @@ def render_png(report: dict[str, Any]) -> bytes:
         axes.set_yticks(range(0, 101, 20))
         axes.yaxis.set_major_formatter(PercentFormatter(100))
         axes.set_ylabel("比例", fontproperties=font)
-        axes.set_title(f"{year}年{exam['name']}各单位参考率和合格率", fontproperties=font, fontsize=14)
+        axes.set_title(f"{scope_prefix(report)}{year}年{exam['name']}各单位参考率和合格率", fontproperties=font,
+                       fontsize=14)
         axes.legend(prop=font, loc="upper center", ncol=2, frameon=False)
         axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from exams.models import Candidate, Exam
@@ -206,12 +206,15 @@ def _zero_training() -> dict[str, Any]:
     return {"attendances": 0, "staff_trained": 0, "person_hours": Decimal("0.00"), "staff_below_hours": 0}
 
 
-def court_observation_figures(*, year: int) -> dict[str, int]:
+def court_observation_figures(*, year: int, unit: Unit | None = None) -> dict[str, int]:
     """Court-hearing observations in the year: ``events``, and ``head_attendances``, the
     attendances (present or late) by people who were unit heads on the day. Whether someone
     was a head then comes from the roster history: the old value of their first change of
     正职 after that day, else their current flag. So a past year's figure does not move when
-    heads change later. Two queries."""
+    heads change later. Two queries.
+
+    With ``unit``, as ``training_stats`` counts a subtree: the attendances whose (frozen) unit
+    lies in its subtree, and the events attended from it."""
     first_change_after = (
         StaffChange.objects.filter(
             staff_id=OuterRef("staff_id"), field="is_head", changed_at__date__gt=OuterRef("event__date")
@@ -219,16 +222,14 @@ def court_observation_figures(*, year: int) -> dict[str, int]:
         .order_by("changed_at", "id")
         .values("old_value")[:1]
     )
-    heads = (
-        attended_in_year(year=year)
-        .filter(event__kind=TrainingKind.COURT_OBSERVATION)
-        .annotate(head_then=Subquery(first_change_after))
-        .filter(Q(head_then="是") | Q(head_then__isnull=True, staff__is_head=True))
+    attended = attended_in_year(year=year, unit=unit).filter(event__kind=TrainingKind.COURT_OBSERVATION)
+    heads = attended.annotate(head_then=Subquery(first_change_after)).filter(
+        Q(head_then="是") | Q(head_then__isnull=True, staff__is_head=True)
     )
-    return {
-        "events": events_in_year(year=year).filter(kind=TrainingKind.COURT_OBSERVATION).count(),
-        "head_attendances": heads.count(),
-    }
+    events = events_in_year(year=year).filter(kind=TrainingKind.COURT_OBSERVATION)
+    if unit is not None:
+        events = events.filter(Exists(attended.filter(event=OuterRef("pk")).order_by()))
+    return {"events": events.count(), "head_attendances": heads.count()}
 
 
 # --- units ------------------------------------------------------------------------------
@@ -268,12 +269,19 @@ def top_level_units(units: dict[int, UnitRow]) -> list[UnitRow]:
     return sorted((u for u in units.values() if u.depth == 1), key=lambda u: (u.sort_order, u.code))
 
 
-def top_level_of(unit: UnitRow, units: dict[int, UnitRow]) -> UnitRow:
-    """A unit's top-level unit (the child of the root above it); the root for the root."""
+def top_level_of(unit: UnitRow, units: dict[int, UnitRow], *, root: UnitRow | None = None) -> UnitRow:
+    """A unit's top-level unit (the child of the root above it); the root for the root.
+    With ``root`` (a subtree's report), the child of ``root`` above the unit."""
+    level = root.depth + 1 if root is not None else 1
     ids = [int(part) for part in unit.path.strip("/").split("/") if part]
-    if len(ids) >= 2 and ids[1] in units:
-        return units[ids[1]]
+    if len(ids) > level and ids[level] in units:
+        return units[ids[level]]
     return unit
+
+
+def children_of(root: UnitRow, units: dict[int, UnitRow]) -> list[UnitRow]:
+    """A unit's direct sub-units, in the district's order."""
+    return sorted((u for u in units.values() if u.parent_id == root.id), key=lambda u: (u.sort_order, u.code))
 
 
 # --- the stored snapshots ---------------------------------------------------------------

@@ -29,7 +29,7 @@ from config.jobs import JobStatus, job_claim
 from exams.models import Exam
 from exams.selectors import COUNTED, exam_stats, figures_from_counts
 from exams.services import exams_refresh_open
-from roster.models import Staff, UnitKind
+from roster.models import Staff, Unit, UnitKind
 from training.exports import as_number
 from training.models import TrainingEvent
 from training.selectors import training_stats
@@ -49,6 +49,7 @@ from .selectors import (
     EXAM_FIGURES,
     TRAINING_FIGURES,
     UnitRow,
+    children_of,
     court_observation_figures,
     exam_unit_counts,
     snapshot_units,
@@ -319,7 +320,7 @@ def year_check(year: Any) -> int:
     return value
 
 
-def annual_report_build(*, year: int, today: dt.date | None = None) -> dict[str, Any]:
+def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit | None = None) -> dict[str, Any]:
     """The annual report's figures for ``year``, computed live (exams not yet closed are first
     brought up to date with the roster, as ``exam_stats`` does). Keys, exactly:
 
@@ -337,7 +338,13 @@ def annual_report_build(*, year: int, today: dt.date | None = None) -> dict[str,
 
     Past years do not move with the roster: exam figures use the candidates' frozen units and
     leaving dates, training the attendance's frozen unit, and head attendances whether the
-    person was a unit head on the day (from the roster history). Only ``staff`` is "now"."""
+    person was a unit head on the day (from the roster history). Only ``staff`` is "now".
+
+    ``root``: the report of that unit's subtree (a unit liaison's). Every figure counts only
+    the subtree, as the per-unit figures do (candidates by their frozen unit; attendances by
+    theirs, and the events attended from the subtree); "top-level units" are then the root's
+    own sub-units (the root itself when it has none), the narrative names the root, and the
+    report has one more key, ``unit``: ``{code, name}``."""
     year = year_check(year)
     today = today or timezone.localdate()
     exams = list(Exam.objects.filter(year=year).order_by("opens_on", "id"))
@@ -345,8 +352,15 @@ def annual_report_build(*, year: int, today: dt.date | None = None) -> dict[str,
     if still_open:
         exams_refresh_open(exam_ids=still_open, today=today, force=False)
     units = units_all()
-    tops = top_level_units(units)
-    roots = [u for u in units.values() if u.parent_id is None]
+    if root is None:
+        tops = top_level_units(units)
+        roots = [u for u in units.values() if u.parent_id is None]
+        root_row = None
+    else:
+        root_row = units[root.pk]
+        tops = children_of(root_row, units) or [root_row]
+        # a leaf is its own (only) top-level unit: its candidates are in by_unit already
+        roots = [root_row] if tops != [root_row] else []
     counts = exam_unit_counts(exam_ids=[e.pk for e in exams])
 
     exam_entries = []
@@ -370,24 +384,29 @@ def annual_report_build(*, year: int, today: dt.date | None = None) -> dict[str,
             "id": exam.pk,
             "name": exam.name,
             "kind": exam.kind,
-            **_ordered(exam_stats(exam=exam)),
+            **_ordered(exam_stats(exam=exam, unit=root)),
             "by_unit": by_unit,
             "by_unit_kind": {kind: _ordered(figures_from_counts(by_kind[kind])) for kind in _kind_sorted(by_kind)},
         })
 
-    stats = training_stats(year=year)
+    stats = training_stats(year=year, unit=root)
     training = {
         **stats,
         "person_hours": as_number(stats["person_hours"]),
-        "court_observation": court_observation_figures(year=year),
+        "court_observation": court_observation_figures(year=year, unit=root),
     }
     report = {
         "year": year,
-        "staff": _staff_now(units, today),
+        "staff": _staff_now(units, today, root=root_row),
         "exams": exam_entries,
         "training": training,
     }
-    report["narrative"] = annual_narrative(report, district=roots[0].name if len(roots) == 1 else "")
+    if root_row is not None:
+        report["unit"] = {"code": root_row.code, "name": root_row.name}
+        district = root_row.name
+    else:
+        district = roots[0].name if len(roots) == 1 else ""
+    report["narrative"] = annual_narrative(report, district=district)
     return report
 
 
@@ -405,14 +424,17 @@ def _kind_sorted(kinds: Iterable[str]) -> list[str]:
     return sorted(kinds, key=lambda k: (_KIND_RANK.get(k, len(_KIND_RANK)), k))
 
 
-def _staff_now(units: dict[int, UnitRow], today: dt.date) -> dict[str, Any]:
+def _staff_now(units: dict[int, UnitRow], today: dt.date, *, root: UnitRow | None = None) -> dict[str, Any]:
     by_kind: dict[str, int] = {}
     active = 0
-    rows = Staff.objects.filter(is_active=True).order_by().values_list("unit_id").annotate(n=Count("id"))
+    staff = Staff.objects.filter(is_active=True)
+    if root is not None:
+        staff = staff.filter(unit__path__startswith=root.path)
+    rows = staff.order_by().values_list("unit_id").annotate(n=Count("id"))
     for unit_id, n in rows:
         active += n
         unit = units.get(unit_id)
-        kind = top_level_of(unit, units).kind if unit else UnitKind.OTHER
+        kind = top_level_of(unit, units, root=root).kind if unit else UnitKind.OTHER
         by_kind[kind] = by_kind.get(kind, 0) + n
     return {
         "active": active,
