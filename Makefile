@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint venv install install-dev migrate messages static bench clean
+.PHONY: run test lint venv install install-dev migrate messages static bench clean fonts
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.11 或更新版本"; exit 1; }
@@ -29,14 +29,24 @@ install-dev: $(VENV)/.installed-dev
 messages: $(VENV)/.installed
 	@if command -v msgfmt >/dev/null 2>&1 && [ -d locale ]; then $(BIN)/python manage.py compilemessages -v0 --ignore=.venv; fi
 
+# The annual report's chart (png, and the chart in docx) draws Chinese with WenQuanYi Micro Hei
+# (Debian: fonts-wqy-microhei). Installed when missing and apt-get can run; otherwise a hint.
+fonts:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo -n"; \
+	  echo "== 安装中文字体 fonts-wqy-microhei（年度报告图表需要）"; \
+	  { $$SUDO apt-get install -y -qq --no-install-recommends fonts-wqy-microhei >/dev/null 2>&1 \
+	    || { $$SUDO apt-get update -qq >/dev/null 2>&1 && $$SUDO apt-get install -y -qq --no-install-recommends fonts-wqy-microhei >/dev/null 2>&1; }; } \
+	  || echo "未能安装 fonts-wqy-microhei：年度报告的 png/docx 图表将提示缺少字体。请手动安装：apt-get install fonts-wqy-microhei"; }
+
 migrate: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput -v0
 
-run: $(VENV)/.installed messages migrate
+run: $(VENV)/.installed messages migrate fonts
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.installed-dev messages
+test: $(VENV)/.installed-dev messages fonts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

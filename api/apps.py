@@ -9,6 +9,8 @@ class ApiConfig(AppConfig):
         from django.contrib import admin
 
         from .forms import ThrottledAdminAuthenticationForm
+        from .scoping import grant_domain_capabilities
 
         # The admin's login form counts wrong passwords like the API's token endpoint does.
         admin.site.login_form = ThrottledAdminAuthenticationForm
+        grant_domain_capabilities()

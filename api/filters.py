@@ -6,7 +6,9 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
+from exams.models import Exam, ExamKind
 from roster.models import Staff, Unit, UnitKind
+from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind
 
 from .scoping import scope_for
 
@@ -24,6 +26,24 @@ class StrictBooleanFormField(forms.Field):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanFormField
+
+
+class StrictIntegerFormField(forms.IntegerField):
+    def to_python(self, value):
+        if value == "":  # given but empty: the schema has no empty integer
+            raise forms.ValidationError("应为整数。", code="invalid")
+        return super().to_python(value)
+
+
+class YearFilter(django_filters.NumberFilter):
+    """A year: an integer from 2000 to 2100 (anything else is a 400, never a database error)."""
+
+    field_class = StrictIntegerFormField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 2000)
+        kwargs.setdefault("max_value", 2100)
+        super().__init__(*args, **kwargs)
 
 
 class StrictChoiceFormField(django_filters.fields.ChoiceField):
@@ -55,6 +75,43 @@ class StaffFilter(django_filters.FilterSet):
     class Meta:
         model = Staff
         fields = ["unit", "is_active"]
+
+    def filter_unit(self, queryset, name: str, value: str):
+        scope = scope_for(self.request.user)
+        return scope.narrow(queryset, within=scope.resolve_unit(value))
+
+
+class ExamFilter(django_filters.FilterSet):
+    year = YearFilter(field_name="year", help_text="年度")
+    kind = StrictChoiceFilter(choices=ExamKind.choices, help_text="考试类型")
+
+    class Meta:
+        model = Exam
+        fields = ["year", "kind"]
+
+
+class EventFilter(django_filters.FilterSet):
+    organiser = django_filters.CharFilter(method="filter_organiser",
+                                          help_text="单位代码：该单位及其全部下级单位主办的活动")
+    year = YearFilter(field_name="date__year", help_text="年度")
+    kind = StrictChoiceFilter(choices=TrainingKind.choices, help_text="培训类型")
+
+    class Meta:
+        model = TrainingEvent
+        fields = ["organiser", "year", "kind"]
+
+    def filter_organiser(self, queryset, name: str, value: str):
+        scope = scope_for(self.request.user)
+        return scope.narrow(queryset, unit_field="organiser", within=scope.resolve_unit(value))
+
+
+class AttendanceFilter(django_filters.FilterSet):
+    unit = django_filters.CharFilter(method="filter_unit", help_text="单位代码：活动当日在该单位及其下级单位的人员")
+    status = StrictChoiceFilter(choices=AttendanceStatus.choices, help_text="出勤情况")
+
+    class Meta:
+        model = Attendance
+        fields = ["unit", "status"]
 
     def filter_unit(self, queryset, name: str, value: str):
         scope = scope_for(self.request.user)

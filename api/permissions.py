@@ -12,7 +12,8 @@ OPEN_ACTIONS = {"metadata"}
 
 class ScopePermission(BasePermission):
     """A view lists ``capabilities = {action: capability}`` (a ViewSet's actions, or an APIView's
-    lower-case methods). It fails closed: an action the view has but does not list is refused.
+    lower-case methods); a tuple of capabilities means any one of them. It fails closed: an
+    action the view has but does not list is refused.
     A method the view does not have at all is let through, so DRF answers 405."""
 
     message = "您的角色无权进行此操作。"
@@ -33,4 +34,4 @@ class ScopePermission(BasePermission):
         capability = getattr(view, "capabilities", {}).get(action)
         if capability is None:
             return False
-        return scope_for(request.user).can(capability)
+        return scope_for(request.user).can_any(capability)

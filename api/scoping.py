@@ -40,6 +40,16 @@ STAFF_REVEAL_ID_NUMBER = "staff.reveal_id_number"
 ROSTER_SYNC_READ = "roster_sync.read"
 ROSTER_SYNC_WRITE = "roster_sync.write"
 IMPORTS_READ = "imports.read"
+# exams, training and reports (given to roles with ``grant`` in ApiConfig.ready; the web pages
+# use the same names for the same meaning)
+STATS_READ = "stats.read"  # exam figures and participation snapshots (a liaison: their subtree)
+EXAMS_READ = "exams.read"  # the exam list and one exam (no personal data)
+EXAMS_WRITE = "exams.write"  # create exams, import results and exemptions
+NOT_SAT_READ = "exams.not_sat"  # the not-sat list and its downloads (names and phones)
+EVENTS_READ = "events.read"  # training events and their attendance
+EVENTS_WRITE = "events.write"  # create events, record attendance (a liaison: events their subtree organises)
+REPORTS_READ = "reports.read"  # the district's annual report
+REPORTS_READ_SUBTREE = "reports.read_subtree"  # the annual report of the caller's own subtree
 
 ROLE_CAPABILITIES: dict[str, set[str]] = {
     Role.HR: {UNITS_READ, STAFF_READ, STAFF_WRITE, STAFF_REVEAL_ID_NUMBER, ROSTER_SYNC_READ, ROSTER_SYNC_WRITE,
@@ -59,6 +69,26 @@ def grant(capability: str, *roles: str) -> None:
     """Give roles a capability; apps added later call this from ``AppConfig.ready``."""
     for role in roles:
         ROLE_CAPABILITIES.setdefault(role, set()).add(capability)
+
+
+# who may do what with exams, training and reports (the issue's roles table). hr keeps its
+# roster rights only. A liaison's reads are narrowed to their subtree by the Scope methods.
+DOMAIN_CAPABILITIES: dict[str, tuple[str, ...]] = {
+    STATS_READ: (Role.LEGAL_OFFICE, Role.LIAISON, Role.VIEWER),
+    EXAMS_READ: (Role.LEGAL_OFFICE, Role.LIAISON, Role.VIEWER),
+    EXAMS_WRITE: (Role.LEGAL_OFFICE,),
+    NOT_SAT_READ: (Role.LEGAL_OFFICE, Role.LIAISON),
+    EVENTS_READ: (Role.LEGAL_OFFICE, Role.LIAISON),
+    EVENTS_WRITE: (Role.LEGAL_OFFICE, Role.LIAISON),
+    REPORTS_READ: (Role.LEGAL_OFFICE, Role.VIEWER),
+    REPORTS_READ_SUBTREE: (Role.LIAISON,),
+}
+
+
+def grant_domain_capabilities() -> None:
+    """Called from ``ApiConfig.ready`` (idempotent: capabilities are a set per role)."""
+    for capability, roles in DOMAIN_CAPABILITIES.items():
+        grant(capability, *roles)
 
 
 class OutOfScope(Http404):
@@ -91,6 +121,11 @@ class Scope:
         if self.is_superuser:
             return True
         return capability in ROLE_CAPABILITIES.get(self.role, ())
+
+    def can_any(self, capabilities: str | Iterable[str]) -> bool:
+        if isinstance(capabilities, str):
+            return self.can(capabilities)
+        return any(self.can(c) for c in capabilities)
 
     def require(self, capability: str) -> None:
         if not self.can(capability):
@@ -136,6 +171,14 @@ class Scope:
         base = Staff.objects.select_related("unit") if qs is None else qs
         return self.narrow(base, within=within)
 
+    def within(self, code: str | None) -> Unit | None:
+        """The subtree a list or a figure covers: the unit a ``?unit=`` names (404 when it lies
+        outside the caller's subtree, as for a code that does not exist); without one, a
+        liaison's own unit (their whole subtree), and None (everywhere) for the others."""
+        if code is not None:
+            return self.resolve_unit(code)
+        return None if self.everywhere else self.unit
+
     def resolve_unit(self, code: str) -> Unit:
         """The unit with this code, when the caller may see it; 404 otherwise (also for a
         code that does not exist: both look the same)."""
@@ -167,6 +210,18 @@ class Scope:
         if self.everywhere:
             return qs
         return qs.filter(started_by_id=self.user.pk)
+
+    def exams(self, qs: QuerySet[M]) -> QuerySet[M]:
+        """Exams concern the whole district and carry no personal data: every exam for roles
+        that read exams, none otherwise. (Their candidates are narrowed by unit.)"""
+        return qs if self.can(EXAMS_READ) else qs.none()
+
+    def events(self, qs: QuerySet[M]) -> QuerySet[M]:
+        """Training events: everything for roles that see everywhere; a liaison sees the events
+        organised by units of their subtree (not those without an organiser)."""
+        if not self.can(EVENTS_READ):
+            return qs.none()
+        return self.narrow(qs, unit_field="organiser")
 
     # --- personal data ------------------------------------------------------------------
     @property

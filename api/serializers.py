@@ -3,15 +3,22 @@ what a caller may see comes from the scope in the serializer's context."""
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
+from exams.models import Audience as ExamAudience
+from exams.models import Exam, ExamKind
 from roster.models import RosterSync, Staff, SyncMode, Unit
 from sheets.models import ImportRecord
+from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind
+from training.models import Audience as TrainingAudience
 
 from .scoping import Scope
 
@@ -247,3 +254,318 @@ class ImportRecordSerializer(serializers.ModelSerializer):
     def get_progress(self, instance: ImportRecord) -> dict[str, int]:
         return instance.progress()
 
+
+
+# --- uploads ----------------------------------------------------------------------------
+
+
+class SheetUploadSerializer(serializers.Serializer):
+    """A spreadsheet upload, within the size limit of every import."""
+
+    file = serializers.FileField(help_text=f"CSV 或 XLSX 文件，不超过 {settings.SHEETS_MAX_BYTES // (1024 * 1024)} MB")
+
+    def validate_file(self, value):
+        if value.size > settings.SHEETS_MAX_BYTES:
+            raise serializers.ValidationError(f"文件超过大小上限（{settings.SHEETS_MAX_BYTES // (1024 * 1024)} MB）。")
+        return value
+
+
+class ResultsUploadSerializer(SheetUploadSerializer):
+    strict = StrictBooleanField(form=True, default=False, help_text="严格模式：任何一行有问题则不导入任何成绩")
+
+
+# --- JSON input typed as the schema says ------------------------------------------------
+# DRF is lenient: a number for a text field, "2026" for an integer, "20260101" for a date.
+# These fields take exactly the types and forms the OpenAPI schema declares, and refuse the
+# rest with a 400, so that what the schema calls invalid is never accepted.
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def strict_decimal(*, max_digits: int, decimal_places: int, **kwargs: Any) -> serializers.DecimalField:
+    """A decimal given as a JSON number or as text like "60" or "1.5" (no exponent, no spaces)."""
+    pattern = rf"^-?\d{{0,{max_digits - decimal_places}}}(?:\.\d{{0,{decimal_places}}})?$"
+    text = re.compile(pattern)
+
+    @extend_schema_field({"anyOf": [{"type": "number"}, {"type": "string", "pattern": pattern}]})
+    class StrictDecimalField(serializers.DecimalField):
+        def to_internal_value(self, data: Any) -> Decimal:
+            if isinstance(data, bool) or not isinstance(data, (int, float, str)):
+                self.fail("invalid")
+            if isinstance(data, str) and not text.match(data):
+                self.fail("invalid")
+            return super().to_internal_value(data)
+
+    return StrictDecimalField(max_digits=max_digits, decimal_places=decimal_places, **kwargs)
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _in_our_years(value: Any) -> Any:
+    """Dates and times of this system lie in 2000..2100 (before 1901 the time zone would not
+    even be the one we write)."""
+    if value is not None and not 2000 <= value.year <= 2100:
+        raise serializers.ValidationError("日期应在 2000 年到 2100 年之间。")
+    return value
+
+
+class YearDateField(serializers.DateField):
+    """A date written YYYY-MM-DD, in 2000..2100."""
+
+    default_validators = [_in_our_years]
+
+    def to_internal_value(self, value: Any):
+        if not isinstance(value, str) or not _DATE.match(value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class YearDateTimeField(serializers.DateTimeField):
+    """A time written as RFC 3339 with its offset (2026-05-20T09:00:00+08:00), in 2000..2100."""
+
+    default_validators = [_in_our_years]
+
+    def to_internal_value(self, value: Any):
+        if not isinstance(value, str) or not _DATE_TIME.match(value):
+            self.fail("invalid", format="YYYY-MM-DDThh:mm:ss+08:00")
+        return super().to_internal_value(value)
+
+
+# --- exams ------------------------------------------------------------------------------
+
+
+class ExamSerializer(serializers.ModelSerializer):
+    is_open = serializers.SerializerMethodField(help_text="今天（北京时间）是否在考试时间内")
+
+    class Meta:
+        model = Exam
+        fields = ["id", "name", "year", "kind", "audience", "pass_mark", "max_score", "opens_on", "closes_on", "is_open"]
+        read_only_fields = fields
+
+    def get_is_open(self, exam: Exam) -> bool:
+        return exam.is_open()
+
+
+class ExamCreateSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=200)
+    year = StrictIntegerField(min_value=2000, max_value=2100)
+    kind = StrictChoiceField(choices=ExamKind.choices)
+    audience = StrictChoiceField(choices=ExamAudience.choices, required=False,
+                                 help_text="不填时：学法用法考试为 all，执法类考试为 enforcement")
+    pass_mark = strict_decimal(max_digits=6, decimal_places=2, min_value=Decimal("0"), required=False,
+                               default=Decimal("60"), help_text="合格分数线，默认 60")
+    max_score = strict_decimal(max_digits=6, decimal_places=2, min_value=Decimal("0.01"), required=False,
+                               default=Decimal("100"), help_text="满分，默认 100")
+    opens_on = YearDateField(required=False, help_text="开考日期，默认当年 1 月 1 日")
+    closes_on = YearDateField(required=False, help_text="截止日期，默认当年 12 月 31 日")
+
+
+FIGURE_HELP = {
+    "candidates": "考生（全部登记人数）",
+    "exempt": "免考",
+    "expected": "应考：考生减免考、减考试截止前离册且未参考者",
+    "sat": "实考：应考中至少参加一次考试者",
+    "not_sat": "未考：应考 − 实考",
+    "passed": "合格：实考中最好成绩不低于合格分数线者",
+    "failed": "不合格：实考 − 合格",
+    "participation_rate": "参考率：实考 / 应考（无应考时为 null），不四舍五入",
+    "pass_rate": "合格率：合格 / 实考（无实考时为 null），不四舍五入",
+    "average_score": "平均分：实考者最好成绩的平均（无实考时为 null）",
+}
+
+
+class ExamFiguresSerializer(serializers.Serializer):
+    """The figures of ``exams.selectors.exam_stats``, defined once there."""
+
+    candidates = serializers.IntegerField(help_text=FIGURE_HELP["candidates"])
+    exempt = serializers.IntegerField(help_text=FIGURE_HELP["exempt"])
+    expected = serializers.IntegerField(help_text=FIGURE_HELP["expected"])
+    sat = serializers.IntegerField(help_text=FIGURE_HELP["sat"])
+    not_sat = serializers.IntegerField(help_text=FIGURE_HELP["not_sat"])
+    passed = serializers.IntegerField(help_text=FIGURE_HELP["passed"])
+    failed = serializers.IntegerField(help_text=FIGURE_HELP["failed"])
+    participation_rate = serializers.FloatField(allow_null=True, help_text=FIGURE_HELP["participation_rate"])
+    pass_rate = serializers.FloatField(allow_null=True, help_text=FIGURE_HELP["pass_rate"])
+    average_score = serializers.FloatField(allow_null=True, help_text=FIGURE_HELP["average_score"])
+
+
+class ExamStatsSerializer(ExamFiguresSerializer):
+    exam_id = serializers.IntegerField()
+    unit = serializers.CharField(allow_null=True, help_text="统计范围：该单位及其全部下级单位的代码；null 为全部考生")
+
+
+class UnitQuerySerializer(serializers.Serializer):
+    unit = serializers.CharField(required=False, max_length=64, help_text="单位代码：该单位及其全部下级单位")
+
+
+NOT_SAT_FORMATS = ("json", "csv", "xlsx")
+
+
+class NotSatQuerySerializer(UnitQuerySerializer):
+    format = StrictChoiceField(choices=[(f, f) for f in NOT_SAT_FORMATS], required=False, default="json")
+
+
+class NotSatEntrySerializer(serializers.Serializer):
+    """One expected candidate who has not sat: the columns of the not_sat command."""
+
+    staff_no = serializers.CharField(source="staff.staff_no")
+    name = serializers.CharField(source="staff.name")
+    unit_code = serializers.CharField(source="unit.code", help_text="考试期间所在单位代码")
+    unit_name = serializers.CharField(source="unit.name")
+    position = serializers.CharField(source="staff.position")
+    phone = serializers.SerializerMethodField(help_text="手机号：本人所在范围内显示完整号码，否则只显示后 4 位")
+
+    @extend_schema_field(serializers.CharField())
+    def get_phone(self, candidate) -> str | None:
+        return self.context["scope"].phone_for(candidate.staff)
+
+
+# --- training ---------------------------------------------------------------------------
+
+
+class EventSerializer(serializers.ModelSerializer):
+    organiser = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True, help_text="主办单位代码")
+    organiser_name = serializers.CharField(source="organiser.name", read_only=True, allow_null=True, default=None)
+    audience_units = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True,
+                                                  help_text="参加对象为 units 时的单位代码（含下级单位）")
+    signin_url = serializers.SerializerMethodField(help_text="扫码签到页面的地址（二维码图片：地址后加 qr.png 或 qr.svg）")
+
+    class Meta:
+        model = TrainingEvent
+        fields = [
+            "id", "title", "kind", "date", "hours", "organiser", "organiser_name", "speaker", "location", "audience",
+            "audience_units", "signin_opens_at", "signin_closes_at", "signin_url",
+        ]
+        read_only_fields = fields
+
+    def get_signin_url(self, event: TrainingEvent) -> str:
+        path = reverse("training:signin", args=[event.signin_token])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class EventCreateSerializer(serializers.Serializer):
+    title = StrictCharField(max_length=200)
+    kind = StrictChoiceField(choices=TrainingKind.choices)
+    date = YearDateField()
+    hours = strict_decimal(max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
+                           help_text="每位参加者计入的学时，可以是小数")
+    organiser = _UnitCodeField(required=False, allow_null=True,
+                               help_text="主办单位代码（单位联络员必填，且须为本单位或下级单位）")
+    speaker = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    location = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    audience = StrictChoiceField(choices=TrainingAudience.choices, required=False, default=TrainingAudience.DISTRICT)
+    audience_units = serializers.ListField(child=_UnitCodeField(), required=False, default=list, max_length=500,
+                                           help_text="参加对象为 units 时的单位代码")
+    signin_opens_at = YearDateTimeField(required=False, allow_null=True, default=None)
+    signin_closes_at = YearDateTimeField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        scope: Scope = self.context["scope"]
+        if not scope.everywhere and attrs.get("organiser") is None:
+            raise serializers.ValidationError({"organiser": "单位联络员创建培训活动时必须指定本单位或下级单位为主办单位。"})
+        return attrs
+
+
+class AttendanceSerializer(serializers.ModelSerializer):
+    staff_no = serializers.CharField(source="staff.staff_no", read_only=True)
+    name = serializers.CharField(source="staff.name", read_only=True)
+    unit = serializers.CharField(source="unit.code", read_only=True, help_text="活动当日所在单位代码")
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+
+    class Meta:
+        model = Attendance
+        fields = ["staff_no", "name", "unit", "unit_name", "status", "source", "signed_in_at"]
+        read_only_fields = fields
+
+
+class AttendanceListSerializer(serializers.Serializer):
+    """A JSON list: these people's attendance with one status (training.services.attendance_record)."""
+
+    staff_nos = serializers.ListField(child=StrictCharField(max_length=64), min_length=1, max_length=5000,
+                                      help_text="工号列表（单位联络员只能填写本单位及下级单位的人员）")
+    status = StrictChoiceField(choices=AttendanceStatus.choices, required=False, default=AttendanceStatus.PRESENT)
+
+
+class AttendanceRecordResultSerializer(serializers.Serializer):
+    event_id = serializers.IntegerField()
+    created = serializers.IntegerField(help_text="新记录")
+    updated = serializers.IntegerField(help_text="改了出勤情况")
+    unchanged = serializers.IntegerField(help_text="已有相同记录")
+
+
+# --- statistics and reports -------------------------------------------------------------
+
+
+class QueryIntegerField(KeepBlankFormValueMixin, serializers.IntegerField):
+    """An integer query parameter: given but empty is a 400, not "not given"."""
+
+
+class ParticipationQuerySerializer(UnitQuerySerializer):
+    exam = QueryIntegerField(required=False, min_value=1, max_value=2**53, help_text="考试编号")
+    year = QueryIntegerField(required=False, min_value=2000, max_value=2100,
+                                    help_text="年度（该年度各考试和培训；不填考试和年度时为今年）")
+    rollup = StrictBooleanField(form=True, required=False, default=True,
+                                help_text="true（默认）：含下属单位；false：只计单位本身")
+
+
+class ParticipationRowSerializer(serializers.Serializer):
+    """One unit's figures from the latest snapshot (``reports.selectors.participation_latest``).
+    Exam rows carry the exam figures, training rows the training figures; the others are null."""
+
+    scope = serializers.ChoiceField(choices=[("exam", "exam"), ("training", "training")])
+    exam_id = serializers.IntegerField(allow_null=True)
+    exam_name = serializers.CharField(allow_null=True)
+    year = serializers.IntegerField()
+    unit_code = serializers.CharField()
+    unit_name = serializers.CharField()
+    unit_kind = serializers.CharField()
+    depth = serializers.IntegerField()
+    rollup = serializers.BooleanField()
+    computed_at = serializers.DateTimeField()
+    candidates = serializers.IntegerField(allow_null=True)
+    exempt = serializers.IntegerField(allow_null=True)
+    expected = serializers.IntegerField(allow_null=True)
+    sat = serializers.IntegerField(allow_null=True)
+    not_sat = serializers.IntegerField(allow_null=True)
+    passed = serializers.IntegerField(allow_null=True)
+    failed = serializers.IntegerField(allow_null=True)
+    participation_rate = serializers.FloatField(allow_null=True)
+    pass_rate = serializers.FloatField(allow_null=True)
+    average_score = serializers.FloatField(allow_null=True)
+    attendances = serializers.IntegerField(allow_null=True, help_text="参训人次")
+    staff_trained = serializers.IntegerField(allow_null=True, help_text="参训人数")
+    person_hours = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True, help_text="学时")
+    staff_below_hours = serializers.IntegerField(allow_null=True, help_text="学时未达标人数")
+
+
+REPORT_FORMATS = ("json", "xlsx", "docx", "png")
+
+
+class ReportQuerySerializer(serializers.Serializer):
+    format = StrictChoiceField(choices=[(f, f) for f in REPORT_FORMATS], required=False, default="json")
+
+
+class AnnualReportSerializer(serializers.Serializer):
+    """The annual report (``reports.services.annual_report_build``)."""
+
+    year = serializers.IntegerField()
+    staff = serializers.DictField(help_text="active、as_of、by_unit_kind")
+    exams = serializers.ListField(child=serializers.DictField(), help_text="每个考试：id、name、kind、各项数字、by_unit、by_unit_kind")
+    training = serializers.DictField(help_text="events、by_kind、attendances、staff_trained、person_hours、court_observation")
+    narrative = serializers.CharField()
+    unit = serializers.DictField(required=False, help_text="仅单位联络员的报告：{code, name}，统计范围为该单位及其下级单位")

@@ -9,13 +9,17 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, password_validation
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import DomainError
+from config.errors import DomainError, Problem
+from exams.models import Exam
+from exams.services import exam_import_create, exam_import_enqueue, exam_import_run, exam_refresh
 from roster.models import RosterSync, SyncSource, Unit
 from roster.services import roster_sync_create, roster_sync_enqueue
+from sheets.models import ImportKind, ImportRecord
 
 from .models import AuditEvent, LoginThrottle, Role, UserRole
 
@@ -193,3 +197,46 @@ def roster_sync_submit(
         )
         roster_sync_enqueue(sync=sync)
     return sync
+
+
+def exam_results_submit(*, exam: Exam, file: bytes | BinaryIO, file_name: str, strict: bool, user: Any) -> ImportRecord:
+    """Store the results import's record and file, then enqueue the work once that has
+    committed (``exams.services``, as the command line runs it). With the broker down the
+    record stays queued and the sweeper sends it later."""
+    with transaction.atomic():
+        record = exam_import_create(
+            exam=exam, kind=ImportKind.EXAM_RESULTS, file=file, file_name=file_name, strict=strict, started_by=user
+        )
+        exam_import_enqueue(record=record)
+    return record
+
+
+def exam_exemptions_import(*, exam: Exam, file: bytes | BinaryIO, file_name: str, user: Any) -> ImportRecord:
+    """Run an exemptions list now, as ``import_exemptions`` does (``exams.services``). A file
+    that cannot be read raises DomainError with its problems (the record stays, refused)."""
+    record = exam_import_create(exam=exam, kind=ImportKind.EXAM_EXEMPTIONS, file=file, file_name=file_name,
+                                started_by=user)
+    result = exam_import_run(record=record)
+    if result.unreadable:
+        raise DomainError(result.message, problems=[Problem(**p) for p in result.errors])
+    record.refresh_from_db()
+    return record
+
+
+# --- reading exam figures ---------------------------------------------------------------
+
+
+def exam_refresh_for_read(*, exam: Exam) -> None:
+    """Before an exam's figures or not-sat list are read: bring an open exam's candidates up to
+    date with the roster (``exams.services.exam_refresh``, as the command line does), at most
+    once per ``API_EXAM_REFRESH_SECONDS`` per exam and process.
+
+    Every roster change (sync, staff created or changed) already refreshes the open exams
+    when it commits (the exams app's ``figures_changed`` receiver); this is the safety net
+    behind it. Its check reads the roster's latest change over the whole staff table (50 ms
+    at 200,000 staff), too much to repeat on every request of a list that liaisons reload
+    all day. A closed exam is frozen: nothing to do."""
+    if exam.is_closed():
+        return
+    if cache.add(f"api:exam-refresh:{exam.pk}", True, timeout=settings.API_EXAM_REFRESH_SECONDS):
+        exam_refresh(exam=exam)

@@ -15,7 +15,12 @@ router.register("units", views.UnitViewSet, basename="unit")
 router.register("staff", views.StaffViewSet, basename="staff")
 router.register("roster/syncs", views.RosterSyncViewSet, basename="roster-sync")
 router.register("imports", views.ImportRecordViewSet, basename="import")
-# exams, events, stats and reports register here as their apps land
+router.register("exams", views.ExamViewSet, basename="exam")
+router.register(r"exams/(?P<id>[0-9]+)/not-sat", views.ExamNotSatViewSet, basename="exam-not-sat")
+router.register("events", views.EventViewSet, basename="event")
+router.register(r"events/(?P<id>[0-9]+)/attendance", views.EventAttendanceViewSet, basename="event-attendance")
+router.register("stats/participation", views.ParticipationViewSet, basename="participation")
+router.register("reports/annual", views.AnnualReportViewSet, basename="annual-report")
 
 urlpatterns = [
     path("v1/auth/token/", views.TokenView.as_view(), name="auth-token"),

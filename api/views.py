@@ -2,42 +2,87 @@
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+from types import SimpleNamespace
+
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import SearchFilter
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from config.errors import UNMATCHED, DomainError, Problem
+from exams import exports
+from exams.models import Candidate, Exam
+from exams.selectors import exam_list, exam_stats
+from exams.services import exam_create
+from reports.selectors import participation_latest
+from reports.services import annual_report_build, annual_report_file_name, annual_report_render, year_check
+from roster.models import Staff
 from roster.selectors import roster_syncs, staff_list
 from roster.services import staff_create, staff_update
 from sheets.models import ImportRecord
+from training.models import Attendance, TrainingEvent
+from training.selectors import event_attendances
+from training.services import attendance_import, attendance_record, training_event_create
 
 from . import scoping
-from .filters import StaffFilter, UnitFilter
+from .filters import AttendanceFilter, EventFilter, ExamFilter, StaffFilter, UnitFilter
 from .models import AuditAction
-from .parsers import LimitedMultiPartParser
+from .parsers import LimitedJSONParser, LimitedMultiPartParser
 from .scoping import Scope, scope_for
+from .selectors import events_for_api, not_sat_for_api
 from .serializers import (
+    NOT_SAT_FORMATS,
+    REPORT_FORMATS,
+    AnnualReportSerializer,
+    AttendanceListSerializer,
+    AttendanceRecordResultSerializer,
+    AttendanceSerializer,
+    EventCreateSerializer,
+    EventSerializer,
+    ExamCreateSerializer,
+    ExamSerializer,
+    ExamStatsSerializer,
     ImportRecordSerializer,
+    NotSatEntrySerializer,
+    NotSatQuerySerializer,
+    ParticipationQuerySerializer,
+    ParticipationRowSerializer,
+    ReportQuerySerializer,
+    ResultsUploadSerializer,
     RevealQuerySerializer,
     RosterSyncCreateSerializer,
     RosterSyncSerializer,
+    SheetUploadSerializer,
     StaffCreateSerializer,
     StaffSerializer,
     StaffUpdateSerializer,
     TokenRequestSerializer,
     TokenSerializer,
+    UnitQuerySerializer,
     UnitSerializer,
 )
-from .services import audit_record, login_authenticate, roster_sync_submit
+from .services import (
+    audit_record,
+    exam_exemptions_import,
+    exam_refresh_for_read,
+    exam_results_submit,
+    login_authenticate,
+    roster_sync_submit,
+)
 from .throttling import ApiUserRateThrottle, UploadRateThrottle
 
 
@@ -240,6 +285,334 @@ class ImportRecordViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
         return self.scope.imports(ImportRecord.objects.all())
 
 
+# --- downloads --------------------------------------------------------------------------
+
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PNG = "image/png"
+
+
+class DownloadNegotiation(DefaultContentNegotiation):
+    """On endpoints with downloads, ``?format=`` chooses the file the view writes, not a DRF
+    renderer: every other answer (lists, errors) is JSON."""
+
+    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
+
+
+def file_response(data: bytes, *, content_type: str, file_name: str) -> HttpResponse:
+    """A download. Under /api/v1/ it carries ``Cache-Control: no-store`` like every answer."""
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, file_name)
+    return response
+
+
+def _query(serializer_class, request) -> dict:
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+UNIT_PARAMETER = OpenApiParameter(
+    "unit", OpenApiTypes.STR,
+    description="单位代码：该单位及其全部下级单位（不在查看范围内的单位答 404）；不填时单位联络员为本单位范围，其他角色为全部",
+)
+
+
+# --- exams ------------------------------------------------------------------------------
+
+
+def _location(name: str, **kwargs) -> dict[str, str]:
+    return {"Location": reverse(name, kwargs=kwargs)}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="考试列表"),
+    retrieve=extend_schema(summary="一个考试"),
+    create=extend_schema(summary="创建考试并按应考范围登记考生（法治办）", request=ExamCreateSerializer,
+                         responses={201: ExamSerializer}),
+)
+class ExamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Exams (no personal data: every exam for the roles that read exams), their figures, and
+    the uploads of exemptions and results through ``exams.services``."""
+
+    capabilities = {
+        "list": scoping.EXAMS_READ,
+        "retrieve": scoping.EXAMS_READ,
+        "create": scoping.EXAMS_WRITE,
+        "stats": scoping.STATS_READ,
+        "exemptions": scoping.EXAMS_WRITE,
+        "results": scoping.EXAMS_WRITE,
+    }
+    serializer_class = ExamSerializer
+    filterset_class = ExamFilter
+    lookup_value_regex = "[0-9]+"
+    throttle_classes = [ApiUserRateThrottle, UploadRateThrottle]
+
+    def get_queryset(self):
+        return self.scope.exams(exam_list())
+
+    def create(self, request, *args, **kwargs):
+        serializer = ExamCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        exam = exam_create(**serializer.validated_data)
+        return Response(ExamSerializer(exam).data, status=status.HTTP_201_CREATED,
+                        headers=_location("api:exam-detail", pk=exam.pk))
+
+    @extend_schema(summary="考试的各项数字（应考、实考、参考率、合格率……），可限定单位范围",
+                   parameters=[UNIT_PARAMETER], responses={200: ExamStatsSerializer})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def stats(self, request, *args, **kwargs):
+        exam = self.get_object()
+        unit = self.scope.within(_query(UnitQuerySerializer, request).get("unit"))
+        exam_refresh_for_read(exam=exam)
+        figures = exam_stats(exam=exam, unit=unit)
+        return Response({"exam_id": exam.pk, "unit": unit.code if unit else None, **figures})
+
+    @extend_schema(summary="上传免考名单（法治办），与 import_exemptions 命令相同的导入",
+                   request=SheetUploadSerializer, responses={201: ImportRecordSerializer})
+    @action(detail=True, methods=["post"], filter_backends=[], parser_classes=[LimitedMultiPartParser])
+    def exemptions(self, request, *args, **kwargs):
+        exam = self.get_object()
+        serializer = SheetUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        record = exam_exemptions_import(exam=exam, file=upload, file_name=upload.name or "exemptions",
+                                        user=request.user)
+        return Response(ImportRecordSerializer(record).data, status=status.HTTP_201_CREATED,
+                        headers=_location("api:import-detail", pk=record.pk))
+
+    @extend_schema(summary="上传考试成绩（法治办）：立即返回 202 与导入记录编号，在后台导入",
+                   request=ResultsUploadSerializer, responses={202: ImportRecordSerializer})
+    @action(detail=True, methods=["post"], filter_backends=[], parser_classes=[LimitedMultiPartParser])
+    def results(self, request, *args, **kwargs):
+        exam = self.get_object()
+        serializer = ResultsUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        record = exam_results_submit(exam=exam, file=upload, file_name=upload.name or "results",
+                                     strict=serializer.validated_data["strict"], user=request.user)
+        record.refresh_from_db()
+        return Response(ImportRecordSerializer(record).data, status=status.HTTP_202_ACCEPTED,
+                        headers=_location("api:import-detail", pk=record.pk))
+
+
+NOT_SAT_FORMAT_PARAMETER = OpenApiParameter(
+    "format", OpenApiTypes.STR, enum=list(NOT_SAT_FORMATS),
+    description="json（默认，分页）；csv 或 xlsx：下载全部名单（记入审计）",
+)
+
+
+@extend_schema_view(list=extend_schema(
+    summary="应考未考人员名单（工号、姓名、单位、职务、手机号），可限定单位范围，可下载 csv / xlsx",
+    parameters=[ID_PARAMETER, UNIT_PARAMETER, NOT_SAT_FORMAT_PARAMETER],
+    responses={
+        (200, "application/json"): NotSatEntrySerializer(many=True),
+        (200, CSV): OpenApiTypes.BINARY,
+        (200, XLSX): OpenApiTypes.BINARY,
+    },
+))
+class ExamNotSatViewSet(mixins.ListModelMixin, ScopedViewSet):
+    """Expected candidates who have not sat, over the caller's subtree (or a unit of it)."""
+
+    capabilities = {"list": scoping.NOT_SAT_READ}
+    serializer_class = NotSatEntrySerializer
+    queryset = Candidate.objects.none()  # for the schema; the list comes from the exam
+    filter_backends: list = []
+    content_negotiation_class = DownloadNegotiation
+
+    def get_exam(self) -> Exam:
+        return self.scope.get(self.scope.exams(exam_list()), pk=self.kwargs["id"])
+
+    def list(self, request, *args, **kwargs):
+        exam = self.get_exam()
+        query = _query(NotSatQuerySerializer, request)
+        unit = self.scope.within(query.get("unit"))
+        exam_refresh_for_read(exam=exam)
+        candidates = self.scope.narrow(not_sat_for_api(exam=exam, unit=unit))
+        if query["format"] == "json":
+            page = self.paginate_queryset(candidates)
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        entries = self.get_serializer(candidates, many=True).data
+        audit_record(
+            user=request.user, action=AuditAction.EXPORT,
+            target=f"exam:{exam.pk}:not_sat" + (f":{unit.code}" if unit else ""),
+            rows=len(entries), address=client_address(request),
+        )
+        name = f"not-sat-{exam.pk}" + (f"-{unit.code}" if unit else "")
+        if query["format"] == "csv":
+            # a CSV for people opens in Excel: a BOM tells it the file is UTF-8
+            return file_response(exports.as_csv(entries).encode("utf-8-sig"), content_type=f"{CSV}; charset=utf-8",
+                                 file_name=f"{name}.csv")
+        return file_response(exports.as_xlsx(entries), content_type=XLSX, file_name=f"{name}.xlsx")
+
+
+# --- training ---------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="培训活动列表（单位联络员：本单位及下级单位主办的活动）"),
+    create=extend_schema(summary="创建培训活动（单位联络员：主办单位须在本单位范围内）", request=EventCreateSerializer,
+                         responses={201: EventSerializer}),
+)
+class EventViewSet(mixins.ListModelMixin, ScopedViewSet):
+    """Training events; a liaison's are those organised by units of their subtree."""
+
+    capabilities = {"list": scoping.EVENTS_READ, "create": scoping.EVENTS_WRITE}
+    serializer_class = EventSerializer
+    filterset_class = EventFilter
+    throttle_classes = [ApiUserRateThrottle, UploadRateThrottle]
+
+    def get_queryset(self):
+        return self.scope.events(events_for_api())
+
+    def create(self, request, *args, **kwargs):
+        serializer = EventCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            event = training_event_create(**serializer.validated_data)
+        event = self.get_queryset().get(pk=event.pk)
+        return Response(self.get_serializer(event).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="培训活动的出勤记录（单位联络员：本单位及下级单位的人员）", parameters=[ID_PARAMETER]),
+    create=extend_schema(
+        summary="记录出勤：上传签到表（multipart 的 file，与 import_attendance 相同的导入），或 JSON 工号列表",
+        parameters=[ID_PARAMETER],
+        request={"application/json": AttendanceListSerializer, "multipart/form-data": SheetUploadSerializer},
+        responses={200: AttendanceRecordResultSerializer, 201: ImportRecordSerializer},
+    ),
+)
+class EventAttendanceViewSet(mixins.ListModelMixin, ScopedViewSet):
+    """One event's attendance (a liaison: of their subtree's people), and recording it."""
+
+    capabilities = {"list": scoping.EVENTS_READ, "create": scoping.EVENTS_WRITE}
+    serializer_class = AttendanceSerializer
+    filterset_class = AttendanceFilter
+    queryset = Attendance.objects.none()  # for the schema; the list comes from the event
+    parser_classes = [LimitedJSONParser, LimitedMultiPartParser]
+    throttle_classes = [ApiUserRateThrottle, UploadRateThrottle]
+
+    def get_event(self) -> TrainingEvent:
+        return self.scope.get(self.scope.events(TrainingEvent.objects.all()), pk=self.kwargs["id"])
+
+    def get_queryset(self):
+        return self.scope.narrow(event_attendances(event=self.get_event()))
+
+    def create(self, request, *args, **kwargs):
+        event = self.get_event()
+        if request.content_type.split(";")[0].strip().lower() == "multipart/form-data":
+            return self._sheet(request, event)
+        serializer = AttendanceListSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        staff_nos = list(dict.fromkeys(serializer.validated_data["staff_nos"]))
+        # people are named among the staff the caller may see: others read as unknown
+        found = dict(self.scope.narrow(Staff.objects.filter(staff_no__in=staff_nos)).values_list("staff_no", "id"))
+        unknown = [n for n in staff_nos if n not in found]
+        if unknown:
+            shown = "、".join(unknown[:10]) + ("等" if len(unknown) > 10 else "")
+            raise DomainError(
+                f"{len(unknown)} 个工号不存在或不在您的查看范围内：{shown}；未作任何改动。",
+                problems=[Problem(None, "staff_nos", n, "人员不存在或不在您的查看范围内。", UNMATCHED) for n in unknown],
+            )
+        result = attendance_record(event=event, staff_ids=[found[n] for n in staff_nos],
+                                   status=serializer.validated_data["status"])
+        return Response(result.as_dict())
+
+    def _sheet(self, request, event: TrainingEvent) -> Response:
+        serializer = SheetUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        result = attendance_import(
+            event=event, data=upload.read(), file_name=upload.name or "signin", started_by=request.user,
+            within=None if self.scope.everywhere else self.scope.unit,
+        )
+        record = ImportRecord.objects.get(pk=result.import_id)
+        return Response(ImportRecordSerializer(record).data, status=status.HTTP_201_CREATED,
+                        headers=_location("api:import-detail", pk=record.pk))
+
+
+# --- statistics and reports -------------------------------------------------------------
+
+
+@extend_schema_view(list=extend_schema(
+    summary="各单位参考情况（最新统计快照）：某考试，或某年度的各考试和培训",
+    parameters=[
+        OpenApiParameter("exam", {"type": "integer", "minimum": 1}, description="考试编号（给出时不看 year）"),
+        OpenApiParameter("year", {"type": "integer", "minimum": 2000, "maximum": 2100},
+                         description="年度：该年度各考试和培训；exam 和 year 都不填时为今年"),
+        UNIT_PARAMETER,
+        OpenApiParameter("rollup", OpenApiTypes.BOOL, description="true（默认）：含下属单位；false：只计单位本身"),
+    ],
+))
+class ParticipationViewSet(ScopedViewSet):
+    """Participation per unit, read from the latest snapshots (nothing is computed here)."""
+
+    capabilities = {"list": scoping.STATS_READ}
+    serializer_class = ParticipationRowSerializer
+    filter_backends: list = []
+
+    def list(self, request, *args, **kwargs):
+        query = _query(ParticipationQuerySerializer, request)
+        exam = self.scope.get(self.scope.exams(exam_list()), pk=query["exam"]) if "exam" in query else None
+        unit = self.scope.within(query.get("unit"))
+        rows = participation_latest(exam=exam, year=query.get("year"), unit=unit, rollup=query["rollup"])
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+REPORT_CONTENT_TYPES = {"xlsx": XLSX, "docx": DOCX, "png": PNG}
+
+
+@extend_schema_view(retrieve=extend_schema(
+    summary="年度报告（单位联络员：本单位及下级单位的报告）；?format=xlsx、docx 或 png 下载文件",
+    parameters=[
+        OpenApiParameter("year", {"type": "integer", "minimum": 2000, "maximum": 2100}, OpenApiParameter.PATH,
+                         description="年度，2000 到 2100"),
+        OpenApiParameter("format", OpenApiTypes.STR, enum=list(REPORT_FORMATS), description="json（默认）、xlsx、docx 或 png"),
+    ],
+    responses={
+        (200, "application/json"): AnnualReportSerializer,
+        (200, XLSX): OpenApiTypes.BINARY,
+        (200, DOCX): OpenApiTypes.BINARY,
+        (200, PNG): OpenApiTypes.BINARY,
+    },
+))
+class AnnualReportViewSet(ScopedViewSet):
+    """The annual report, built live by ``reports.services.annual_report_build``."""
+
+    # the district's report, or (a liaison) the report of their own subtree
+    capabilities = {"retrieve": (scoping.REPORTS_READ, scoping.REPORTS_READ_SUBTREE)}
+    serializer_class = AnnualReportSerializer
+    filter_backends: list = []
+    lookup_field = "year"
+    lookup_value_regex = "[0-9]{4}"
+    content_negotiation_class = DownloadNegotiation
+
+    def retrieve(self, request, *args, **kwargs):
+        query = _query(ReportQuerySerializer, request)
+        year = year_check(self.kwargs["year"])
+        if self.scope.everywhere:
+            self.scope.require(scoping.REPORTS_READ)
+            root = None
+        else:
+            self.scope.require(scoping.REPORTS_READ_SUBTREE)
+            root = self.scope.unit
+        report = annual_report_build(year=year, root=root)
+        fmt = query["format"]
+        if fmt == "json":
+            return Response(report)
+        name = annual_report_file_name(year=year, format=fmt)
+        if root is not None:
+            name = name.replace(f"-{year}.", f"-{year}-{root.code}.")
+        return file_response(annual_report_render(report=report, format=fmt), content_type=REPORT_CONTENT_TYPES[fmt],
+                             file_name=name)
+
+
+@csrf_exempt  # it changes nothing: a POST to a path that does not exist is a 404, not a CSRF 403
 def not_found(request, *args, **kwargs) -> JsonResponse:
-    """Any other path under /api/v1/: a JSON 404 like the API's own."""
+    """Any other path under /api/v1/ (including an id that is not a number): a JSON 404 like
+    the API's own."""
     return JsonResponse({"detail": "未找到。", "code": "not_found"}, status=404)

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "roster",
     "exams",
     "training",
+    "reports",
     "api",  # --- REST API (api app)
     "web",  # --- web pages (web app)
 ]
@@ -206,6 +207,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # A job left "running" longer than this is presumed dead and handed out again.
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 300)
 
+# --- reports ----------------------------------------------------------------------------
+# Changes to the figures are gathered for this long before the snapshots are recomputed
+# (ten imports in a minute cause one recomputation). Eager Celery refreshes at once.
+REPORTS_REFRESH_DEBOUNCE_SECONDS = env_int("REPORTS_REFRESH_DEBOUNCE_SECONDS", 60)
+# the beat schedule's refresh of the snapshots of open exams and of this year's training
+REPORTS_SNAPSHOT_SCHEDULE_SECONDS = env_int("REPORTS_SNAPSHOT_SCHEDULE_SECONDS", 3600)
+
 # --- cache ------------------------------------------------------------------------------
 REDIS_CACHE_URL = env_str("REDIS_CACHE_URL", "")
 if REDIS_CACHE_URL:
@@ -264,7 +272,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "干部学法考试管理系统 API",
-    "DESCRIPTION": "人员名册、单位、名册同步与导入记录。所有数据按调用者的角色与单位范围过滤。",
+    "DESCRIPTION": "人员名册、单位、名册同步、考试、培训、统计与年度报告。所有数据按调用者的角色与单位范围过滤。",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
@@ -272,6 +280,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # choice sets that share a field name ("kind", "status", "audience") get names of their own
+    "ENUM_NAME_OVERRIDES": {
+        "UnitKindEnum": "roster.models.UnitKind",
+        "ExamKindEnum": "exams.models.ExamKind",
+        "TrainingKindEnum": "training.models.TrainingKind",
+        "ImportKindEnum": "sheets.models.ImportKind",
+        "ExamAudienceEnum": "exams.models.Audience",
+        "TrainingAudienceEnum": "training.models.Audience",
+        "JobStatusEnum": "config.jobs.JobStatus",
+        "AttendanceStatusEnum": "training.models.AttendanceStatus",
+    },
 }
 # Login: the 6th wrong password within the window, for one account or from one address, is refused.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
@@ -286,6 +305,9 @@ CONTENT_SECURITY_POLICY = env_str(
     "frame-ancestors 'none'",
 )
 NO_STORE_PATH_PREFIXES = ["/api/v1/"]
+# An open exam's figures and not-sat list check the roster for changes the roster's own
+# refresh missed at most this often (per exam and process).
+API_EXAM_REFRESH_SECONDS = env_int("API_EXAM_REFRESH_SECONDS", 10)
 # --- end REST API -----------------------------------------------------------------------
 
 # --- web pages (web app) -----------------------------------------------------------------
@@ -301,6 +323,10 @@ CELERY_BEAT_SCHEDULE = {
     "jobs-redispatch-stale": {
         "task": "config.tasks.redispatch_stale_jobs",
         "schedule": 60.0,
+    },
+    "reports-snapshots-refresh": {
+        "task": "reports.tasks.refresh_snapshots_scheduled",
+        "schedule": float(REPORTS_SNAPSHOT_SCHEDULE_SECONDS),
     },
     # --- web pages: files of web dry runs nobody confirmed within a day
     "web-discard-stale-dry-run-files": {

@@ -78,6 +78,8 @@ class Staff(models.Model):
         indexes = [
             # per-unit lists of active staff (not-sat lists, unit pages)
             models.Index(fields=["unit", "is_active"], name="staff_unit_active_idx"),
+            # the roster's latest change, which open exams compare with to know they are current
+            models.Index(fields=["updated_at"], name="staff_updated_idx"),
             # No index on name or phone: the matcher looks them up a few thousand at a time,
             # where a scan costs less than keeping two more indexes on every roster write.
         ]

@@ -47,6 +47,8 @@ class UnitLookup:
         return unit_id, None
 
 
+MAX_LENGTHS = {"staff_no": 64, "name": 100, "position": 200, "category": 100, "enforcement_cert": 64, "phone": 32}
+
 # staging columns, in order
 STAGE_COLUMNS = (
     "row_no",
@@ -131,6 +133,16 @@ def prepare_roster(table: Table, units: UnitLookup) -> PreparedRoster:
     duplicated_staff_nos = {k for k, n in staff_no_counts.items() if n > 1 and k}
     duplicated_ids = {k for k, n in valid_ids.items() if n > 1}
 
+    positions, categories, certs = column(i_position), column(i_category), column(i_cert)
+    # values longer than their column would fail the whole load in the database instead
+    texts = {"staff_no": staff_nos, "name": names, "position": positions, "category": categories,
+             "enforcement_cert": certs, "phone": phones}
+    too_long: dict[int, list[str]] = {}
+    for field_name, values in texts.items():
+        limit = MAX_LENGTHS[field_name]
+        for i in [i for i, value in enumerate(values) if len(value) > limit]:
+            too_long.setdefault(i, []).append(field_name)
+
     flagged = [
         i
         for i in range(count)
@@ -143,6 +155,7 @@ def prepare_roster(table: Table, units: UnitLookup) -> PreparedRoster:
         or (phones[i] and not phones[i].isdigit() and not phone_ok[phones[i]])
         or staff_nos[i] in duplicated_staff_nos
         or (id_reasons[i] is None and ids[i] in duplicated_ids)
+        or i in too_long
     ]
     flagged_set = set(flagged)
     problems = prepared.problems
@@ -197,8 +210,15 @@ def prepare_roster(table: Table, units: UnitLookup) -> PreparedRoster:
             )
         if phones[i] and not phones[i].isdigit() and not phone_ok[phones[i]]:
             problems.append(Problem(number, label("phone"), idnumbers.mask_phone(phones[i]), "手机号格式不正确。"))
+        for field_name in too_long.get(i, ()):
+            if field_name == "phone" and not phones[i].isdigit() and not phone_ok[phones[i]]:
+                continue  # already reported as a bad phone number
+            value = texts[field_name][i]
+            shown = idnumbers.mask_phone(value) if field_name == "phone" else value[:20] + "…"
+            problems.append(Problem(
+                number, label(field_name), shown, f"{label(field_name)}过长：最多 {MAX_LENGTHS[field_name]} 个字符。"
+            ))
 
-    positions, categories, certs = column(i_position), column(i_category), column(i_cert)
     digest, encrypt, mask = sealer.digest, sealer.encrypt, idnumbers.mask
     records = prepared.records
     for i in range(count):

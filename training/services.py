@@ -220,17 +220,25 @@ def read_signin_sheet(data: bytes, *, file_name: str) -> Table:
     return table
 
 
-def attendance_import(*, event: TrainingEvent, data: bytes, file_name: str, started_by: Any = None) -> AttendanceImportResult:
+def attendance_import(
+    *, event: TrainingEvent, data: bytes, file_name: str, started_by: Any = None, within: Unit | None = None
+) -> AttendanceImportResult:
     """Record a sign-in sheet's attendance for an existing event.
 
     Raises SheetError when the file cannot be read (the attempt is still recorded). Row
     problems never stop the import: the rows that resolve to one person are recorded, every
     other row is reported. People already recorded for the event are left as they are, so
-    importing the same sheet again adds nothing."""
+    importing the same sheet again adds nothing.
+
+    ``within`` (a unit liaison's upload): only staff whose unit lies in that unit's subtree are
+    recorded. Every row that does not resolve to one of them (unknown, outside the subtree,
+    conflicting or ambiguous) is reported alike, as unmatched with one message, so that an
+    upload tells nothing about people outside the subtree."""
     record = import_record_create(
-        kind=ImportKind.ATTENDANCE, file=data, file_name=file_name, target_id=event.pk, started_by=started_by
+        kind=ImportKind.ATTENDANCE, file=data, file_name=file_name, target_id=event.pk, started_by=started_by,
+        options={"within": within.code} if within is not None else None,
     )
-    return _run_import(record=record, data=data, file_name=file_name, event=event)
+    return _run_import(record=record, data=data, file_name=file_name, event=event, within=within)
 
 
 def attendance_import_sheet(
@@ -263,6 +271,7 @@ def _run_import(
     file_name: str,
     event: TrainingEvent | None = None,
     event_spec: dict[str, Any] | None = None,
+    within: Unit | None = None,
 ) -> AttendanceImportResult:
     job_claim(model=ImportRecord, pk=record.pk)
     record.refresh_from_db()
@@ -287,7 +296,7 @@ def _run_import(
             else:
                 # imports and QR sign-ins of one event queue up here, so counts stay exact
                 TrainingEvent.objects.select_for_update().filter(pk=event.pk).first()
-            result = _apply_sheet(event=event, table=table, record=record)
+            result = _apply_sheet(event=event, table=table, record=record, within=within)
             result.event_created = created
             result.warnings = warnings
             import_record_finish(
@@ -311,7 +320,30 @@ def _run_import(
         import_record_discard_file(record=record)
 
 
-def _apply_sheet(*, event: TrainingEvent, table: Table, record: ImportRecord) -> AttendanceImportResult:
+OUTSIDE_WITHIN = "在您负责的单位范围内找不到与本行信息一致的人员。"
+
+
+def _confine(
+    *, table: Table, matched: list[Any], problems: list[Problem], within: Unit
+) -> tuple[list[Any], list[Problem]]:
+    """Keep the rows matched to staff of ``within``'s subtree (by their unit now); report every
+    other matched row, and every matching problem (unmatched, conflict, ambiguous: their
+    messages speak of people on the roster), as unmatched with one message. Problems with
+    the row's own cells (invalid) stay as they are. One query."""
+    inside = set(Unit.objects.filter(path__startswith=within.path).values_list("id", flat=True))
+    kept = [m for m in matched if m.staff.unit_id in inside]
+    confined = [p if p.kind == INVALID else Problem(p.row, p.column, p.value, OUTSIDE_WITHIN, UNMATCHED) for p in problems]
+    confined += [
+        Problem(m.row.number, table.label("name"), table.value(m.row, "name"), OUTSIDE_WITHIN, UNMATCHED)
+        for m in matched
+        if m.staff.unit_id not in inside
+    ]
+    return kept, confined
+
+
+def _apply_sheet(
+    *, event: TrainingEvent, table: Table, record: ImportRecord, within: Unit | None = None
+) -> AttendanceImportResult:
     result = AttendanceImportResult(import_id=record.pk, event_id=event.pk, rows=len(table.rows))
     problems: list[Problem] = []
 
@@ -338,12 +370,15 @@ def _apply_sheet(*, event: TrainingEvent, table: Table, record: ImportRecord) ->
 
     subset = Table(fields=table.fields, headers=table.headers, rows=readable, header_row=table.header_row)
     matched = match_rows(subset, keys=SIGNIN_KEYS)
-    problems += matched.problems
+    found, match_problems = matched.matched, matched.problems
+    if within is not None:
+        found, match_problems = _confine(table=table, matched=found, problems=match_problems, within=within)
+    problems += match_problems
 
     # the same person twice on one sheet counts once: the first row stands
     first_row: dict[int, int] = {}
     chosen = []
-    for item in sorted(matched.matched, key=lambda m: m.row.number):
+    for item in sorted(found, key=lambda m: m.row.number):
         if item.staff.id in first_row:
             problems.append(Problem(
                 item.row.number, table.label("name"), table.value(item.row, "name"),

@@ -89,3 +89,74 @@ def district(units) -> District:
     assert result.applied, result.errors
     assert Staff.objects.count() == 13
     return District(a, b, t1)
+
+
+# --- exams, training and statistics (the second part of the API) --------------------------
+
+RESULT_HEADER = ["姓名", "工号", "身份证号", "所在单位", "考试成绩", "交卷时间"]
+EXEMPTION_HEADER = ["工号", "身份证号", "姓名", "免考原因"]
+SIGNIN_HEADER = ["姓名", "单位", "工号"]
+
+
+def result_rows(people_scores: list[tuple[Person, object]]) -> list[list[object]]:
+    return [[p.name, p.staff_no, "", "某单位", score, ""] for p, score in people_scores]
+
+
+@dataclass
+class Activity:
+    """One open law exam with every district member enrolled, and three training events.
+
+    Exam: A's 0001 (80) and 0002 (50) sat, 0003 exempt; B's 0101 (90) sat; T1's 0201 (70) sat.
+    Not sat: A 0004-0006, B 0102-0104, T1 0202-0203. Events: one organised by A (attended by
+    A's 0001, 0002 and B's 0101), one by B (0101, 0102), one by the district D (T1's 0201).
+    Snapshots are computed at the end."""
+
+    exam: object
+    events: dict[str, object]
+    year: int
+
+
+@pytest.fixture
+def activity(district) -> Activity:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from exams.services import exam_create, exam_import_create, exam_import_run
+    from reports.services import snapshots_refresh
+    from roster.models import Unit
+    from sheets.models import ImportKind
+    from training.models import TrainingKind
+    from training.services import attendance_record, training_event_create
+
+    today = timezone.localdate()
+    exam = exam_create(name="学法用法考试", year=today.year, kind="annual_law",
+                       opens_on=today - dt.timedelta(days=10), closes_on=today + dt.timedelta(days=10))
+    a, b, t1 = district.a, district.b, district.t1
+    exempt = exam_import_run(record=exam_import_create(
+        exam=exam, kind=ImportKind.EXAM_EXEMPTIONS, file=csv_bytes([[a[2].staff_no, "", a[2].name, "长期病假"]],
+                                                                    header=EXEMPTION_HEADER),
+        file_name="exempt.csv"))
+    assert exempt.applied == 1, exempt.message
+    results = exam_import_run(record=exam_import_create(
+        exam=exam, kind=ImportKind.EXAM_RESULTS,
+        file=csv_bytes(result_rows([(a[0], 80), (a[1], 50), (b[0], 90), (t1[0], 70)]), header=RESULT_HEADER),
+        file_name="results.csv"))
+    assert results.applied == 4, results.message
+
+    units = {u.code: u for u in Unit.objects.all()}
+    events = {
+        "a": training_event_create(title="财政局合同起草讲座", kind=TrainingKind.LECTURE, date=today, hours="2",
+                                   organiser=units["A"]),
+        "b": training_event_create(title="司法局旁听庭审", kind=TrainingKind.COURT_OBSERVATION, date=today, hours="3",
+                                   organiser=units["B"]),
+        "d": training_event_create(title="全区法治专题学习", kind=TrainingKind.STUDY_SESSION, date=today, hours="1.5",
+                                   organiser=units["D"]),
+    }
+    ids = dict(Staff.objects.values_list("staff_no", "id"))
+    attendance_record(event=events["a"], staff_ids=[ids[a[0].staff_no], ids[a[1].staff_no], ids[b[0].staff_no]],
+                      status="present")
+    attendance_record(event=events["b"], staff_ids=[ids[b[0].staff_no], ids[b[1].staff_no]], status="present")
+    attendance_record(event=events["d"], staff_ids=[ids[t1[0].staff_no]], status="present")
+    snapshots_refresh(everything=True)
+    return Activity(exam=exam, events=events, year=today.year)

@@ -22,6 +22,7 @@ from config.jobs import JobStatus
 from config.tasks import redispatch_stale_jobs
 from roster.models import RosterSync, Staff
 from roster.services import roster_sync_create
+from sheets.models import ImportRecord
 from tests.helpers import csv_bytes, people
 
 ROOT = Path(settings.BASE_DIR)
@@ -213,3 +214,56 @@ def test_every_task_call_in_the_code_passes_ids_only():
             if not _looks_like_an_id(value):
                 offenders.append(f"{path.relative_to(ROOT)}:{call.lineno} {ast.unparse(value)}")
     assert not offenders, offenders
+
+
+@pytest.mark.django_db
+def test_results_import_and_report_tasks_carry_ids_only(personas, activity, district,
+                                                        django_capture_on_commit_callbacks):
+    """The results upload's task, the snapshot refresh and the annual report job: whatever the
+    mode, every task call (published or run eagerly) carries record ids only."""
+    from config.celery import app
+    from exams.models import Exam
+    from reports.services import annual_report_job_create
+    from reports.tasks import refresh_snapshots_scheduled
+    from tests.api.conftest import RESULT_HEADER, result_rows
+
+    calls: list[tuple[str, tuple, dict]] = []
+
+    def on_publish(sender=None, body=None, **kwargs):
+        calls.append((sender, tuple(body[0]), dict(body[1])))
+
+    def on_prerun(sender=None, task=None, args=None, kwargs=None, **extra):
+        calls.append((task.name, tuple(args or ()), dict(kwargs or {})))
+
+    before_task_publish.connect(on_publish)
+    task_prerun.connect(on_prerun)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            data = csv_bytes(result_rows([(district.a[3], 88)]), header=RESULT_HEADER)
+            upload = SimpleUploadedFile("results.csv", data, content_type="text/csv")
+            response = personas["legal_office"].client().post(
+                f"/api/v1/exams/{activity.exam.pk}/results/", {"file": upload}, format="multipart")
+            assert response.status_code == 202
+        with django_capture_on_commit_callbacks(execute=True):
+            refresh_snapshots_scheduled.apply() if app.conf.task_always_eager else refresh_snapshots_scheduled()
+            annual_report_job_create(year=activity.year, format="json", started_by=personas["legal_office"].user)
+        # records left behind, re-sent by the sweeper
+        from exams.services import exam_import_create
+        from sheets.models import ImportKind
+
+        stale = exam_import_create(exam=Exam.objects.get(pk=activity.exam.pk), kind=ImportKind.EXAM_RESULTS,
+                                   file=data, file_name="lost.csv")
+        ImportRecord.objects.filter(pk=stale.pk).update(created_at=timezone.now() - dt.timedelta(hours=1))
+        with django_capture_on_commit_callbacks(execute=True):
+            redispatch_stale_jobs.apply() if app.conf.task_always_eager else redispatch_stale_jobs()
+    finally:
+        before_task_publish.disconnect(on_publish)
+        task_prerun.disconnect(on_prerun)
+        if not app.conf.task_always_eager:
+            app.control.purge()
+    names = {name for name, _, _ in calls}
+    assert {"exams.tasks.run_exam_import", "reports.tasks.refresh_snapshots", "reports.tasks.run_annual_report"} <= names
+    assert sum(1 for name, _, _ in calls if name == "exams.tasks.run_exam_import") >= 2
+    for name, args, kwargs in calls:
+        assert all(_is_id(a) for a in args), (name, args)
+        assert all(_is_id(v) for v in kwargs.values()), (name, kwargs)

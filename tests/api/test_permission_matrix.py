@@ -4,17 +4,24 @@ and outside the caller's scope.
 ``MATRIX`` is data keyed by route. Each entry says how to make the request for the object in
 unit A's subtree ("a") and for the one in unit B's subtree ("b"), the status each persona
 gets for each, and what to check in a successful answer. A route added to the API without
-an entry here fails ``test_every_schema_route_is_in_the_matrix``.
+an entry here fails ``test_every_schema_route_is_in_the_matrix``. An entry may add
+``variants``: more requests on the same route (a download format, a sheet upload beside a
+JSON list), each run for every persona and both objects too.
 
-Every answer is also checked for leaks: no plain ID number anywhere, and for a liaison no
-staff number, name or phone of anyone outside their subtree.
+Every answer, JSON or file (CSV, XLSX, DOCX), is also checked for leaks: no plain ID number
+anywhere, and for a liaison no staff number, name or phone of anyone outside their subtree,
+and no name of a unit outside it. Downloads of personal data write one audit record each
+(with the number of rows); nothing else writes any.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,13 +31,25 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from api.models import AuditEvent
-from roster.models import RosterSync, Staff
+from api.models import AuditAction, AuditEvent
+from exams.models import Exam
+from roster.models import RosterSync, Staff, Unit
 from roster.services import roster_sync_create
 from sheets.models import ImportKind, ImportRecord
 from sheets.services import import_record_create
-from tests.api.conftest import PASSWORD, ROLES, District, Persona
+from tests.api.conftest import (
+    EXEMPTION_HEADER,
+    PASSWORD,
+    RESULT_HEADER,
+    ROLES,
+    SIGNIN_HEADER,
+    Activity,
+    District,
+    Persona,
+    result_rows,
+)
 from tests.helpers import csv_bytes, new_id
+from training.models import TrainingEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -46,9 +65,17 @@ class World:
     district: District
     syncs: dict[Which, RosterSync]
     imports: dict[Which, ImportRecord]
+    activity: Activity
+    # exams carry no unit: "a" and "b" are two exams, every reader sees both
+    exams: dict[Which, Exam]
+    # events organised by unit A and by unit B
+    events: dict[Which, TrainingEvent]
 
     def staff_no(self, which: Which) -> str:
         return (self.district.a if which == "a" else self.district.b)[0].staff_no
+
+    def people(self, which: Which) -> list:
+        return self.district.a if which == "a" else self.district.b
 
     def visible_staff(self, role: str) -> set[str]:
         if role == "liaison_a":
@@ -61,9 +88,27 @@ class World:
         groups = {"liaison_a": ("b", "t1"), "liaison_b": ("a", "t1")}.get(role, ())
         return [p for g in groups for p in getattr(self.district, g)]
 
+    def visible_units(self, role: str) -> set[str]:
+        return {"liaison_a": {"A"}, "liaison_b": {"B"}}.get(role, {"D", "A", "B", "T", "T1", "E", "S1"})
+
+    def hidden_unit_names(self, role: str) -> set[str]:
+        visible = self.visible_units(role)
+        return set(Unit.objects.exclude(code__in=visible).values_list("name", flat=True))
+
 
 Request = Callable[[APIClient, World, Which, str], Any]
 Check = Callable[[Any, World, Which, str], None]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Another request on the same route. ``ok``: its success status, where it differs from
+    the route's (a sheet upload answers 201 where a JSON list answers 200)."""
+
+    name: str
+    request: Request
+    check: Check | None = None
+    ok: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +119,12 @@ class Route:
     check: Check | None = None
     notes: str = ""
     extra: dict = field(default_factory=dict)
+    variants: tuple[Variant, ...] = ()
+    # its file downloads carry personal data: each writes an audit record with its rows
+    audited: bool = False
+
+    def all_variants(self) -> tuple[Variant, ...]:
+        return (Variant("default", self.request, self.check), *self.variants)
 
 
 def scoped(ok: int, *, viewer: int, liaisons: bool = True) -> dict[str, int | tuple[int, int]]:
@@ -90,6 +141,16 @@ def scoped(ok: int, *, viewer: int, liaisons: bool = True) -> dict[str, int | tu
 
 def hr_only(ok: int) -> dict[str, int | tuple[int, int]]:
     return {"hr": ok, "legal_office": 403, "liaison_a": 403, "liaison_b": 403, "viewer": 403, "anonymous": 401}
+
+
+def legal_only(ok: int) -> dict[str, int | tuple[int, int]]:
+    return {"hr": 403, "legal_office": ok, "liaison_a": 403, "liaison_b": 403, "viewer": 403, "anonymous": 401}
+
+
+def unscoped(ok: int, *, hr: int = 403, viewer: int | None = None) -> dict[str, int | tuple[int, int]]:
+    """Records without a unit (exams, reports): every reader gets both objects."""
+    return {"hr": hr, "legal_office": ok, "liaison_a": ok, "liaison_b": ok, "viewer": ok if viewer is None else viewer,
+            "anonymous": 401}
 
 
 # --- checks on successful answers -------------------------------------------------------
@@ -149,6 +210,94 @@ def check_import(response, world: World, which: Which, role: str) -> None:
     assert response.json()["id"] == world.imports[which].pk
 
 
+def check_exam(response, world: World, which: Which, role: str) -> None:
+    assert response.json()["id"] == world.exams[which].pk
+
+
+def check_exams_list(response, world: World, which: Which, role: str) -> None:
+    assert {e["id"] for e in response.json()["results"]} == {e.pk for e in world.exams.values()}
+
+
+def check_exam_created(response, world: World, which: Which, role: str) -> None:
+    assert Exam.objects.get(pk=response.json()["id"]).candidates.count() == Staff.objects.count()
+
+
+def check_stats(response, world: World, which: Which, role: str) -> None:
+    body = response.json()
+    assert body["unit"] == which.upper()
+    assert body["candidates"] == len(world.people(which)) and body["sat"] == 1 + (which == "a")
+
+
+def check_not_sat(response, world: World, which: Which, role: str) -> None:
+    results = response.json()["results"]
+    stored = {p.staff_no: p for p in world.people(which)}
+    assert results and {r["unit_code"] for r in results} == {which.upper()}
+    for item in results:
+        assert item["staff_no"] in stored and item["staff_no"] in world.visible_staff(role)
+        assert item["phone"] == stored[item["staff_no"]].phone  # in their subtree: in full
+
+
+def _download_rows(response) -> list[list[str]]:
+    if response["Content-Type"].startswith("text/csv"):
+        return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    return [[str(c.value or "") for c in row] for row in sheet.iter_rows()]
+
+
+def check_not_sat_download(response, world: World, which: Which, role: str) -> None:
+    table = _download_rows(response)
+    assert table[0] in (["staff_no", "name", "unit_code", "unit_name", "position", "phone"],
+                        ["工号", "姓名", "单位代码", "单位名称", "职务", "手机号"])
+    stored = {p.staff_no: p for p in world.people(which)}
+    assert table[1:] and {row[0] for row in table[1:]} <= set(stored)
+    assert all(row[5] == stored[row[0]].phone for row in table[1:])
+
+
+def check_import_created(response, world: World, which: Which, role: str) -> None:
+    body = response.json()
+    assert ImportRecord.objects.get(pk=body["id"]).started_by == world.personas[role].user
+    assert response["Location"].endswith(f"/api/v1/imports/{body['id']}/")
+
+
+def check_events(response, world: World, which: Which, role: str) -> None:
+    ids = {e["id"] for e in response.json()["results"]}
+    assert ids == {world.events[which].pk}
+
+
+def check_event_created(response, world: World, which: Which, role: str) -> None:
+    assert TrainingEvent.objects.get(pk=response.json()["id"]).organiser.code == which.upper()
+
+
+def check_attendance(response, world: World, which: Which, role: str) -> None:
+    results = response.json()["results"]
+    assert results and {r["unit"] for r in results} <= world.visible_units(role)
+    assert {r["staff_no"] for r in results} <= world.visible_staff(role)
+
+
+def check_attendance_recorded(response, world: World, which: Which, role: str) -> None:
+    assert response.json()["event_id"] == world.events[which].pk
+
+
+def check_participation(response, world: World, which: Which, role: str) -> None:
+    codes = {r["unit_code"] for r in response.json()["results"]}
+    assert codes == {which.upper()}
+
+
+def check_report(response, world: World, which: Which, role: str) -> None:
+    body = response.json()
+    assert body["year"] == world.activity.year - (which == "b")
+    if role.startswith("liaison"):
+        assert body["unit"]["code"] == role[-1].upper()
+    else:
+        assert "unit" not in body
+
+
+def check_report_file(response, world: World, which: Which, role: str) -> None:
+    assert response.content[:2] == b"PK"
+
+
 # --- requests ---------------------------------------------------------------------------
 
 _numbers = itertools.count(5000)
@@ -172,6 +321,62 @@ def post_token(client: APIClient, world: World, which: Which, role: str):
     username = persona.user.username if persona.user else "nobody"
     password = PASSWORD if which == "a" and persona.user else "wrong-password"
     return APIClient().post("/api/v1/auth/token/", {"username": username, "password": password}, format="json")
+
+
+def upload(name: str, data: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+def post_exam(client: APIClient, world: World, which: Which, role: str):
+    return client.post("/api/v1/exams/", {"name": f"考试{next(_numbers)}", "year": 2026, "kind": "annual_law"},
+                       format="json")
+
+
+def post_exemptions(client: APIClient, world: World, which: Which, role: str):
+    person = world.people(which)[-1]
+    data = csv_bytes([[person.staff_no, "", person.name, "病假"]], header=EXEMPTION_HEADER)
+    return client.post(f"/api/v1/exams/{world.exams[which].pk}/exemptions/", {"file": upload("exempt.csv", data)},
+                       format="multipart")
+
+
+def post_results(client: APIClient, world: World, which: Which, role: str):
+    data = csv_bytes(result_rows([(world.people(which)[-1], 66)]), header=RESULT_HEADER)
+    return client.post(f"/api/v1/exams/{world.exams[which].pk}/results/", {"file": upload("results.csv", data)},
+                       format="multipart")
+
+
+def post_event(client: APIClient, world: World, which: Which, role: str):
+    body = {"title": f"讲座{next(_numbers)}", "kind": "lecture", "date": "2026-05-20", "hours": "2",
+            "organiser": which.upper()}
+    return client.post("/api/v1/events/", body, format="json")
+
+
+def post_attendance_list(client: APIClient, world: World, which: Which, role: str):
+    staff_nos = [p.staff_no for p in world.people(which)[-2:]]
+    return client.post(f"/api/v1/events/{world.events[which].pk}/attendance/", {"staff_nos": staff_nos},
+                       format="json")
+
+
+def post_attendance_sheet(client: APIClient, world: World, which: Which, role: str):
+    rows = [[p.name, "", p.staff_no] for p in world.people(which)[-2:]]
+    return client.post(f"/api/v1/events/{world.events[which].pk}/attendance/",
+                       {"file": upload("签到表.csv", csv_bytes(rows, header=SIGNIN_HEADER))}, format="multipart")
+
+
+def get_with(path: Callable[[World, Which], str], query: str = "") -> Request:
+    def request(client: APIClient, world: World, which: Which, role: str):
+        base = path(world, which)
+        return client.get(base + (("&" if "?" in base else "?") + query if query else ""))
+
+    return request
+
+
+def not_sat_path(world: World, which: Which) -> str:
+    return f"/api/v1/exams/{world.activity.exam.pk}/not-sat/?unit={which.upper()}"
+
+
+def report_path(world: World, which: Which) -> str:
+    return f"/api/v1/reports/annual/{world.activity.year - (which == 'b')}/"
 
 
 MATRIX: dict[tuple[str, str], Route] = {
@@ -220,6 +425,82 @@ MATRIX: dict[tuple[str, str], Route] = {
         expect=scoped(200, viewer=403),
         check=check_import,
     ),
+    # --- exams: records without a unit; hr keeps its roster rights only
+    ("GET", "/api/v1/exams/"): Route(
+        request=lambda c, w, which, r: c.get("/api/v1/exams/" if which == "a" else "/api/v1/exams/?kind=annual_law"),
+        expect=unscoped(200),
+        check=check_exams_list,
+    ),
+    ("POST", "/api/v1/exams/"): Route(request=post_exam, expect=legal_only(201), check=check_exam_created),
+    ("GET", "/api/v1/exams/{id}/"): Route(
+        request=lambda c, w, which, r: c.get(f"/api/v1/exams/{w.exams[which].pk}/"),
+        expect=unscoped(200),
+        check=check_exam,
+    ),
+    ("GET", "/api/v1/exams/{id}/stats/"): Route(
+        # the figures of unit A's subtree, and of B's
+        request=lambda c, w, which, r: c.get(f"/api/v1/exams/{w.activity.exam.pk}/stats/?unit={which.upper()}"),
+        expect={**scoped(200, viewer=200), "hr": 403},
+        check=check_stats,
+    ),
+    ("GET", "/api/v1/exams/{id}/not-sat/"): Route(
+        request=get_with(not_sat_path),
+        expect={**scoped(200, viewer=403), "hr": 403},
+        check=check_not_sat,
+        variants=(
+            Variant("csv", get_with(not_sat_path, "format=csv"), check_not_sat_download),
+            Variant("xlsx", get_with(not_sat_path, "format=xlsx"), check_not_sat_download),
+        ),
+        audited=True,
+    ),
+    ("POST", "/api/v1/exams/{id}/exemptions/"): Route(
+        request=post_exemptions, expect=legal_only(201), check=check_import_created,
+    ),
+    ("POST", "/api/v1/exams/{id}/results/"): Route(
+        request=post_results, expect=legal_only(202), check=check_import_created,
+    ),
+    # --- training: a liaison's events are those organised in their subtree
+    ("GET", "/api/v1/events/"): Route(
+        request=lambda c, w, which, r: c.get(f"/api/v1/events/?organiser={which.upper()}"),
+        expect={**scoped(200, viewer=403), "hr": 403},
+        check=check_events,
+    ),
+    ("POST", "/api/v1/events/"): Route(
+        request=post_event,
+        # an organiser outside the liaison's subtree is a field error, like a code that does not exist
+        expect={**scoped(201, viewer=403), "liaison_a": (201, 400), "liaison_b": (400, 201), "hr": 403},
+        check=check_event_created,
+    ),
+    ("GET", "/api/v1/events/{id}/attendance/"): Route(
+        request=lambda c, w, which, r: c.get(f"/api/v1/events/{w.events[which].pk}/attendance/"),
+        expect={**scoped(200, viewer=403), "hr": 403},
+        check=check_attendance,
+    ),
+    ("POST", "/api/v1/events/{id}/attendance/"): Route(
+        request=post_attendance_list,
+        expect={**scoped(200, viewer=403), "hr": 403},
+        check=check_attendance_recorded,
+        variants=(Variant("sheet", post_attendance_sheet, check_import_created, ok=201),),
+    ),
+    # --- statistics and reports
+    ("GET", "/api/v1/stats/participation/"): Route(
+        request=lambda c, w, which, r: c.get(f"/api/v1/stats/participation/?unit={which.upper()}"),
+        expect={**scoped(200, viewer=200), "hr": 403},
+        check=check_participation,
+        variants=(Variant("exam", lambda c, w, which, r: c.get(
+            f"/api/v1/stats/participation/?exam={w.activity.exam.pk}&unit={which.upper()}&rollup=false"),
+            check_participation),),
+    ),
+    ("GET", "/api/v1/reports/annual/{year}/"): Route(
+        # "a": this year's report, "b": last year's; a liaison gets their subtree's
+        request=get_with(report_path),
+        expect=unscoped(200),
+        check=check_report,
+        variants=(
+            Variant("xlsx", get_with(report_path, "format=xlsx"), check_report_file),
+            Variant("docx", get_with(report_path, "format=docx"), check_report_file),
+        ),
+    ),
 }
 
 
@@ -247,7 +528,7 @@ def test_every_matrix_entry_names_every_persona():
 
 
 @pytest.fixture
-def world(personas, district) -> World:
+def world(personas, district, activity) -> World:
     syncs = {
         which: roster_sync_create(file=csv_bytes(district.a), file_name=f"{which}.csv", started_by=personas["hr"].user)
         for which in ("a", "b")
@@ -258,39 +539,76 @@ def world(personas, district) -> World:
         )
         for which in ("a", "b")
     }
-    return World(personas, district, syncs, imports)
+    from exams.services import exam_create
+
+    last_year = exam_create(name="去年的学法用法考试", year=activity.year - 1, kind="annual_law")
+    events = {"a": activity.events["a"], "b": activity.events["b"]}
+    return World(personas, district, syncs, imports, activity, {"a": activity.exam, "b": last_year}, events)
+
+
+def answer_text(response) -> str:
+    """The answer as text, whatever its format (JSON, CSV, or the XML inside XLSX/DOCX)."""
+    if response.content[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+            return "\n".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist()
+                             if n.endswith(".xml"))
+    return response.content.decode("utf-8-sig", "replace")
+
+
+def hidden_values(world: World, role: str, content_type: str) -> list[str]:
+    """What must not appear in an answer to ``role``: other units' people (staff number, name)
+    and unit names, as whole values: a JSON string, a CSV cell, an XML text node."""
+    values = [v for person in world.hidden_people(role) for v in (person.staff_no, person.name)]
+    values += list(world.hidden_unit_names(role))
+    if content_type.startswith("application/json"):
+        return [f'"{v}"' for v in values]
+    if content_type.startswith("text/csv"):
+        return [f"{before}{v}{after}" for v in values for before in (",", "\n") for after in (",", "\r", "\n")]
+    return [f">{v}<" for v in values]
 
 
 def assert_no_leaks(response, world: World, role: str) -> None:
-    text = response.content.decode()
+    text = answer_text(response)
     assert not PLAIN_ID.search(text), "a plain ID number in an answer"
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return
-    flat = json.dumps(body, ensure_ascii=False)
+    if response["Content-Type"].startswith("application/json"):
+        text = json.dumps(response.json(), ensure_ascii=False)
+    for value in hidden_values(world, role, response["Content-Type"]):
+        assert value not in text, f"{role} sees {value!r} of another unit"
     for person in world.hidden_people(role):
-        for value in (f'"{person.staff_no}"', f'"{person.name}"', person.phone):
-            assert value not in flat, f"{role} sees {value} of another unit"
+        assert person.phone not in text, f"{role} sees a phone of another unit"
+
+
+def _expected(entry: Route, variant: Variant, role: str) -> tuple[int, int]:
+    expected = entry.expect[role]
+    pair = expected if isinstance(expected, tuple) else (expected, expected)
+    return tuple(variant.ok if variant.ok and 200 <= code < 300 else code for code in pair)  # type: ignore[return-value]
+
+
+DOWNLOADS = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
 def test_permission_matrix(route, role, world):
     entry = MATRIX[route]
-    expected = entry.expect[role]
-    expected_a, expected_b = expected if isinstance(expected, tuple) else (expected, expected)
     persona = world.personas[role]
-    for which, wanted in (("a", expected_a), ("b", expected_b)):
-        response = entry.request(persona.client(), world, which, role)
-        assert response.status_code == wanted, (which, response.status_code, response.content[:300])
-        assert response["Content-Type"].startswith("application/json")
-        assert "no-store" in response["Cache-Control"]
-        assert_no_leaks(response, world, role)
-        if 200 <= response.status_code < 300 and entry.check is not None:
-            entry.check(response, world, which, role)
-        if response.status_code == 404:
-            # outside the scope looks exactly like not existing: no details
-            assert response.json()["code"] == "not_found"
-    # reading or refusing never writes an audit record
-    assert not AuditEvent.objects.exists()
+    downloads: list[int] = []
+    for variant in entry.all_variants():
+        for which, wanted in zip(("a", "b"), _expected(entry, variant, role), strict=True):
+            response = variant.request(persona.client(), world, which, role)
+            assert response.status_code == wanted, (variant.name, which, response.status_code, response.content[:300])
+            assert "no-store" in response["Cache-Control"]
+            assert_no_leaks(response, world, role)
+            if 200 <= response.status_code < 300:
+                if variant.check is not None:
+                    variant.check(response, world, which, role)
+                if entry.audited and response["Content-Type"].startswith(DOWNLOADS):
+                    downloads.append(len(_download_rows(response)) - 1)
+            else:
+                assert response["Content-Type"].startswith("application/json")
+            if response.status_code == 404:
+                # outside the scope looks exactly like not existing: no details
+                assert response.json()["code"] == "not_found"
+    # reading or refusing writes no audit record; every personal-data download writes one
+    audits = list(AuditEvent.objects.order_by("id"))
+    assert [(a.action, a.rows) for a in audits] == [(AuditAction.EXPORT, n) for n in downloads]

@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from config.jobs import JobStatus, jobs_redispatch_stale
-from roster.models import ChangeKind, RosterSync, Staff, StaffChange
+from roster.models import RosterSync, Staff, StaffChange
 from roster.services import roster_sync_create
 from tests.helpers import Person, csv_bytes, make_units, new_id, people
 
@@ -134,7 +134,7 @@ def test_sweeper_sends_a_lost_sync_to_the_real_worker(worker):
     make_units()
     sync = roster_sync_create(file=csv_bytes(people(4)), file_name="lost.csv")  # never enqueued
     RosterSync.objects.filter(pk=sync.pk).update(created_at=timezone.now() - dt.timedelta(minutes=10))
-    assert jobs_redispatch_stale() == {"roster_sync": 1}
+    assert jobs_redispatch_stale()["roster_sync"] == 1
     assert wait_for(sync.pk, {"succeeded", "refused", "failed"}, timeout=60).status == JobStatus.SUCCEEDED
     assert Staff.objects.count() == 4
 
@@ -182,4 +182,51 @@ def test_sync_completes_without_duplicates_when_the_pool_child_is_killed_mid_syn
     assert done.attempts >= 2
     assert done.created == len(staff)
     assert Staff.objects.count() == len(staff)
-    assert StaffChange.objects.filter(kind=ChangeKind.CREATED).count() == len(staff)
+    assert Staff.objects.filter(created_by_sync_id=done.pk).count() == len(staff)
+    assert not StaffChange.objects.exists()  # a first load writes no history rows, once or twice
+
+
+def test_results_import_through_the_api_runs_on_a_real_worker(worker):
+    """POST exams/{id}/results/ answers 202 at once with the queued record; a real worker runs
+    the same import as the command line; imports/{id}/ then shows it done."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from api.services import user_role_set
+    from exams.models import Attempt, Candidate
+    from exams.services import exam_create
+    from roster.services import roster_sync
+    from sheets.models import ImportRecord
+    from tests.api.conftest import RESULT_HEADER, result_rows
+
+    make_units()
+    staff = people(20, "A") + people(5, "B", start=100)
+    assert roster_sync(sync=roster_sync_create(file=csv_bytes(staff), file_name="roster.csv")).applied
+    today = timezone.localdate()
+    exam = exam_create(name="学法用法考试", year=today.year, kind="annual_law",
+                       opens_on=today - dt.timedelta(days=5), closes_on=today + dt.timedelta(days=5))
+    role, _ = user_role_set(username="legal", role="legal_office")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=role.user).key}")
+    outsider = Person("X999", "外单位", new_id(), "A")
+    rows = result_rows([(p, 60 + i) for i, p in enumerate(staff[:15])] + [(staff[15], "缺考"), (outsider, 88)])
+    upload = SimpleUploadedFile("成绩.csv", csv_bytes(rows, header=RESULT_HEADER), content_type="text/csv")
+    started = time.monotonic()
+    response = client.post(f"/api/v1/exams/{exam.pk}/results/", {"file": upload}, format="multipart")
+    assert response.status_code == 202 and time.monotonic() - started < 5
+    assert response.json()["status"] == "queued"
+    record_id = response.json()["id"]
+
+    deadline = time.monotonic() + 60
+    while ImportRecord.objects.get(pk=record_id).status not in ("succeeded", "refused", "failed"):
+        assert time.monotonic() < deadline, worker.log.read_text()[-3000:]
+        time.sleep(0.1)
+    body = client.get(f"/api/v1/imports/{record_id}/").json()
+    assert body["status"] == "succeeded", body
+    assert body["counts"]["applied"] == 15 and body["counts"]["absent"] == 1 and body["counts"]["unmatched"] == 1
+    assert body["progress"] == {"done": 17, "total": 17}
+    assert Attempt.objects.filter(exam=exam).count() == 15
+    assert Candidate.objects.filter(exam=exam, best_score__isnull=False).count() == 15
+    assert not ImportRecord.objects.get(pk=record_id).source_file  # the uploaded file is dropped once done
+    stats = client.get(f"/api/v1/exams/{exam.pk}/stats/?unit=A").json()
+    assert (stats["expected"], stats["sat"]) == (20, 15)

@@ -10,7 +10,9 @@ from django.http import Http404
 
 from api import scoping
 from api.scoping import scope_for
-from roster.models import ChangeKind, Staff, StaffChange, Unit
+from roster.models import Staff, StaffChange, Unit
+from roster.services import roster_sync, roster_sync_create
+from tests.helpers import csv_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -41,12 +43,10 @@ def test_roles_other_than_liaison_see_every_unit(role, personas, units):
 
 def test_narrow_works_on_anything_that_reaches_a_unit(personas, district):
     """StaffChange reaches its unit through staff__unit: the same helper narrows it."""
-    # a roster sync records no history row for a newly created person (created_by_sync
-    # says it): give everybody one change to narrow
-    StaffChange.objects.bulk_create(
-        StaffChange(staff=staff, kind=ChangeKind.UPDATED, field="position", old_value="", new_value="科员")
-        for staff in Staff.objects.all()
-    )
+    everyone = district.a + district.b + district.t1
+    for person in everyone:
+        person.position = "科长"
+    assert roster_sync(sync=roster_sync_create(file=csv_bytes(everyone), file_name="r2.csv")).updated == 13
     scope = scope_for(personas["liaison_b"].user)
     changes = scope.narrow(StaffChange.objects.all(), unit_field="staff__unit")
     assert set(changes.values_list("staff__staff_no", flat=True)) == district.staff_nos("b")
@@ -139,10 +139,49 @@ def test_liaison_without_unit_is_refused_by_the_database(personas):
 
 def test_grant_adds_a_capability_for_apps_added_later(personas):
     try:
-        scoping.grant("exams.read", "viewer")
-        assert scope_for(personas["viewer"].user).can("exams.read")
+        assert not scope_for(personas["viewer"].user).can("later.read")
+        scoping.grant("later.read", "viewer")
+        viewer = get_user_model().objects.get(pk=personas["viewer"].user.pk)
+        assert scope_for(viewer).can("later.read")
     finally:
-        scoping.ROLE_CAPABILITIES["viewer"].discard("exams.read")
+        scoping.ROLE_CAPABILITIES["viewer"].discard("later.read")
+
+
+def test_domain_capabilities_are_granted_at_start_as_the_issue_lists_them():
+    """Exams, training and reports add their capabilities through ``grant`` in ApiConfig.ready."""
+    caps = {role: set(scoping.capabilities_of(role)) for role in ("hr", "legal_office", "liaison", "viewer")}
+    domain = set(scoping.DOMAIN_CAPABILITIES)
+    assert caps["hr"] & domain == set()  # hr keeps its roster rights
+    assert domain - {scoping.REPORTS_READ_SUBTREE} <= caps["legal_office"]
+    assert caps["liaison"] & domain == {scoping.STATS_READ, scoping.EXAMS_READ, scoping.NOT_SAT_READ,
+                                        scoping.EVENTS_READ, scoping.EVENTS_WRITE, scoping.REPORTS_READ_SUBTREE}
+    assert caps["viewer"] & domain == {scoping.STATS_READ, scoping.EXAMS_READ, scoping.REPORTS_READ}
+
+
+def test_within_is_the_liaisons_own_unit_unless_a_unit_is_named(personas, units):
+    liaison = scope_for(personas["liaison_a"].user)
+    assert liaison.within(None) == units["A"]
+    assert liaison.within("A") == units["A"]
+    with pytest.raises(Http404):
+        liaison.within("B")
+    legal = scope_for(personas["legal_office"].user)
+    assert legal.within(None) is None and legal.within("T") == units["T"]
+
+
+def test_a_liaisons_events_are_those_organised_in_their_subtree(personas, units):
+    import datetime as dt
+
+    from training.models import TrainingEvent
+    from training.services import training_event_create
+
+    for code in ("A", "B", None):
+        training_event_create(title=f"活动{code}", kind="lecture", date=dt.date(2026, 1, 5), hours=1,
+                              organiser=units[code] if code else None)
+    titles = lambda scope: set(scope.events(TrainingEvent.objects.all()).values_list("title", flat=True))  # noqa: E731
+    assert titles(scope_for(personas["liaison_a"].user)) == {"活动A"}
+    assert titles(scope_for(personas["legal_office"].user)) == {"活动A", "活动B", "活动None"}
+    assert titles(scope_for(personas["viewer"].user)) == set()
+    assert titles(scope_for(personas["hr"].user)) == set()
 
 
 def test_units_helper_is_usable_without_drf(personas, units):

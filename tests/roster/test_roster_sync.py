@@ -290,3 +290,11 @@ def test_left_on_uses_the_shanghai_date(roster, monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: moment)
     sync(csv_bytes(roster[:-1]))
     assert Staff.objects.get(staff_no=roster[-1].staff_no).left_on == dt.date(2024, 1, 2)
+
+
+def test_values_longer_than_their_column_are_row_errors(units):
+    rows = [Person("0001", "名" * 101, new_id(), "A"), Person("0002", "乙", new_id(), "A", position="职" * 201)]
+    result = sync(csv_bytes(rows))
+    assert not result.applied and result.status == "refused"
+    assert {(e["row"], e["column"]) for e in result.errors} == {(2, "姓名"), (3, "职务")}
+    assert all("过长" in e["message"] for e in result.errors)

@@ -25,6 +25,8 @@ class Command(DomainCommand):
             raise DomainError("生产模式下不能生成演示数据。")
         if if_empty and Staff.objects.exists():
             self.stdout.write("名册已有数据，跳过演示数据。")
+            if get_user_model().objects.filter(username=DEMO_ADMIN).exists():
+                self.stdout.write(f"管理员登录：用户名 {DEMO_ADMIN}，密码 {DEMO_PASSWORD}（演示数据生成时所设，如未修改）")
             return
         units = demo_units()
         result = unit_import(data=units_csv(units), filename="demo-units.csv")

@@ -32,7 +32,7 @@ class Command(DomainCommand):
         if json:
             self.emit_json(result.as_dict())
         else:
-            self.stdout.write(result.message)
+            (self.stdout if result.ok else self.stderr).write(result.message)
             self.stdout.write(
                 f"新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}，停用 {result.deactivated}，"
                 f"恢复 {result.reactivated}，拒绝 {result.rejected} 行。"
@@ -40,6 +40,8 @@ class Command(DomainCommand):
             for warning in result.warnings:
                 self.stdout.write(f"提示：{warning}")
             for error in result.errors:
+                if error["row"] is None and error["message"] == result.message:
+                    continue  # already printed as the summary line
                 where = f"第 {error['row']} 行" if error["row"] else "文件"
                 column = f"「{error['column']}」" if error["column"] else ""
                 value = f"（{error['value']}）" if error.get("value") else ""

@@ -1,0 +1,126 @@
+"""The annual report's paragraph, in the style of the rule-of-law government annual report:
+
+    组织新区各部门、两镇政府、教育系统合计2080人参加学法用法考试，参考率98.7%，合格率99.2%；
+    开展常务会专题法治讲座1次、法治专题学习2次、专题讲座3场，组织单位正职旁听庭审1次，
+    累计参训512人次、1168学时。
+
+Built only from the report's numbers; each clause appears only when its number is not zero.
+The number after 合计 is the ``sat`` of the year's ``annual_law`` exam(s).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+NUMERALS = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}
+
+# training kinds in the report's order, with how each is counted
+TRAINING_CLAUSES = (
+    ("executive_meeting", "常务会专题法治讲座{n}次"),
+    ("study_session", "法治专题学习{n}次"),
+    ("lecture", "专题讲座{n}场"),
+    ("enforcement_training", "执法人员专题培训{n}期"),
+    ("online_course", "网络学法课程{n}门"),
+)
+ENFORCEMENT_EXAMS = (
+    ("enforcement_qualification", "执法资格考试"),
+    ("enforcement_renewal", "执法续职考试"),
+)
+
+
+def percent(rate: float | None) -> str:
+    """0.987 -> "98.7%"; one decimal, rounded half up, a trailing ".0" dropped."""
+    if rate is None:
+        return ""
+    value = (Decimal(str(rate)) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    text = f"{value:f}"
+    return (text[:-2] if text.endswith(".0") else text) + "%"
+
+
+def number(value: Any) -> str:
+    """1168 -> "1168", 1168.5 -> "1168.5"."""
+    value = Decimal(str(value or 0))
+    if value == value.to_integral_value():
+        return str(int(value))
+    return f"{value.normalize():f}"
+
+
+def _count(n: int) -> str:
+    return NUMERALS.get(n, str(n))
+
+
+def _short(district: str) -> str:
+    return "新区" if district.endswith("新区") else district
+
+
+def units_phrase(by_unit: list[dict[str, Any]], *, district: str = "") -> str:
+    """"新区各部门、两镇政府、教育系统": the kinds of the top-level units that had candidates."""
+    kinds: dict[str, int] = {}
+    for entry in by_unit:
+        if entry.get("candidates"):
+            kinds[entry["kind"]] = kinds.get(entry["kind"], 0) + 1
+    short = _short(district)
+    parts = []
+    if kinds.get("department"):
+        parts.append(f"{short}各部门")
+    if kinds.get("town"):
+        parts.append(f"{_count(kinds['town'])}镇政府" if kinds["town"] > 1 else "镇政府")
+    if kinds.get("education"):
+        parts.append("教育系统")
+    if kinds.get("admin"):
+        parts.append(f"{short}机关")
+    if kinds.get("school"):
+        parts.append("各学校")
+    if kinds.get("other"):
+        parts.append("其他单位")
+    return "、".join(parts)
+
+
+def _exam_clauses(exams: list[dict[str, Any]], district: str) -> list[str]:
+    clauses = []
+    law = [e for e in exams if e["kind"] == "annual_law"]
+    sat = sum(e["sat"] for e in law)
+    if sat:
+        expected = sum(e["expected"] for e in law)
+        passed = sum(e["passed"] for e in law)
+        by_unit = [u for e in law for u in e["by_unit"]]
+        phrase = units_phrase(by_unit, district=district)
+        clause = f"组织{phrase}合计{sat}人参加学法用法考试" if phrase else f"组织{sat}人参加学法用法考试"
+        if expected:
+            clause += f"，参考率{percent(sat / expected)}"
+        clause += f"，合格率{percent(passed / sat)}"
+        clauses.append(clause)
+    enforcement = []
+    for kind, label in ENFORCEMENT_EXAMS:
+        n = sum(e["sat"] for e in exams if e["kind"] == kind)
+        if n:
+            enforcement.append(f"{label}{n}人")
+    if enforcement:
+        clauses.append("组织执法人员参加" + "、".join(enforcement))
+    return clauses
+
+
+def _training_clauses(training: dict[str, Any]) -> list[str]:
+    clauses = []
+    by_kind = training.get("by_kind") or {}
+    items = [text.format(n=by_kind[kind]) for kind, text in TRAINING_CLAUSES if by_kind.get(kind)]
+    if items:
+        clauses.append("开展" + "、".join(items))
+    court = (training.get("court_observation") or {}).get("events") or 0
+    if court:
+        clauses.append(f"组织单位正职旁听庭审{court}次")
+    attendances = training.get("attendances") or 0
+    hours = Decimal(str(training.get("person_hours") or 0))
+    if attendances:
+        clauses.append(f"累计参训{attendances}人次" + (f"、{number(hours)}学时" if hours else ""))
+    return clauses
+
+
+def annual_narrative(report: dict[str, Any], *, district: str = "") -> str:
+    exam_part = "，".join(_exam_clauses(report.get("exams") or [], district))
+    training_part = "，".join(_training_clauses(report.get("training") or {}))
+    sentence = "；".join(part for part in (exam_part, training_part) if part)
+    if not sentence:
+        return f"{report['year']}年度暂无学法用法考试和法治培训记录。"
+    return sentence + "。"
