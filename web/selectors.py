@@ -1,6 +1,7 @@
 """Reads the pages need, composed from the apps' selectors and narrowed by the caller's scope.
 No figure is defined here: exam figures come from ``exams.selectors`` (``figure_aggregates``,
-``figures_from_counts``), the not-sat list from ``exam_not_sat``, masking from the scope."""
+``figures_from_counts``), the not-sat list from ``exam_not_sat`` (with the join the API uses),
+masking from the scope."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 from api.scoping import Scope
+from api.selectors import not_sat_for_api
 from exams.models import Candidate, Exam
-from exams.selectors import exam_not_sat, figure_aggregates, figures_from_counts, not_sat_entries
+from exams.selectors import exam_list, figure_aggregates, figures_from_counts, not_sat_entries
 from roster.models import Unit
 from sheets.models import ImportKind, ImportRecord
 from training.models import TrainingEvent
@@ -43,17 +45,21 @@ def exams_figures(*, scope: Scope, exams: Iterable[Exam]) -> dict[int, dict[str,
 def not_sat_rows(*, scope: Scope, exam: Exam, unit: Unit) -> list[dict[str, str]]:
     """The not-sat list of a unit's subtree as the caller may see it: the exams app's entries,
     with the phone as the scope shows it (the API's rule). One query."""
-    candidates = list(scope.narrow(exam_not_sat(exam=exam, unit=unit), unit_field="unit").select_related("staff__unit"))
+    candidates = list(scope.narrow(not_sat_for_api(exam=exam, unit=unit)))
     entries = not_sat_entries(candidates)
     for entry, candidate in zip(entries, candidates, strict=True):
         entry["phone"] = scope.phone_for(candidate.staff) or ""
     return entries
 
 
+def visible_exams(scope: Scope) -> QuerySet[Exam]:
+    return scope.exams(exam_list())
+
+
 def visible_events(scope: Scope) -> QuerySet[TrainingEvent]:
     """Events the caller sees: all for roles that see everywhere; for a liaison, those
     organised by a unit of their subtree."""
-    return scope.narrow(events_list(), unit_field="organiser")
+    return scope.events(events_list())
 
 
 def visible_attendance(*, scope: Scope, event: TrainingEvent) -> QuerySet:

@@ -20,26 +20,24 @@ from api.middleware import personal_data
 from api.scoping import Scope, scope_for
 from config.jobs import Job
 
-from .. import access
-
 # (key, label, capability, url name)
 MENU: tuple[tuple[str, Any, str, str], ...] = (
     ("roster", _("名册同步"), scoping.ROSTER_SYNC_WRITE, "web:roster"),
-    ("dashboard", _("单位统计"), access.STATS_READ, "web:dashboard"),
-    ("exams", _("考试"), access.EXAMS_READ, "web:exams"),
-    ("events", _("培训活动"), access.EVENTS_READ, "web:events"),
-    ("report", _("年度报告"), access.REPORTS_READ, "web:annual_report"),
+    ("dashboard", _("单位统计"), scoping.STATS_READ, "web:dashboard"),
+    ("exams", _("考试"), scoping.EXAMS_READ, "web:exams"),
+    ("events", _("培训活动"), scoping.EVENTS_READ, "web:events"),
+    ("report", _("年度报告"), scoping.REPORTS_READ, "web:annual_report"),
 )
 
 
 # what templates may ask: {% if can.exams_write %}
 CAN: dict[str, str] = {
     "roster_write": scoping.ROSTER_SYNC_WRITE,
-    "stats": access.STATS_READ,
-    "exams_write": access.EXAMS_WRITE,
-    "not_sat": access.NOT_SAT_READ,
-    "events_write": access.EVENTS_WRITE,
-    "reports": access.REPORTS_READ,
+    "stats": scoping.STATS_READ,
+    "exams_write": scoping.EXAMS_WRITE,
+    "not_sat": scoping.NOT_SAT_READ,
+    "events_write": scoping.EVENTS_WRITE,
+    "reports": scoping.REPORTS_READ,
 }
 
 

@@ -10,12 +10,12 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from api import scoping
 from api.scoping import Scope
 from config.errors import DomainError
 from training.models import ATTENDED, TrainingEvent
 from training.services import attendance_import, training_event_create
 
-from .. import access
 from ..forms import EventForm, SheetUploadForm
 from ..selectors import ATTENDANCE_KINDS, imports_of, visible_attendance, visible_events
 from .base import page, paginate, render_page
@@ -27,14 +27,14 @@ def _event(scope: Scope, pk: int) -> TrainingEvent:
     return scope.get(visible_events(scope), pk=pk)
 
 
-@page(access.EVENTS_READ)
+@page(scoping.EVENTS_READ)
 @require_GET
 def events_page(request: HttpRequest, *, scope: Scope) -> HttpResponse:
     events = paginate(request, visible_events(scope).order_by("-date", "-id"), per_page=30)
     return render_page(request, scope, "web/events/list.html", {"events": events}, section="events")
 
 
-@page(access.EVENTS_WRITE)
+@page(scoping.EVENTS_WRITE)
 def event_new(request: HttpRequest, *, scope: Scope) -> HttpResponse:
     # a liaison's event is organised by a unit of their subtree, so that they see it afterwards
     form = EventForm(request.POST or None, units=scope.units(), organiser_required=not scope.everywhere)
@@ -61,20 +61,20 @@ def _event_page(request: HttpRequest, scope: Scope, event: TrainingEvent, form: 
         "attendance": paginate(request, attendance, per_page=ATTENDANCE_PER_PAGE),
         "attended": sum(n for status, n in counts.items() if status in ATTENDED),
         "recorded": sum(counts.values()),
-        "form": form if scope.can(access.EVENTS_WRITE) else None,
+        "form": form if scope.can(scoping.EVENTS_WRITE) else None,
         "imports": list(imports_of(scope=scope, kinds=ATTENDANCE_KINDS, target_id=event.pk)[:20]),
         "signin_url": request.build_absolute_uri(reverse("training:signin", args=[event.signin_token])),
     }
     return render_page(request, scope, "web/events/detail.html", context, section="events", status=status)
 
 
-@page(access.EVENTS_READ)
+@page(scoping.EVENTS_READ)
 @require_GET
 def event_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
     return _event_page(request, scope, _event(scope, pk), SheetUploadForm())
 
 
-@page(access.EVENTS_WRITE)
+@page(scoping.EVENTS_WRITE)
 @require_POST
 def event_sheet_upload(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
     event = _event(scope, pk)
@@ -83,7 +83,8 @@ def event_sheet_upload(request: HttpRequest, pk: int, *, scope: Scope) -> HttpRe
         upload = form.cleaned_data["file"]
         try:
             result = attendance_import(
-                event=event, data=upload.read(), file_name=upload.name or "signin", started_by=request.user
+                event=event, data=upload.read(), file_name=upload.name or "signin", started_by=request.user,
+                within=scope.within(None),
             )
         except DomainError as exc:
             form.add_error("file", exc.message)
@@ -93,7 +94,7 @@ def event_sheet_upload(request: HttpRequest, pk: int, *, scope: Scope) -> HttpRe
     return _event_page(request, scope, event, form, status=400)
 
 
-@page(access.EVENTS_READ)
+@page(scoping.EVENTS_READ)
 @require_GET
 def event_qr(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
     event = _event(scope, pk)

@@ -5,50 +5,46 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from api import scoping
 from api.models import AuditAction
 from api.scoping import Scope
-from api.services import audit_record
+from api.services import audit_record, exam_refresh_for_read
 from api.views import client_address
 from config.errors import DomainError
 from exams import exports
 from exams.models import EXAM_IMPORT_KINDS, Exam
-from exams.selectors import exam_list, exam_stats
-from exams.services import exam_create, exam_refresh
+from exams.selectors import exam_stats
+from exams.services import exam_create
 from sheets.models import ImportKind
 
-from .. import access
 from ..forms import ExamForm, ImportUploadForm
-from ..selectors import default_unit, exams_figures, imports_of, not_sat_rows, picker_units
+from ..selectors import default_unit, exams_figures, imports_of, not_sat_rows, picker_units, visible_exams
 from ..services import exam_import_dry_run_start
 from .base import page, paginate, render_page
 
 IMPORT_KINDS = {"results": ImportKind.EXAM_RESULTS, "exemptions": ImportKind.EXAM_EXEMPTIONS}
 
 
-def _exam(pk: int) -> Exam:
-    exam = exam_list().filter(pk=pk).first()
-    if exam is None:
-        raise Http404(_("考试不存在。"))
-    return exam
+def _exam(scope: Scope, pk: int) -> Exam:
+    return scope.get(visible_exams(scope), pk=pk)
 
 
-@page(access.EXAMS_READ)
+@page(scoping.EXAMS_READ)
 @require_GET
 def exams_page(request: HttpRequest, *, scope: Scope) -> HttpResponse:
-    exams = paginate(request, exam_list(), per_page=20)
+    exams = paginate(request, visible_exams(scope), per_page=20)
     figures = exams_figures(scope=scope, exams=exams.object_list)
     rows = [{"exam": exam, "figures": figures.get(exam.pk)} for exam in exams.object_list]
     context = {"exams": exams, "rows": rows, "today": timezone.localdate(), "unit": default_unit(scope)}
     return render_page(request, scope, "web/exams/list.html", context, section="exams")
 
 
-@page(access.EXAMS_WRITE)
+@page(scoping.EXAMS_WRITE)
 def exam_new(request: HttpRequest, *, scope: Scope) -> HttpResponse:
     form = ExamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -74,28 +70,28 @@ def _upload_forms(request: HttpRequest, kind: str | None = None) -> dict[str, Im
 
 
 def _exam_page(request: HttpRequest, scope: Scope, exam: Exam, forms: dict[str, ImportUploadForm]) -> HttpResponse:
-    exam_refresh(exam=exam)
+    exam_refresh_for_read(exam=exam)
     unit = default_unit(scope)
     context = {
         "exam": exam,
         "unit": unit,
-        "figures": exam_stats(exam=exam, unit=scope.unit),
-        "forms": forms if scope.can(access.EXAMS_WRITE) else {},
+        "figures": exam_stats(exam=exam, unit=scope.within(None)),
+        "forms": forms if scope.can(scoping.EXAMS_WRITE) else {},
         "imports": list(imports_of(scope=scope, kinds=EXAM_IMPORT_KINDS, target_id=exam.pk)[:30]),
     }
     return render_page(request, scope, "web/exams/detail.html", context, section="exams")
 
 
-@page(access.EXAMS_READ)
+@page(scoping.EXAMS_READ)
 @require_GET
 def exam_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
-    return _exam_page(request, scope, _exam(pk), _upload_forms(request))
+    return _exam_page(request, scope, _exam(scope, pk), _upload_forms(request))
 
 
-@page(access.EXAMS_WRITE)
+@page(scoping.EXAMS_WRITE)
 @require_POST
 def exam_upload(request: HttpRequest, pk: int, kind: str, *, scope: Scope) -> HttpResponse:
-    exam = _exam(pk)
+    exam = _exam(scope, pk)
     if kind not in IMPORT_KINDS:
         raise Http404(_("不支持的导入类型。"))
     forms = _upload_forms(request, kind)
@@ -119,11 +115,11 @@ def exam_upload(request: HttpRequest, pk: int, kind: str, *, scope: Scope) -> Ht
 # --- not sat ----------------------------------------------------------------------------
 
 
-@page(access.NOT_SAT_READ)
+@page(scoping.NOT_SAT_READ)
 @require_GET
 def not_sat_start(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
     """The not-sat list of the unit picked (``?unit=``), else of the caller's own unit or the district."""
-    exam = _exam(pk)
+    exam = _exam(scope, pk)
     code = request.GET.get("unit", "")
     unit = scope.resolve_unit(code) if code else default_unit(scope)
     if unit is None:
@@ -131,12 +127,12 @@ def not_sat_start(request: HttpRequest, pk: int, *, scope: Scope) -> HttpRespons
     return redirect("web:not_sat", pk=exam.pk, code=unit.code)
 
 
-@page(access.NOT_SAT_READ)
+@page(scoping.NOT_SAT_READ)
 @require_GET
 def not_sat_page(request: HttpRequest, pk: int, code: str, *, scope: Scope) -> HttpResponse:
-    exam = _exam(pk)
+    exam = _exam(scope, pk)
     unit = scope.resolve_unit(code)  # another subtree's unit: 404
-    exam_refresh(exam=exam)
+    exam_refresh_for_read(exam=exam)
     context = {
         "exam": exam,
         "unit": unit,
@@ -147,12 +143,12 @@ def not_sat_page(request: HttpRequest, pk: int, code: str, *, scope: Scope) -> H
     return render_page(request, scope, "web/exams/not_sat.html", context, section="exams")
 
 
-@page(access.NOT_SAT_READ)
+@page(scoping.NOT_SAT_READ)
 @require_GET
 def not_sat_download(request: HttpRequest, pk: int, code: str, *, scope: Scope) -> HttpResponse:
-    exam = _exam(pk)
+    exam = _exam(scope, pk)
     unit = scope.resolve_unit(code)
-    exam_refresh(exam=exam)
+    exam_refresh_for_read(exam=exam)
     rows = not_sat_rows(scope=scope, exam=exam, unit=unit)
     audit_record(
         user=request.user, action=AuditAction.EXPORT, target=f"exam:{exam.pk}:not_sat:{unit.code}",
@@ -164,6 +160,3 @@ def not_sat_download(request: HttpRequest, pk: int, code: str, *, scope: Scope) 
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
-
-def not_sat_url(exam: Exam, unit_code: str) -> str:
-    return reverse("web:not_sat", kwargs={"pk": exam.pk, "code": unit_code})

@@ -17,7 +17,6 @@ from exams.services import exam_import_confirm
 from sheets.models import ImportKind, ImportRecord
 from sheets.services import import_record_confirm_refusal
 
-from .. import access
 from .base import page, progress_json, progress_of, render_page
 
 PROBLEM_KINDS = (
@@ -73,7 +72,7 @@ def import_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
         "problems_cut": len(shown) > PROBLEMS_PER_PAGE,
         "is_exam": is_exam,
         "is_attendance": record.kind == ImportKind.ATTENDANCE,
-        "can_confirm": is_exam and dry_run and not refusal and scope.can(access.EXAMS_WRITE),
+        "can_confirm": is_exam and dry_run and not refusal and scope.can(scoping.EXAMS_WRITE),
         "confirm_refusal": refusal,
     }
     return render_page(request, scope, "web/imports/detail.html", context,
@@ -86,7 +85,7 @@ def import_progress(request: HttpRequest, pk: int, *, scope: Scope) -> HttpRespo
     return progress_json(scope.get(scope.imports(ImportRecord.objects.all()), pk=pk))
 
 
-@page(access.EXAMS_WRITE)
+@page(scoping.EXAMS_WRITE)
 @require_POST
 def import_confirm(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
     dry_run = _record(scope, pk)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 
+from api import scoping
 from api.scoping import Scope
 
-from .. import access
 from .base import page, render_page
 
 
-@page(access.REPORTS_READ)
+@page(scoping.REPORTS_READ)
 def annual_report_page(request: HttpRequest, *, scope: Scope) -> HttpResponse:
     return render_page(request, scope, "web/reports/annual.html", {}, section="report")
 
 
-@page(access.REPORTS_READ)
+@page(scoping.REPORTS_READ)
 def annual_report_download(request: HttpRequest, year: int, fmt: str, *, scope: Scope) -> HttpResponse:
     raise Http404
