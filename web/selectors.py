@@ -5,15 +5,19 @@ masking from the scope."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from api.scoping import Scope
 from api.selectors import not_sat_for_api
-from exams.models import Candidate, Exam
+from exams.models import Candidate, Exam, ExamKind
 from exams.selectors import exam_list, figure_aggregates, figures_from_counts, not_sat_entries
+from reports.selectors import participation_latest, participation_trend
 from roster.models import Unit
 from sheets.models import ImportKind, ImportRecord
 from training.models import TrainingEvent
@@ -74,3 +78,65 @@ def imports_of(*, scope: Scope, kinds: Iterable[str], target_id: int) -> QuerySe
 
 
 ATTENDANCE_KINDS = (ImportKind.ATTENDANCE,)
+
+
+# --- the unit dashboard (from the reports app's snapshots) ------------------------------
+
+
+def dashboard_exam(*, scope: Scope, exam_id: str | None, today: dt.date | None = None) -> Exam | None:
+    """The exam a dashboard shows: the one asked for (``?exam=``), else the open exam (the
+    yearly law exam first), else the latest."""
+    exams = visible_exams(scope)
+    if exam_id:
+        return scope.get(exams, pk=exam_id)
+    today = today or timezone.localdate()
+    open_now = exams.filter(opens_on__lte=today, closes_on__gte=today)
+    return (
+        open_now.filter(kind=ExamKind.ANNUAL_LAW).order_by("-opens_on", "-id").first()
+        or open_now.order_by("-opens_on", "-id").first()
+        or exams.order_by("-closes_on", "-id").first()
+    )
+
+
+@dataclass
+class Dashboard:
+    """A unit's figures as the reports app stored them: the unit (rolled up), the unit alone
+    when it has sub-units, and each direct sub-unit (rolled up); for the open exam and for the
+    year's training; and when they were computed."""
+
+    exam_total: dict[str, Any] | None = None
+    exam_own: dict[str, Any] | None = None
+    exam_children: list[dict[str, Any]] = field(default_factory=list)
+    training_total: dict[str, Any] | None = None
+    training_own: dict[str, Any] | None = None
+    training_children: list[dict[str, Any]] = field(default_factory=list)
+    exam_computed_at: dt.datetime | None = None
+    training_computed_at: dt.datetime | None = None
+    trend: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _split(rows: list[dict[str, Any]], own: list[dict[str, Any]], unit: Unit) -> tuple[Any, Any, list]:
+    total = next((r for r in rows if r["unit_id"] == unit.pk), None)
+    children = [r for r in rows if r["parent_id"] == unit.pk]
+    alone = next((r for r in own if r["unit_id"] == unit.pk), None) if children else None
+    return total, alone, children
+
+
+def unit_dashboard(*, unit: Unit, exam: Exam | None, year: int, trend_days: int = 30) -> Dashboard:
+    """Read from the latest snapshots (``reports.selectors.participation_latest``) and one
+    unit's trend over the last ``trend_days`` (``participation_trend``); nothing is computed
+    here. Seven queries, whatever the number of units."""
+    board = Dashboard()
+    if exam is not None:
+        rolled = participation_latest(exam=exam, unit=unit, rollup=True)
+        alone = [r for r in participation_latest(exam=exam, unit=unit, rollup=False) if r["unit_id"] == unit.pk]
+        board.exam_total, board.exam_own, board.exam_children = _split(rolled, alone, unit)
+        board.exam_computed_at = max((r["computed_at"] for r in rolled), default=None)
+        since = timezone.now() - dt.timedelta(days=trend_days)
+        board.trend = participation_trend(unit=unit, exam=exam, since=since)
+    training = [r for r in participation_latest(year=year, unit=unit, rollup=True) if r["scope"] == "training"]
+    alone = [r for r in participation_latest(year=year, unit=unit, rollup=False)
+             if r["scope"] == "training" and r["unit_id"] == unit.pk]
+    board.training_total, board.training_own, board.training_children = _split(training, alone, unit)
+    board.training_computed_at = max((r["computed_at"] for r in training), default=None)
+    return board

@@ -7,13 +7,14 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from docx import Document
 
 from exams.models import Attempt, ExamKind
 from exams.services import exam_create
 from roster.services import roster_sync, roster_sync_create
 from tests.helpers import Person, csv_bytes, new_id, people
 
-from .conftest import PHONE, fits_width
+from .conftest import DESKTOP, PHONE, fits_width
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,3 +65,22 @@ def test_the_office_imports_results_sees_the_conflicts_and_downloads_the_annual_
     browser.viewport(*PHONE, mobile=True)
     assert fits_width(browser)
     browser.screenshot("imported-phone")
+    browser.viewport(*DESKTOP)
+
+    # the annual report: the paragraph and the tables on the page, then the Word file
+    browser.submit("nav a[href='/reports/annual/']")
+    assert browser.path == "/reports/annual/"
+    narrative = browser.text("#narrative")
+    assert str(today.year) in browser.text("h1") and "学法用法考试" in narrative
+    table = browser.text(f"#exam-{exam.pk}")
+    assert "测试区财政局" in table and "参考率" in table
+    assert "参训人次" in browser.text("#training-table")
+    browser.screenshot("annual-report")
+    browser.find("#download-docx").click()
+    document = Document(browser.wait_for_download(".docx"))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "学法用法" in text and str(today.year) in text
+    assert document.tables, "the Word report holds the per-unit tables"
+    browser.viewport(*PHONE, mobile=True)
+    assert fits_width(browser)
+    browser.screenshot("annual-report-phone")
