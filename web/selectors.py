@@ -115,10 +115,12 @@ class Dashboard:
     trend: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _split(rows: list[dict[str, Any]], own: list[dict[str, Any]], unit: Unit) -> tuple[Any, Any, list]:
+def _split(rows: list[dict[str, Any]], own: list[dict[str, Any]], unit: Unit, counted: tuple[str, ...]) -> tuple[Any, Any, list]:
+    """The unit's rolled-up row, its own row (only beside sub-units, and when it counts
+    anybody: ``counted`` names the figures that say so), and its direct sub-units' rows."""
     total = next((r for r in rows if r["unit_id"] == unit.pk), None)
     children = [r for r in rows if r["parent_id"] == unit.pk]
-    alone = next((r for r in own if r["unit_id"] == unit.pk), None) if children else None
+    alone = next((r for r in own if r["unit_id"] == unit.pk and any(r[k] for k in counted)), None) if children else None
     return total, alone, children
 
 
@@ -130,13 +132,15 @@ def unit_dashboard(*, unit: Unit, exam: Exam | None, year: int, trend_days: int 
     if exam is not None:
         rolled = participation_latest(exam=exam, unit=unit, rollup=True)
         alone = [r for r in participation_latest(exam=exam, unit=unit, rollup=False) if r["unit_id"] == unit.pk]
-        board.exam_total, board.exam_own, board.exam_children = _split(rolled, alone, unit)
+        board.exam_total, board.exam_own, board.exam_children = _split(rolled, alone, unit, ("candidates",))
         board.exam_computed_at = max((r["computed_at"] for r in rolled), default=None)
         since = timezone.now() - dt.timedelta(days=trend_days)
         board.trend = participation_trend(unit=unit, exam=exam, since=since)
     training = [r for r in participation_latest(year=year, unit=unit, rollup=True) if r["scope"] == "training"]
     alone = [r for r in participation_latest(year=year, unit=unit, rollup=False)
              if r["scope"] == "training" and r["unit_id"] == unit.pk]
-    board.training_total, board.training_own, board.training_children = _split(training, alone, unit)
+    board.training_total, board.training_own, board.training_children = _split(
+        training, alone, unit, ("attendances", "staff_below_hours")
+    )
     board.training_computed_at = max((r["computed_at"] for r in training), default=None)
     return board
