@@ -40,10 +40,18 @@ def seed_if_empty() -> str:
 
     from roster.models import Staff
 
+    from reports.models import ExamSnapshot
+    from reports.services import snapshots_refresh
+
     if Staff.objects.exists():
-        return f"using the existing data ({Staff.objects.count()} staff)"
-    call_command("seed_demo", verbosity=0)
-    return f"seeded the demo district ({Staff.objects.count()} staff)"
+        note = f"using the existing data ({Staff.objects.count()} staff)"
+    else:
+        call_command("seed_demo", verbosity=0)
+        note = f"seeded the demo district ({Staff.objects.count()} staff)"
+    if not ExamSnapshot.objects.exists():
+        snapshots_refresh(everything=True)
+        note += "; participation snapshots computed"
+    return note
 
 
 def users() -> dict[str, object]:
