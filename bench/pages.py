@@ -38,10 +38,9 @@ PASSWORD = "Bench-pages-2026!"
 def seed_if_empty() -> str:
     from django.core.management import call_command
 
-    from roster.models import Staff
-
     from reports.models import ExamSnapshot
     from reports.services import snapshots_refresh
+    from roster.models import Staff
 
     if Staff.objects.exists():
         note = f"using the existing data ({Staff.objects.count()} staff)"
