@@ -166,7 +166,11 @@ def browser(request, live_server, tmp_path) -> Iterator[Browser]:
         options.add_argument(arg)
     options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
     options.add_argument(f"--window-size={DESKTOP[0]},{DESKTOP[1]}")
+    # the office PCs and phones ask for Chinese; without this Chromium asks for en-US and the
+    # pages (rightly) answer in English
+    options.add_argument("--lang=zh-CN")
     options.add_experimental_option("prefs", {
+        "intl.accept_languages": "zh-CN,zh",
         "download.default_directory": str(downloads),
         "download.prompt_for_download": False,
         "download.directory_upgrade": True,
