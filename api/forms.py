@@ -9,8 +9,9 @@ from config.errors import DomainError
 from .services import LoginRefused, login_authenticate
 
 
-class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
-    """The admin's login, counted by account and by address like the API's token endpoint."""
+class ThrottledLoginMixin:
+    """Counts wrong passwords by account and by address, exactly as the API's token endpoint
+    does (the same service). Mixed into Django's authentication forms."""
 
     def clean(self):
         username = self.cleaned_data.get("username")
@@ -29,3 +30,7 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
                 raise self.get_invalid_login_error()
             self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin's login, counted by account and by address like the API's token endpoint."""

@@ -17,8 +17,7 @@ from django.utils import timezone
 from config.errors import DomainError, Problem
 from exams.models import Exam
 from exams.services import exam_import_create, exam_import_enqueue, exam_import_run, exam_refresh
-from roster.models import RosterSync, SyncSource, Unit
-from roster.services import roster_sync_create, roster_sync_enqueue
+from roster.models import Unit
 from sheets.models import ImportKind, ImportRecord
 
 from .models import AuditEvent, LoginThrottle, Role, UserRole
@@ -172,31 +171,6 @@ def login_authenticate(*, username: str, password: str, address: str | None, req
 # --- uploads ----------------------------------------------------------------------------
 
 
-def roster_sync_submit(
-    *,
-    file: bytes | BinaryIO,
-    file_name: str,
-    mode: str,
-    dry_run: bool,
-    skip_invalid: bool,
-    allow_mass_deactivation: bool,
-    user: Any,
-) -> RosterSync:
-    """Store the sync record and its file, then enqueue the work once that has committed.
-    With the broker down the record stays queued and the sweeper sends it later."""
-    with transaction.atomic():
-        sync = roster_sync_create(
-            file=file,
-            file_name=file_name,
-            mode=mode,
-            dry_run=dry_run,
-            skip_invalid=skip_invalid,
-            allow_mass_deactivation=allow_mass_deactivation,
-            source=SyncSource.API,
-            started_by=user,
-        )
-        roster_sync_enqueue(sync=sync)
-    return sync
 
 
 def exam_results_submit(*, exam: Exam, file: bytes | BinaryIO, file_name: str, strict: bool, user: Any) -> ImportRecord:

@@ -30,9 +30,9 @@ from exams.selectors import exam_list, exam_stats
 from exams.services import exam_create
 from reports.selectors import participation_latest
 from reports.services import annual_report_build, annual_report_file_name, annual_report_render, year_check
-from roster.models import Staff
+from roster.models import Staff, SyncSource
 from roster.selectors import roster_syncs, staff_list
-from roster.services import staff_create, staff_update
+from roster.services import roster_sync_submit, staff_create, staff_update
 from sheets.models import ImportRecord
 from training.models import Attendance, TrainingEvent
 from training.selectors import event_attendances
@@ -81,7 +81,6 @@ from .services import (
     exam_refresh_for_read,
     exam_results_submit,
     login_authenticate,
-    roster_sync_submit,
 )
 from .throttling import ApiUserRateThrottle, UploadRateThrottle
 
@@ -263,7 +262,8 @@ class RosterSyncViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
             dry_run=data["dry_run"],
             skip_invalid=data["skip_invalid"],
             allow_mass_deactivation=data["allow_mass_deactivation"],
-            user=request.user,
+            source=SyncSource.API,
+            started_by=request.user,
         )
         sync.refresh_from_db()
         return Response(

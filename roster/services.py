@@ -282,6 +282,34 @@ def roster_sync_create(
     return sync
 
 
+def roster_sync_submit(
+    *,
+    file: bytes | BinaryIO,
+    file_name: str,
+    source: str,
+    started_by: Any = None,
+    mode: str = SyncMode.FULL,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    allow_mass_deactivation: bool = False,
+) -> RosterSync:
+    """Store the sync record and its file, then enqueue the work once that has committed.
+    With the broker down the record stays queued and the sweeper sends it later."""
+    with transaction.atomic():
+        sync = roster_sync_create(
+            file=file,
+            file_name=file_name,
+            mode=mode,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            allow_mass_deactivation=allow_mass_deactivation,
+            source=source,
+            started_by=started_by,
+        )
+        roster_sync_enqueue(sync=sync)
+    return sync
+
+
 def roster_sync_enqueue(*, sync: RosterSync) -> None:
     from .tasks import sync_roster
 

@@ -14,10 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework.throttling import AnonRateThrottle
 
-from api.services import LoginRefused, login_authenticate
-from config.errors import DomainError
+from api.forms import ThrottledLoginMixin
 from exams.models import Audience as ExamAudience
 from exams.models import ExamKind
 from roster.models import SyncMode, Unit
@@ -29,7 +27,7 @@ ON_ERROR_CHOICES = [
 ]
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
     """Django's login form, with wrong passwords counted by account and by address exactly as
     the API's token endpoint counts them (the same service)."""
 
@@ -37,24 +35,6 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("用户名或密码错误。"),
         "inactive": _("该账号已停用。"),
     }
-
-    def clean(self) -> dict[str, Any]:
-        username = self.cleaned_data.get("username")
-        password = self.cleaned_data.get("password")
-        if username is not None and password:
-            try:
-                self.user_cache = login_authenticate(
-                    username=username,
-                    password=password,
-                    address=AnonRateThrottle().get_ident(self.request) if self.request else None,
-                    request=self.request,
-                )
-            except LoginRefused as exc:
-                raise ValidationError(exc.message, code="throttled")
-            except DomainError:
-                raise self.get_invalid_login_error()
-            self.confirm_login_allowed(self.user_cache)
-        return self.cleaned_data
 
 
 def _check_size(upload: Any) -> Any:

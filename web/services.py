@@ -10,7 +10,7 @@ from django.db import transaction
 from exams.models import Exam
 from exams.services import exam_import_create, exam_import_enqueue
 from roster.models import RosterSync, SyncSource
-from roster.services import roster_sync_create, roster_sync_enqueue
+from roster.services import roster_sync_submit
 from sheets.models import ImportRecord
 from sheets.services import WEB
 
@@ -26,19 +26,16 @@ def roster_dry_run_start(
 ) -> RosterSync:
     """Step one of a sync from the page: a dry run of the uploaded file. When it passes, it
     keeps the file for ``roster_sync_confirm``."""
-    with transaction.atomic():
-        sync = roster_sync_create(
-            file=file,
-            file_name=file_name,
-            mode=mode,
-            dry_run=True,
-            skip_invalid=skip_invalid,
-            allow_mass_deactivation=allow_mass_deactivation,
-            source=SyncSource.WEB,
-            started_by=started_by,
-        )
-        roster_sync_enqueue(sync=sync)
-    return sync
+    return roster_sync_submit(
+        file=file,
+        file_name=file_name,
+        mode=mode,
+        dry_run=True,
+        skip_invalid=skip_invalid,
+        allow_mass_deactivation=allow_mass_deactivation,
+        source=SyncSource.WEB,
+        started_by=started_by,
+    )
 
 
 def exam_import_dry_run_start(

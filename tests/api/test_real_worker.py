@@ -155,12 +155,13 @@ def test_sync_completes_without_duplicates_when_the_pool_child_is_killed_mid_syn
     """SIGKILL the pool's child while it runs the sync: reject_on_worker_lost puts the message
     back, the task waits for the dead run's lease to run out, and the sync runs again from
     the start (the killed run's transaction was rolled back) and completes once."""
-    from api.services import roster_sync_submit
+    from roster.models import SyncSource
+    from roster.services import roster_sync_submit
 
     make_units()
     staff = _unique_people(60_000)
     sync = roster_sync_submit(file=csv_bytes(staff), file_name="big.csv", mode="full", dry_run=False,
-                              skip_invalid=False, allow_mass_deactivation=False, user=None)
+                              skip_invalid=False, allow_mass_deactivation=False, source=SyncSource.API)
     # the file has been read and checked (progress at half-way): the apply transaction is under way
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
