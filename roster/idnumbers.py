@@ -16,6 +16,7 @@ import re
 from functools import lru_cache
 from operator import mul
 
+import numpy as np
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -50,6 +51,35 @@ def problem(value: str, *, today: dt.date | None = None) -> str | None:
     if check_digit(value[:17]) != value[17]:
         return "身份证号校验位错误。"
     return None
+
+
+_WEIGHT_VECTOR = np.array(_WEIGHTS, dtype=np.int64)
+_CHECK_CODES = np.frombuffer(_CHECK_CHARS.encode(), dtype=np.uint8)
+_ZERO, _NINE, _X = ord("0"), ord("9"), ord("X")
+
+
+def problems(values: list[str], *, today: dt.date | None = None) -> list[str | None]:
+    """``problem`` for many values at once, with the same answers. The shape and check digit
+    are tested as one array of bytes, so a roster of 200,000 numbers costs no Python call per
+    number; only the numbers that fail are explained one by one."""
+    today = today or dt.date.today()
+    reasons: list[str | None] = [None] * len(values)
+    eighteen = [i for i, value in enumerate(values) if len(value) == 18 and value.isascii()]
+    suspects = set(range(len(values))).difference(eighteen)
+    if eighteen:
+        digits = np.frombuffer("".join([values[i] for i in eighteen]).encode(), dtype=np.uint8).reshape(-1, 18)
+        body, last = digits[:, :17], digits[:, 17]
+        shaped = ((body >= _ZERO) & (body <= _NINE)).all(axis=1) & (((last >= _ZERO) & (last <= _NINE)) | (last == _X))
+        expected = _CHECK_CODES[((body.astype(np.int64) - _ZERO) @ _WEIGHT_VECTOR) % 11]
+        wrong = ~shaped | (expected != last)
+        suspects.update(eighteen[i] for i in np.flatnonzero(wrong).tolist())
+        births = {values[i][6:14] for i in eighteen}
+        impossible = {born for born in births if not _plausible_birth_date(born, today)}
+        if impossible:
+            suspects.update(i for i in eighteen if values[i][6:14] in impossible)
+    for i in suspects:
+        reasons[i] = problem(values[i], today=today)
+    return reasons
 
 
 @lru_cache(maxsize=65536)
@@ -124,6 +154,11 @@ class Sealer:
 
     def digest(self, value: str) -> str:
         return hmac.digest(self._mac_key, value.encode(), "sha256").hex()
+
+    def digests(self, values: list[str]) -> list[str]:
+        """``digest`` of each value; an empty value gets an empty digest."""
+        key, one = self._mac_key, hmac.digest
+        return [one(key, value.encode(), "sha256").hex() if value else "" for value in values]
 
     def _nonce(self) -> bytes:
         # one urandom call per few thousand nonces instead of one per number

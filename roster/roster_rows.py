@@ -55,9 +55,7 @@ STAGE_COLUMNS = (
     "staff_no",
     "name",
     "gender",
-    "id_cipher",
     "id_hash",
-    "id_masked",
     "unit_id",
     "position",
     "category",
@@ -74,6 +72,9 @@ class PreparedRoster:
     problems: list[Problem] = field(default_factory=list)
     rejected_rows: set[int] = field(default_factory=set)
     present_fields: tuple[str, ...] = ()
+    # the plain number of each valid row, by row number: sealed (encrypted, masked) only for the
+    # rows that turn out to need it, once the stage has been compared with the staff table
+    id_numbers: dict[int, str] = field(default_factory=dict)
 
     @property
     def valid_count(self) -> int:
@@ -110,8 +111,8 @@ def prepare_roster(table: Table, units: UnitLookup) -> PreparedRoster:
     id_as_number = [bool(r.numeric & id_bit) for r in rows]
     ids = [value.replace(" ", "").upper() for value in column(i_id)]
     id_reasons = [
-        "excel" if as_number else idnumbers.problem(value, today=today)
-        for value, as_number in zip(ids, id_as_number, strict=True)
+        "excel" if as_number else reason
+        for reason, as_number in zip(idnumbers.problems(ids, today=today), id_as_number, strict=True)
     ]
     resolved = {text: units.resolve(text) for text in set(unit_texts) if text}
     unit_ids = [resolved[text][0] if text else None for text in unit_texts]
@@ -219,16 +220,17 @@ def prepare_roster(table: Table, units: UnitLookup) -> PreparedRoster:
                 number, label(field_name), shown, f"{label(field_name)}过长：最多 {MAX_LENGTHS[field_name]} 个字符。"
             ))
 
-    digest, encrypt, mask = sealer.digest, sealer.encrypt, idnumbers.mask
+    digests = sealer.digests([value if reason is None else "" for value, reason in zip(ids, id_reasons, strict=True)])
     records = prepared.records
+    id_numbers = prepared.id_numbers
     for i in range(count):
         if i in flagged_set:
             prepared.rejected_rows.add(numbers[i])
-            records.append(_rejected_record(numbers[i], staff_nos[i], digest(ids[i]) if id_reasons[i] is None else ""))
+            records.append(_rejected_record(numbers[i], staff_nos[i], digests[i] if id_reasons[i] is None else ""))
             continue
-        value = ids[i]
+        id_numbers[numbers[i]] = ids[i]
         records.append((
-            numbers[i], staff_nos[i], names[i], genders[i], encrypt(value), digest(value), mask(value), unit_ids[i],
+            numbers[i], staff_nos[i], names[i], genders[i], digests[i], unit_ids[i],
             positions[i], categories[i], bool(heads[i]), certs[i], phones[i], True,
         ))
     return prepared
@@ -236,4 +238,4 @@ def prepare_roster(table: Table, units: UnitLookup) -> PreparedRoster:
 
 def _rejected_record(number: int, staff_no: str, id_hash: str) -> tuple:
     # Staged only so that the staff member it names is protected from deactivation.
-    return (number, staff_no, "", "", "", id_hash, "", None, "", "", False, "", "", False)
+    return (number, staff_no, "", "", id_hash, None, "", "", False, "", "", False)

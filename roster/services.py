@@ -488,6 +488,7 @@ def _run(sync: RosterSync) -> None:
                 stage.drop()
                 _finish(sync, status=JobStatus.SUCCEEDED, applied=False, message="试运行：未作任何改动。", problems=problems)
                 return
+            stage.seal(prepared.id_numbers)
             stage.apply(sync=sync, now=now, today=today)
             stage.drop()
             figures_changed(kind=ROSTER)

@@ -8,17 +8,19 @@ PostgreSQL, executemany on SQLite.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection
 
+from . import idnumbers
 from .models import RosterSync, Staff, StaffChange, Unit
 from .roster_rows import STAGE_COLUMNS
 
 STAGE = "roster_stage"
 PLAN = "roster_plan"
 GONE = "roster_gone"
+SEAL = "roster_seal"
 STAFF = Staff._meta.db_table
 CHANGE = StaffChange._meta.db_table
 UNIT = Unit._meta.db_table
@@ -69,6 +71,7 @@ class RosterStage:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
             cursor.execute(f"DROP TABLE IF EXISTS {PLAN}")
             cursor.execute(f"DROP TABLE IF EXISTS {GONE}")
+            cursor.execute(f"DROP TABLE IF EXISTS {SEAL}")
             temp = "CREATE TEMP TABLE" if _is_postgres() else "CREATE TEMP TABLE"
             on_commit = " ON COMMIT DROP" if _is_postgres() else ""
             cursor.execute(
@@ -77,9 +80,7 @@ class RosterStage:
                     staff_no varchar(64) NOT NULL,
                     name varchar(100) NOT NULL,
                     gender varchar(8) NOT NULL,
-                    id_cipher varchar(128) NOT NULL,
                     id_hash varchar(64) NOT NULL,
-                    id_masked varchar(32) NOT NULL,
                     unit_id bigint NULL,
                     position varchar(200) NOT NULL,
                     category varchar(100) NOT NULL,
@@ -117,6 +118,32 @@ class RosterStage:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
             cursor.execute(f"DROP TABLE IF EXISTS {GONE}")
+            cursor.execute(f"DROP TABLE IF EXISTS {SEAL}")
+
+    def seal(self, id_numbers: Mapping[int, str]) -> int:
+        """Encrypt and mask the ID numbers the staff table will take: those of new staff and the
+        changed ones. A re-sync where few numbers change thus encrypts a few, not every row.
+        Returns how many were sealed."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT row_no FROM {STAGE} WHERE valid AND action IS NOT NULL "
+                "AND (staff_id IS NULL OR old_hash <> id_hash)"
+            )
+            wanted = [row_no for (row_no,) in cursor.fetchall()]
+            sealer, mask = idnumbers.Sealer(), idnumbers.mask
+            records = [(row_no, sealer.encrypt(id_numbers[row_no]), mask(id_numbers[row_no])) for row_no in wanted]
+            cursor.execute(
+                f"""CREATE TEMP TABLE {SEAL} (row_no integer PRIMARY KEY, cipher varchar(128) NOT NULL,
+                        masked varchar(32) NOT NULL){' ON COMMIT DROP' if _is_postgres() else ''}"""
+            )
+            if _is_postgres():
+                with cursor.cursor.copy(f"COPY {SEAL} (row_no, cipher, masked) FROM STDIN") as copy:
+                    for record in records:
+                        copy.write_row(record)
+            else:
+                cursor.executemany(f"INSERT INTO {SEAL} (row_no, cipher, masked) VALUES (%s, %s, %s)", records)
+            cursor.execute(f"ANALYZE {SEAL}")
+        return len(records)
 
     # --- checks ----------------------------------------------------------------------
 
@@ -254,7 +281,7 @@ class RosterStage:
                 f"(SELECT un.code || ' ' || un.name FROM {UNIT} un WHERE un.id = s_unit_id)",
             )
         if f == "id_number":
-            return "t_id_number_masked", "s_id_masked"
+            return "t_id_number_masked", "e_masked"
         if f == "is_head":
             return "CASE WHEN t_is_head THEN '是' ELSE '否' END", "CASE WHEN s_is_head THEN '是' ELSE '否' END"
         column, stage_column = COMPARED[f]
@@ -272,15 +299,15 @@ class RosterStage:
                 selects.append(
                     f"SELECT t_id, %s, '{kind}', '{f}', {old}, {new}, %s FROM changed WHERE t_{column} <> s_{stage_column}"
                 )
-            stage_columns = ", ".join(f"s.{c} AS s_{c}" for c in ("unit_id", *(COMPARED[f][1] for f in self.fields if f != "unit"), "id_masked"))
+            stage_columns = ", ".join(f"s.{c} AS s_{c}" for c in ("unit_id", *(COMPARED[f][1] for f in self.fields if f != "unit")))
             staff_columns = ", ".join(
                 f"t.{c} AS t_{c}" for c in ("id", "unit_id", *(COMPARED[f][0] for f in self.fields if f != "unit"), "id_number_masked")
             )
             cursor.execute(
                 f"""{history_columns}
                     WITH changed AS (
-                        SELECT {stage_columns}, {staff_columns}
-                          FROM {STAGE} s JOIN {STAFF} t ON t.id = s.staff_id
+                        SELECT {stage_columns}, {staff_columns}, e.masked AS e_masked
+                          FROM {STAGE} s JOIN {STAFF} t ON t.id = s.staff_id LEFT JOIN {SEAL} e ON e.row_no = s.row_no
                          WHERE s.valid AND s.action IN ('update', 'reactivate'))
                     {' UNION ALL '.join(selects)}""",
                 [sync.pk, now] * len(selects),
@@ -296,15 +323,15 @@ class RosterStage:
                 "name = s.name",
                 "gender = s.gender",
                 "unit_id = s.unit_id",
-                f"id_number_cipher = CASE WHEN {STAFF}.id_number_hash <> s.id_hash THEN s.id_cipher ELSE {STAFF}.id_number_cipher END",
-                f"id_number_masked = CASE WHEN {STAFF}.id_number_hash <> s.id_hash THEN s.id_masked ELSE {STAFF}.id_number_masked END",
+                f"id_number_cipher = CASE WHEN {STAFF}.id_number_hash <> s.id_hash THEN e.cipher ELSE {STAFF}.id_number_cipher END",
+                f"id_number_masked = CASE WHEN {STAFF}.id_number_hash <> s.id_hash THEN e.masked ELSE {STAFF}.id_number_masked END",
                 "id_number_hash = s.id_hash",
             ]
             assignments += [f"{COMPARED[f][0]} = s.{COMPARED[f][1]}" for f in self.fields if f not in ALWAYS_COMPARED]
             assignments += ["is_active = %s", "left_on = NULL", "updated_at = %s"]
             cursor.execute(
                 f"""UPDATE {STAFF} SET {', '.join(assignments)}
-                      FROM {STAGE} s
+                      FROM {STAGE} s LEFT JOIN {SEAL} e ON e.row_no = s.row_no
                      WHERE {STAFF}.id = s.staff_id AND s.valid AND s.action IN ('update', 'reactivate')""",
                 [True, now],
             )
@@ -313,9 +340,10 @@ class RosterStage:
                 f"""INSERT INTO {STAFF} (staff_no, name, gender, id_number_cipher, id_number_hash, id_number_masked,
                         unit_id, position, category, is_head, enforcement_cert, phone, is_active, joined_on, left_on,
                         created_at, updated_at, created_by_sync_id)
-                    SELECT s.staff_no, s.name, s.gender, s.id_cipher, s.id_hash, s.id_masked, s.unit_id, s.position,
+                    SELECT s.staff_no, s.name, s.gender, e.cipher, s.id_hash, e.masked, s.unit_id, s.position,
                            s.category, s.is_head, s.enforcement_cert, s.phone, %s, %s, NULL, %s, %s, %s
-                      FROM {STAGE} s WHERE s.valid AND s.action = 'create' ORDER BY s.row_no""",
+                      FROM {STAGE} s JOIN {SEAL} e ON e.row_no = s.row_no
+                     WHERE s.valid AND s.action = 'create' ORDER BY s.row_no""",
                 [True, today, now, now, sync.pk],
             )
 
