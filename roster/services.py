@@ -202,7 +202,7 @@ def unit_lookup() -> UnitLookup:
 
 @dataclass
 class RosterSyncResult:
-    sync_id: int
+    sync_id: int | None
     status: str
     applied: bool
     dry_run: bool
@@ -229,10 +229,28 @@ class RosterSyncResult:
             **sync.counts(),
         )
 
+    @classmethod
+    def refused_before_start(cls, *, error: DomainError, dry_run: bool) -> RosterSyncResult:
+        """The result for a file that never became a sync (missing, or over the size cap): the
+        same keys as any other, with the reason as a whole-file error (``row: null``)."""
+        problems = error.problems or [Problem(None, None, None, error.message)]
+        return cls(sync_id=None, status=JobStatus.REFUSED, applied=False, dry_run=dry_run,
+                   errors=[p.as_dict() for p in problems], message=error.message)
+
     @property
     def ok(self) -> bool:
         """What the exit status reflects: applied, or a dry run that found nothing wrong."""
         return self.applied or (self.dry_run and self.status == JobStatus.SUCCEEDED)
+
+    @property
+    def unreadable(self) -> bool:
+        """Refused before a single row was counted: the file itself could not be read (empty,
+        not CSV or XLSX, no header, a missing column, a size or zip guard). A refusal by the
+        mass-deactivation guard or for row errors is not this: its rows were counted."""
+        counted = (self.created + self.updated + self.unchanged + self.deactivated + self.reactivated
+                   + self.rejected)
+        return (not self.ok and self.status == JobStatus.REFUSED and bool(self.errors) and not counted
+                and all(e["row"] is None for e in self.errors))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -550,7 +568,7 @@ def roster_sync_file(
     if not path.is_file():
         raise DomainError(f"文件不存在：{path}")
     if path.stat().st_size > settings.SHEETS_MAX_BYTES:
-        raise DomainError(f"文件超过大小上限（{settings.SHEETS_MAX_BYTES // (1024 * 1024)} MB）。")
+        raise DomainError(f"文件超过大小上限（{settings.SHEETS_MAX_BYTES // (1024 * 1024)} MB）。", code="unreadable")
     sync = roster_sync_create(
         file=path.read_bytes(),
         file_name=path.name,

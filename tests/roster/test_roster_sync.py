@@ -298,3 +298,50 @@ def test_values_longer_than_their_column_are_row_errors(units):
     assert not result.applied and result.status == "refused"
     assert {(e["row"], e["column"]) for e in result.errors} == {(2, "姓名"), (3, "职务")}
     assert all("过长" in e["message"] for e in result.errors)
+
+
+# The alias table, written out here so that the test holds the contract, not the code's copy.
+ROSTER_ALIASES = {
+    "staff_no": ["工号", "人员编号", "编号"],
+    "name": ["姓名"],
+    "id_number": ["身份证号", "身份证号码", "公民身份号码"],
+    "unit": ["单位", "所在单位", "工作单位"],
+    "gender": ["性别"],
+    "position": ["职务", "岗位"],
+    "category": ["人员类别", "编制类型"],
+    "is_head": ["是否正职"],
+    "enforcement_cert": ["执法证号"],
+    "phone": ["手机号", "手机号码", "联系电话"],
+}
+
+
+@pytest.mark.parametrize("variant", [0, 1, 2, "english"])
+def test_every_documented_roster_header_alias_is_accepted(units, variant):
+    header = ["序号"] + [
+        field if variant == "english" else aliases[min(variant, len(aliases) - 1)]
+        for field, aliases in ROSTER_ALIASES.items()
+    ]
+    person = people(1)[0]
+    row = ["1", person.staff_no, "张三", person.id_number, "A", "女", "科长", "行政编制", "是", "桂执0001", "13800000001"]
+    result = sync(csv_bytes([row], header=header))
+    assert (result.created, result.errors, result.warnings) == (1, [], [])
+    member = Staff.objects.get()
+    assert (member.staff_no, member.name, member.unit.code, member.gender, member.position, member.category,
+            member.is_head, member.enforcement_cert, member.phone) == (
+        person.staff_no, "张三", "A", "女", "科长", "行政编制", True, "桂执0001", "13800000001")
+    assert member.id_number_hash == idnumbers.digest(person.id_number)
+
+
+def test_is_head_accepts_yes_no_y_n_1_0_true_false_and_refuses_anything_else(units):
+    given = ["是", "否", "Y", "N", "1", "0", "true", "false", "y", "FALSE"]
+    staff = people(len(given))
+    for person, value in zip(staff, given, strict=True):
+        person.is_head = value
+    assert sync(csv_bytes(staff)).created == len(given)
+    heads = dict(Staff.objects.values_list("staff_no", "is_head"))
+    assert [heads[p.staff_no] for p in staff] == [True, False, True, False, True, False, True, False, True, False]
+
+    staff[1].is_head = "也许"
+    result = sync(csv_bytes(staff))
+    assert not result.applied
+    assert [(e["row"], e["column"], e["value"]) for e in result.errors] == [(3, "是否正职", "也许")]

@@ -124,6 +124,31 @@ def test_missing_file_is_a_one_line_error(units, tmp_path):
     assert outcome.code != 0 and "文件不存在" in outcome.err and "Traceback" not in outcome.err
 
 
+def test_exit_status_is_1_for_row_errors_and_the_guard_and_2_for_an_unreadable_file(roster, tmp_path):
+    rows = [*roster, Person("8001", "", new_id(), "A")]
+    assert run_command("sync_roster", write(tmp_path, "rows.csv", csv_bytes(rows))).code == 1
+    truncated = write(tmp_path, "truncated.csv", csv_bytes(roster[:3]))
+    assert run_command("sync_roster", truncated).code == 1
+    assert run_command("sync_roster", truncated, "--dry-run").code == 1
+    assert run_command("sync_roster", write(tmp_path, "empty.csv", b"")).code == 2
+    assert run_command("sync_roster", write(tmp_path, "random.xlsx", os.urandom(4096))).code == 2
+    no_id = csv_bytes([[p.staff_no, p.name, p.unit] for p in roster], header=["工号", "姓名", "单位"])
+    assert run_command("sync_roster", write(tmp_path, "noid.csv", no_id)).code == 2
+
+
+def test_missing_or_oversized_file_still_prints_the_contract_keys(roster, tmp_path, settings):
+    before = staff_state()
+    missing = run_command("sync_roster", tmp_path / "nope.csv", "--json")
+    payload = assert_refused(missing, before)
+    assert missing.code == 1 and payload["errors"] == [
+        {"row": None, "column": None, "value": None, "message": payload["message"], "kind": "invalid"}
+    ] and "文件不存在" in payload["message"]
+    settings.SHEETS_MAX_BYTES = 100
+    big = run_command("sync_roster", write(tmp_path, "big.csv", csv_bytes(roster)), "--json")
+    payload = assert_refused(big, before)
+    assert big.code == 2 and payload["errors"][0]["row"] is None and "大小上限" in payload["errors"][0]["message"]
+
+
 def test_dry_run_exit_status_is_what_a_real_run_would_give(roster, tmp_path):
     path = write(tmp_path, "r.csv", csv_bytes(roster[:3]))
     assert run_command("sync_roster", path, "--dry-run").code != 0

@@ -3,8 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.cli import EXIT_REFUSED, EXIT_UNREADABLE, DomainCommand
+from config.errors import DomainError
 from roster.models import SyncMode
-from roster.services import roster_sync_file
+from roster.services import RosterSyncResult, roster_sync_file
 
 
 class Command(DomainCommand):
@@ -22,15 +23,22 @@ class Command(DomainCommand):
 
     def handle(self, *args, file: Path, partial: bool, dry_run: bool, skip_invalid: bool,
                allow_mass_deactivation: bool, json: bool, **options) -> None:
-        result = roster_sync_file(
-            path=file,
-            mode=SyncMode.PARTIAL if partial else SyncMode.FULL,
-            dry_run=dry_run,
-            skip_invalid=skip_invalid,
-            allow_mass_deactivation=allow_mass_deactivation,
-        )
+        try:
+            result = roster_sync_file(
+                path=file,
+                mode=SyncMode.PARTIAL if partial else SyncMode.FULL,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid,
+                allow_mass_deactivation=allow_mass_deactivation,
+            )
+            unreadable = result.unreadable
+        except DomainError as exc:  # a missing file, or one over the size cap: never a sync
+            result = RosterSyncResult.refused_before_start(error=exc, dry_run=dry_run)
+            unreadable = exc.code == "unreadable"
         if json:
             self.emit_json(result.as_dict())
+        elif result.sync_id is None:
+            self.stderr.write(f"错误：{result.message}")
         else:
             (self.stdout if result.ok else self.stderr).write(result.message)
             self.stdout.write(
@@ -47,5 +55,4 @@ class Command(DomainCommand):
                 value = f"（{error['value']}）" if error.get("value") else ""
                 self.stderr.write(f"{where}{column}{value}：{error['message']}")
         if not result.ok:
-            unreadable = result.errors and all(e["row"] is None for e in result.errors) and not result.rejected
             raise SystemExit(EXIT_UNREADABLE if unreadable else EXIT_REFUSED)
