@@ -59,7 +59,10 @@ def test_absent_score_records_no_attempt_and_is_not_an_error(exam, staff, word):
 
 @pytest.mark.parametrize(
     ("score", "message"),
-    [("八十", "不是数字"), ("-1", "超出范围"), ("100.5", "超出范围"), ("", "成绩为空"), ("NaN", "不是数字")],
+    [
+        ("八十", "不是数字"), ("-1", "超出范围"), ("100.5", "超出范围"), ("", "成绩为空"), ("NaN", "不是数字"),
+        ("Infinity", "不是数字"), ("1e30", "超出范围"), ("-1e30", "超出范围"), ("100.004", "超出范围"),
+    ],
 )
 def test_score_that_is_not_a_number_or_outside_the_range_is_invalid(exam, staff, score, message):
     result = import_results(exam, results_file([result_row(staff["0001"], "90"), result_row(staff["0002"], score)]))
