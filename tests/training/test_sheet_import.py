@@ -175,6 +175,15 @@ def test_unreadable_status_or_time_is_invalid_with_row_and_column(staff, event):
     assert [(p.row, p.column, p.value) for p in result.errors] == [(2, "出勤情况", "也许"), (3, "签到时间", "下午")]
 
 
+
+def test_sign_in_time_in_an_impossible_year_is_invalid_and_the_rest_is_recorded(staff, event):
+    header = ["姓名", "单位", "签到时间"]
+    rows = [["张三", "A", "0001-01-01 00:00"], ["李四", "A", "9:05"]]
+    result = attendance_import(event=event, data=csv_bytes(rows, header=header), file_name="s.csv")
+    assert (result.applied, result.invalid) == (1, 1)
+    assert [(p.row, p.column, p.value, p.kind) for p in result.errors] == [(2, "签到时间", "0001-01-01 00:00", "invalid")]
+
+
 # --- files --------------------------------------------------------------------------------
 
 
