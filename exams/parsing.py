@@ -47,9 +47,13 @@ def parse_score(text: str, *, max_score: Decimal) -> Decimal:
         raise CellError("成绩不是数字。")
     if not value.is_finite():
         raise CellError("成绩不是数字。")
-    value = value.quantize(_TWO_PLACES, rounding=ROUND_HALF_UP)
+    out_of_range = CellError(f"成绩超出范围：应在 0 到 {max_score.normalize():f} 之间。")
+    # the range first: a huge value such as 1e30 cannot be rounded to two places at all
     if value < 0 or value > max_score:
-        raise CellError(f"成绩超出范围：应在 0 到 {max_score.normalize():f} 之间。")
+        raise out_of_range
+    value = value.quantize(_TWO_PLACES, rounding=ROUND_HALF_UP)
+    if value > max_score:
+        raise out_of_range
     return value
 
 

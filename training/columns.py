@@ -82,6 +82,9 @@ def parse_signed_in_at(text: str, *, on: dt.date) -> dt.datetime | None | bool:
         match = _DATE_TIME.match(text)
         if match:
             year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
+            if not 2000 <= year <= 2100:
+                # a typo such as 0001: no sign-in then, and not a time the database can store
+                return False
             return dt.datetime(year, month, day, hour, minute, second)
         # Excel stores a bare time as a fraction of a day
         fraction = float(text)

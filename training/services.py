@@ -49,7 +49,12 @@ _CHUNK = 2000
 # --- events -----------------------------------------------------------------------------
 
 
-def _clean_event(*, title: str, kind: str, hours: Decimal | int | float | str) -> tuple[str, str, Decimal]:
+def _clean_event(
+    *, title: str, kind: str, hours: Decimal | int | float | str, date: dt.date | None = None
+) -> tuple[str, str, Decimal]:
+    if date is not None and not 2000 <= date.year <= 2100:
+        # a typo such as 0204 or 9999: no training then, and the year's figures could not list it
+        raise DomainError(f"活动日期“{date:%Y-%m-%d}”无效：年份应在 2000 到 2100 之间。")
     title = (title or "").strip()
     if not title:
         raise DomainError("培训活动名称不能为空。")
@@ -80,7 +85,7 @@ def training_event_create(
     signin_opens_at: dt.datetime | None = None,
     signin_closes_at: dt.datetime | None = None,
 ) -> TrainingEvent:
-    title, kind, value = _clean_event(title=title, kind=kind, hours=hours)
+    title, kind, value = _clean_event(title=title, kind=kind, hours=hours, date=date)
     if audience not in Audience.values:
         raise DomainError(f"参加对象“{audience}”无效，应为：{'、'.join(Audience.values)}。")
     if signin_opens_at and signin_closes_at and signin_closes_at <= signin_opens_at:
@@ -107,7 +112,7 @@ def training_event_find_or_create(
 ) -> tuple[TrainingEvent, bool, list[str]]:
     """The event with this title and date, or a new one. An existing event keeps its own kind
     and hours; a difference is returned as a warning, never applied silently."""
-    title, kind, value = _clean_event(title=title, kind=kind, hours=hours)
+    title, kind, value = _clean_event(title=title, kind=kind, hours=hours, date=date)
     with transaction.atomic():
         event = TrainingEvent.objects.select_for_update().filter(title=title, date=date).first()
         if event is None:
@@ -254,7 +259,7 @@ def attendance_import_sheet(
 ) -> AttendanceImportResult:
     """The command line's path: find the event by title and date or create it, then import.
     Nothing is created when the file cannot be read."""
-    _clean_event(title=title, kind=kind, hours=hours)
+    _clean_event(title=title, kind=kind, hours=hours, date=date)
     record = import_record_create(
         kind=ImportKind.ATTENDANCE, file=data, file_name=file_name, started_by=started_by,
         options={"title": title, "kind": kind, "date": date.isoformat(), "hours": str(hours),

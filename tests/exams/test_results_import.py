@@ -39,6 +39,24 @@ def test_name_that_disagrees_with_the_id_number_is_a_conflict_and_credits_nobody
     assert Candidate.objects.filter(exam=exam, best_score__isnull=False).count() == 0
 
 
+def test_name_that_disagrees_with_the_staff_no_is_a_conflict(exam, staff):
+    result = import_results(exam, results_file([result_row(staff["0001"], 95, name="司法2")]))
+    assert (result.applied, result.conflicts) == (0, 1)
+    assert (result.errors[0]["row"], result.errors[0]["column"], result.errors[0]["kind"]) == (2, "姓名", "conflict")
+    assert not Attempt.objects.exists()
+
+
+def test_staff_no_and_id_number_of_two_different_people_credit_neither(exam, staff):
+    # 工号 and name are 0001's, the ID number is 0002's
+    row = result_row(staff["0001"], 95)
+    row[2] = staff["0002"].id_number
+    result = import_results(exam, results_file([row]))
+    assert (result.applied, result.conflicts) == (0, 1)
+    assert result.errors[0]["kind"] == "conflict"
+    assert staff["0002"].id_number not in str(result.as_dict())
+    assert not Attempt.objects.exists()
+
+
 def test_people_not_on_the_roster_are_unmatched_and_do_not_abort_the_import(exam, staff):
     from tests.helpers import Person, new_id
 
@@ -59,7 +77,10 @@ def test_absent_score_records_no_attempt_and_is_not_an_error(exam, staff, word):
 
 @pytest.mark.parametrize(
     ("score", "message"),
-    [("八十", "不是数字"), ("-1", "超出范围"), ("100.5", "超出范围"), ("", "成绩为空"), ("NaN", "不是数字")],
+    [
+        ("八十", "不是数字"), ("-1", "超出范围"), ("100.5", "超出范围"), ("", "成绩为空"), ("NaN", "不是数字"),
+        ("Infinity", "不是数字"), ("1e30", "超出范围"), ("-1e30", "超出范围"), ("100.004", "超出范围"),
+    ],
 )
 def test_score_that_is_not_a_number_or_outside_the_range_is_invalid(exam, staff, score, message):
     result = import_results(exam, results_file([result_row(staff["0001"], "90"), result_row(staff["0002"], score)]))

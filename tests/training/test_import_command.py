@@ -96,7 +96,8 @@ def test_header_without_name_column_is_unreadable(tmp_path, staff):
 @pytest.mark.parametrize(
     ("option", "value", "words"),
     [("--kind", "party", "培训类型"), ("--date", "2024/06/12", "日期"), ("--hours", "-1", "学时"),
-     ("--hours", "abc", "学时"), ("--organiser", "NOPE", "主办单位")],
+     ("--hours", "abc", "学时"), ("--organiser", "NOPE", "主办单位"), ("--date", "9999-12-31", "活动日期"),
+     ("--date", "0001-01-01", "活动日期")],
 )
 def test_bad_arguments_are_refused_in_chinese(sheet_file, option, value, words):
     args = {"--title": "讲座", "--kind": "lecture", "--date": "2024-06-12", "--hours": "2"}

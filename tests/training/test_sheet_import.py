@@ -78,6 +78,28 @@ def test_name_that_disagrees_with_the_id_number_is_a_conflict(staff, event):
     assert staff["0001"].id_number not in str(result.as_dict())
 
 
+def test_name_that_disagrees_with_the_phone_is_a_conflict(staff, event):
+    result = run(event, [["李四", "", "", "", "13800000001"]])
+    assert result.applied == 0 and result.conflicts == 1
+    assert kinds(result) == [(2, "conflict")]
+    assert "13800000001" not in str(result.as_dict())
+    assert recorded(event) == []
+
+
+def test_id_number_comes_before_phone(staff, event):
+    # the phone is 张三's (0001), the ID number and the name are 李四's (0002)
+    result = run(event, [["李四", "", "", staff["0002"].id_number, "13800000001"]])
+    assert (result.applied, result.errors) == (1, [])
+    assert recorded(event) == ["0002"]
+
+
+def test_phone_comes_before_name_and_unit(staff, event):
+    # 王五 of unit B is ambiguous by name and unit; the phone says which one
+    result = run(event, [["王五", "B", "", "", "13800000004"]])
+    assert (result.applied, result.ambiguous, result.errors) == (1, 0, [])
+    assert recorded(event) == ["0004"]
+
+
 def test_same_name_twice_in_one_unit_is_ambiguous_and_not_guessed(staff, event):
     result = run(event, [["王五", "B", "", "", ""]])
     assert (result.applied, result.ambiguous) == (0, 1)
@@ -173,6 +195,15 @@ def test_unreadable_status_or_time_is_invalid_with_row_and_column(staff, event):
     result = attendance_import(event=event, data=csv_bytes(rows, header=header), file_name="s.csv")
     assert result.applied == 0 and result.invalid == 2
     assert [(p.row, p.column, p.value) for p in result.errors] == [(2, "出勤情况", "也许"), (3, "签到时间", "下午")]
+
+
+
+def test_sign_in_time_in_an_impossible_year_is_invalid_and_the_rest_is_recorded(staff, event):
+    header = ["姓名", "单位", "签到时间"]
+    rows = [["张三", "A", "0001-01-01 00:00"], ["李四", "A", "9:05"]]
+    result = attendance_import(event=event, data=csv_bytes(rows, header=header), file_name="s.csv")
+    assert (result.applied, result.invalid) == (1, 1)
+    assert [(p.row, p.column, p.value, p.kind) for p in result.errors] == [(2, "签到时间", "0001-01-01 00:00", "invalid")]
 
 
 # --- files --------------------------------------------------------------------------------
