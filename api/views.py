@@ -443,7 +443,7 @@ class ExamNotSatViewSet(mixins.ListModelMixin, ScopedViewSet):
         audit_record(
             user=request.user, action=AuditAction.EXPORT,
             target=f"exam:{exam.pk}:not_sat" + (f":{unit.code}" if unit else ""),
-            rows=len(entries), address=client_address(request),
+            reason=f"接口下载未参考人员名单（{query['format']}）", rows=len(entries), address=client_address(request),
         )
         name = f"not-sat-{exam.pk}" + (f"-{unit.code}" if unit else "")
         if query["format"] == "csv":
