@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from django.db import transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt
@@ -107,7 +107,12 @@ class ScopedViewSet(viewsets.GenericViewSet):
         # a NUL cannot be in any key (PostgreSQL refuses it in a query): no such object
         if "\x00" in str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")):
             raise scoping.OutOfScope("对象不存在或不在您的查看范围内。")
-        return super().get_object()
+        try:
+            return super().get_object()
+        except Http404:
+            # Django's own message ("No Staff matches the given query.") is English and names
+            # the model: answer in Chinese, the same for a missing object and one out of scope
+            raise scoping.OutOfScope("对象不存在或不在您的查看范围内。") from None
 
 
 # --- auth -------------------------------------------------------------------------------
@@ -438,7 +443,7 @@ class ExamNotSatViewSet(mixins.ListModelMixin, ScopedViewSet):
         audit_record(
             user=request.user, action=AuditAction.EXPORT,
             target=f"exam:{exam.pk}:not_sat" + (f":{unit.code}" if unit else ""),
-            rows=len(entries), address=client_address(request),
+            reason=f"接口下载未参考人员名单（{query['format']}）", rows=len(entries), address=client_address(request),
         )
         name = f"not-sat-{exam.pk}" + (f"-{unit.code}" if unit else "")
         if query["format"] == "csv":

@@ -233,6 +233,7 @@ def test_not_sat_csv_download_is_the_commands_csv_with_an_audit_record(personas,
     audit = AuditEvent.objects.get()
     assert (audit.action, audit.rows, audit.username) == (AuditAction.EXPORT, 3, "liaison_a")
     assert audit.target == f"exam:{activity.exam.pk}:not_sat:A"
+    assert audit.reason == "接口下载未参考人员名单（csv）"  # the why, as the web download says its own
 
 
 def test_not_sat_xlsx_download_with_an_audit_record(personas, activity, district):

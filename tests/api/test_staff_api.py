@@ -231,6 +231,18 @@ def test_hr_patch_of_a_missing_staff_member_is_404(personas, district):
     assert personas["hr"].client().patch("/api/v1/staff/NOPE/", {"position": "x"}, format="json").status_code == 404
 
 
+def test_a_missing_or_out_of_scope_object_is_404_in_chinese_with_the_same_answer(personas, district):
+    """No English "No Staff matches the given query.", no model name: one Chinese answer."""
+    liaison, hr = personas["liaison_a"].client(), personas["hr"].client()
+    outside = liaison.get(f"/api/v1/staff/{district.b[0].staff_no}/")
+    missing = liaison.get("/api/v1/staff/NOPE/")
+    assert outside.status_code == missing.status_code == 404
+    assert outside.json() == missing.json() == {"detail": "对象不存在或不在您的查看范围内。", "code": "not_found"}
+    for path in ("/api/v1/units/NOPE/", "/api/v1/roster/syncs/999999/", "/api/v1/imports/999999/"):
+        assert hr.get(path).json()["detail"] == "对象不存在或不在您的查看范围内。", path
+    assert personas["legal_office"].client().get("/api/v1/exams/999999/").json()["detail"] == "对象不存在或不在您的查看范围内。"
+
+
 # --- query counts -----------------------------------------------------------------------
 
 

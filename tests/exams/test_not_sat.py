@@ -87,6 +87,19 @@ def test_json_to_a_file(progress, tmp_path):
     assert len(json.loads(target.read_text(encoding="utf-8"))) == 12
 
 
+def test_a_list_written_to_a_file_is_audited_and_one_on_the_screen_is_not(progress, tmp_path):
+    from api.models import AuditAction, AuditEvent
+
+    assert run_command("not_sat", progress.pk, "--unit", "B", "--format", "csv").code == 0
+    assert not AuditEvent.objects.exists()
+    target = tmp_path / "未参考.xlsx"
+    assert run_command("not_sat", progress.pk, "--unit", "B", "--format", "xlsx", "-o", target).code == 0
+    audit = AuditEvent.objects.get()
+    assert (audit.action, audit.target, audit.rows) == (AuditAction.EXPORT, f"exam:{progress.pk}:not_sat:B", 3)
+    assert audit.user is None and audit.username.startswith("命令行:")
+    assert audit.reason == "命令行导出未参考人员名单（xlsx，未参考.xlsx）"
+
+
 def test_unknown_format_is_refused(progress):
     outcome = run_command("not_sat", progress.pk, "--format", "pdf")
     assert outcome.code == 1 and "输出格式" in outcome.err

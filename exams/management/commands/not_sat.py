@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
+from api.models import AuditAction
+from api.services import audit_record
 from config.cli import DomainCommand
 from config.errors import DomainError
 from exams import exports
@@ -47,6 +50,12 @@ class Command(DomainCommand):
                 encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
                 self.write_file(output, (text if text.endswith("\n") else text + "\n").encode(encoding))
         if output is not None:
+            # a file of names and phones is a personal-data export, audited like the API's downloads
+            audit_record(
+                user=None, username=f"命令行:{_system_user()}", action=AuditAction.EXPORT,
+                target=f"exam:{exam.pk}:not_sat" + (f":{scope.code}" if scope else ""),
+                reason=f"命令行导出未参考人员名单（{fmt}，{output.name}）", rows=len(entries),
+            )
             self.stderr.write(f"已写入 {output}：{len(entries)} 人未参考。")
 
     def write_file(self, path: Path, data: bytes) -> None:
@@ -54,3 +63,10 @@ class Command(DomainCommand):
             path.write_bytes(data)
         except OSError as exc:
             raise DomainError(f"无法写入文件 {path}：{exc.strerror or exc}")
+
+
+def _system_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "?"
