@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from roster.models import RosterSync, Staff, Unit
 from sheets.models import ImportRecord
+from training.models import Attendance, Audience, TrainingEvent
 
 from .models import Role, UserRole
 
@@ -217,9 +218,30 @@ class Scope:
         return qs if self.can(EXAMS_READ) else qs.none()
 
     def events(self, qs: QuerySet[M]) -> QuerySet[M]:
-        """Training events: everything for roles that see everywhere; a liaison sees the events
-        organised by units of their subtree (not those without an organiser)."""
+        """Training events the caller may read: everything for roles that see everywhere. A
+        liaison reads the events that concern their subtree: organised by one of its units,
+        meant for the whole district or for one of its units, or attended by one of its people
+        (their attendance lists then show only their own people)."""
         if not self.can(EVENTS_READ):
+            return qs.none()
+        if self.everywhere:
+            return qs
+        invited = TrainingEvent.audience_units.through.objects.filter(
+            trainingevent_id=OuterRef("pk"), unit__path__startswith=self.unit.path
+        )
+        attended = Attendance.objects.filter(event_id=OuterRef("pk"), unit__path__startswith=self.unit.path)
+        return qs.filter(
+            self.unit_q("organiser")
+            | Q(audience__in=[Audience.DISTRICT, Audience.UNIT_HEADS])
+            | Q(Exists(invited))
+            | Q(Exists(attended))
+        )
+
+    def events_managed(self, qs: QuerySet[M]) -> QuerySet[M]:
+        """Training events the caller may run (record attendance, upload sign-in sheets, show
+        the QR code): everything for the legal-affairs office; for a liaison, the events
+        organised by units of their subtree (not those without an organiser)."""
+        if not self.can(EVENTS_WRITE):
             return qs.none()
         return self.narrow(qs, unit_field="organiser")
 

@@ -500,14 +500,17 @@ class EventAttendanceViewSet(mixins.ListModelMixin, ScopedViewSet):
     parser_classes = [LimitedJSONParser, LimitedMultiPartParser]
     throttle_classes = [ApiUserRateThrottle, UploadRateThrottle]
 
-    def get_event(self) -> TrainingEvent:
-        return self.scope.get(self.scope.events(TrainingEvent.objects.all()), pk=self.kwargs["id"])
+    def get_event(self, *, managed: bool = False) -> TrainingEvent:
+        events = self.scope.events_managed if managed else self.scope.events
+        return self.scope.get(events(TrainingEvent.objects.all()), pk=self.kwargs["id"])
 
     def get_queryset(self):
         return self.scope.narrow(event_attendances(event=self.get_event()))
 
     def create(self, request, *args, **kwargs):
-        event = self.get_event()
+        # an event the caller may read but does not run (a liaison and a district lecture) is
+        # not theirs to record attendance for: it answers 404, as an unknown event does
+        event = self.get_event(managed=True)
         if request.content_type.split(";")[0].strip().lower() == "multipart/form-data":
             return self._sheet(request, event)
         serializer = AttendanceListSerializer(data=request.data)

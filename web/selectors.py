@@ -61,9 +61,13 @@ def visible_exams(scope: Scope) -> QuerySet[Exam]:
 
 
 def visible_events(scope: Scope) -> QuerySet[TrainingEvent]:
-    """Events the caller sees: all for roles that see everywhere; for a liaison, those
-    organised by a unit of their subtree."""
+    """Events the caller may read (``Scope.events``)."""
     return scope.events(events_list())
+
+
+def managed_events(scope: Scope) -> QuerySet[TrainingEvent]:
+    """Events the caller may run: record attendance, upload sheets, show the QR code."""
+    return scope.events_managed(events_list())
 
 
 def visible_attendance(*, scope: Scope, event: TrainingEvent) -> QuerySet:

@@ -148,8 +148,9 @@ def activity(district) -> Activity:
     events = {
         "a": training_event_create(title="财政局合同起草讲座", kind=TrainingKind.LECTURE, date=today, hours="2",
                                    organiser=units["A"]),
+        # meant for B's people only: a liaison of A has no business with it
         "b": training_event_create(title="司法局旁听庭审", kind=TrainingKind.COURT_OBSERVATION, date=today, hours="3",
-                                   organiser=units["B"]),
+                                   organiser=units["B"], audience="units", audience_units=[units["B"]]),
         "d": training_event_create(title="全区法治专题学习", kind=TrainingKind.STUDY_SESSION, date=today, hours="1.5",
                                    organiser=units["D"]),
     }

@@ -168,7 +168,7 @@ def test_within_is_the_liaisons_own_unit_unless_a_unit_is_named(personas, units)
     assert legal.within(None) is None and legal.within("T") == units["T"]
 
 
-def test_a_liaisons_events_are_those_organised_in_their_subtree(personas, units):
+def test_a_liaison_reads_the_events_that_concern_their_subtree_and_runs_those_it_organises(personas, units):
     import datetime as dt
 
     from training.models import TrainingEvent
@@ -176,12 +176,27 @@ def test_a_liaisons_events_are_those_organised_in_their_subtree(personas, units)
 
     for code in ("A", "B", None):
         training_event_create(title=f"活动{code}", kind="lecture", date=dt.date(2026, 1, 5), hours=1,
-                              organiser=units[code] if code else None)
-    titles = lambda scope: set(scope.events(TrainingEvent.objects.all()).values_list("title", flat=True))  # noqa: E731
-    assert titles(scope_for(personas["liaison_a"].user)) == {"活动A"}
-    assert titles(scope_for(personas["legal_office"].user)) == {"活动A", "活动B", "活动None"}
-    assert titles(scope_for(personas["viewer"].user)) == set()
-    assert titles(scope_for(personas["hr"].user)) == set()
+                              organiser=units[code] if code else None, audience="units",
+                              audience_units=[units[code or "B"]])
+    training_event_create(title="全区讲座", kind="lecture", date=dt.date(2026, 1, 6), hours=1, organiser=units["B"])
+    training_event_create(title="负责人旁听庭审", kind="court_observation", date=dt.date(2026, 1, 7), hours=1,
+                          audience="unit_heads")
+    training_event_create(title="邀请A", kind="lecture", date=dt.date(2026, 1, 8), hours=1, organiser=units["B"],
+                          audience="units", audience_units=[units["A"]])
+
+    def titles(scope, managed=False):
+        events = scope.events_managed if managed else scope.events
+        return set(events(TrainingEvent.objects.all()).values_list("title", flat=True))
+
+    liaison_a = scope_for(personas["liaison_a"].user)
+    assert titles(liaison_a) == {"活动A", "全区讲座", "负责人旁听庭审", "邀请A"}
+    assert titles(liaison_a, managed=True) == {"活动A"}
+    everything = {"活动A", "活动B", "活动None", "全区讲座", "负责人旁听庭审", "邀请A"}
+    assert titles(scope_for(personas["legal_office"].user)) == everything
+    assert titles(scope_for(personas["legal_office"].user), managed=True) == everything
+    for role in ("viewer", "hr"):
+        assert titles(scope_for(personas[role].user)) == set()
+        assert titles(scope_for(personas[role].user), managed=True) == set()
 
 
 def test_units_helper_is_usable_without_drf(personas, units):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from roster.models import Staff
 from sheets.models import ImportRecord
 from tests.api.conftest import SIGNIN_HEADER
 from tests.helpers import csv_bytes
@@ -24,10 +25,32 @@ def titles(response) -> set[str]:
 # --- events -------------------------------------------------------------------------------
 
 
-def test_a_liaison_sees_only_events_organised_in_their_subtree(personas, activity):
-    assert titles(personas["liaison_a"].client().get("/api/v1/events/")) == {"财政局合同起草讲座"}
-    assert titles(personas["liaison_b"].client().get("/api/v1/events/")) == {"司法局旁听庭审"}
+def test_a_liaison_sees_the_events_that_concern_their_subtree(personas, activity):
+    # A organised the lecture; the study session is for the whole district; the court
+    # observation is for B's people only and none of A's attended it
+    assert titles(personas["liaison_a"].client().get("/api/v1/events/")) == {"财政局合同起草讲座", "全区法治专题学习"}
+    assert titles(personas["liaison_b"].client().get("/api/v1/events/")) == {
+        "财政局合同起草讲座", "司法局旁听庭审", "全区法治专题学习"}
     assert len(titles(personas["legal_office"].client().get("/api/v1/events/"))) == 3
+
+
+def test_a_liaison_sees_an_event_their_people_attended_even_when_it_was_not_meant_for_them(personas, activity):
+    from training.services import attendance_record
+
+    event = activity.events["b"]
+    assert attendance(personas["liaison_a"].client(), event).status_code == 404
+    attendance_record(event=event, staff_ids=[Staff.objects.get(staff_no="0001").pk], status="present")
+    rows = attendance(personas["liaison_a"].client(), event).json()["results"]
+    assert [r["staff_no"] for r in rows] == ["0001"]
+
+
+def test_a_liaison_reads_a_district_event_run_elsewhere_but_may_not_record_its_attendance(personas, activity):
+    client = personas["liaison_b"].client()
+    lecture = activity.events["a"]  # organised by A, for the whole district; B's 0101 attended
+    assert [r["staff_no"] for r in attendance(client, lecture).json()["results"]] == ["0101"]
+    response = client.post(f"/api/v1/events/{lecture.pk}/attendance/", {"staff_nos": ["0102"]}, format="json")
+    assert response.status_code == 404
+    assert not lecture.attendances.filter(staff__staff_no="0102").exists()
 
 
 def test_event_json_and_filters(personas, activity):
@@ -113,9 +136,10 @@ def test_a_liaison_reads_the_attendance_of_their_subtree_only(personas, activity
 
 def test_attendance_of_an_event_outside_the_subtree_is_404(personas, activity):
     client = personas["liaison_a"].client()
-    for event in (activity.events["b"], activity.events["d"]):
-        response = attendance(client, event)
-        assert response.status_code == 404 and response.json()["code"] == "not_found"
+    response = attendance(client, activity.events["b"])
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    # the district-wide study session is readable, but none of A's people were there
+    assert attendance(client, activity.events["d"]).json()["count"] == 0
     assert attendance(client, activity.events["a"], "?unit=B").status_code == 404
 
 

@@ -54,13 +54,21 @@ def test_a_liaison_creates_events_only_for_units_of_their_subtree(personas, unit
     assert created.status_code == 302 and TrainingEvent.objects.get().organiser.code == "T1"
 
 
-def test_a_liaison_sees_only_events_their_subtree_organises(personas, units):
-    mine, other, district = make_event("镇讲座", "T1"), make_event("局讲座", "B"), make_event("全区讲座", None)
+def test_a_liaison_reads_the_events_that_concern_their_subtree_and_runs_only_their_own(personas, units):
+    mine, district = make_event("镇讲座", "T1"), make_event("全区讲座", None)
+    other = training_event_create(title="局讲座", kind="lecture", date=dt.date(2026, 3, 1), hours="2",
+                                  organiser=units["B"], audience="units", audience_units=[units["B"]])
     client = personas["liaison_t"].client()
-    listed = [e.pk for e in client.get("/events/").context["events"]]
-    assert listed == [mine.pk]
+    listed = {e.pk for e in client.get("/events/").context["events"]}
+    assert listed == {mine.pk, district.pk}
     assert client.get(f"/events/{other.pk}/").status_code == 404
+    # the district's lecture is readable, but its QR code and sheet upload belong to its organiser
+    page = client.get(f"/events/{district.pk}/")
+    assert page.status_code == 200 and page.context["form"] is None and 'id="qr-link"' not in page.content.decode()
     assert client.get(f"/events/{district.pk}/qr/").status_code == 404
+    assert client.post(f"/events/{district.pk}/sheet/", {"file": sheet([["某人", "0001", "测试镇"]])}).status_code == 404
+    own = client.get(f"/events/{mine.pk}/")
+    assert own.context["form"] is not None and 'id="qr-link"' in own.content.decode()
     office = [e.pk for e in personas["legal_office"].client().get("/events/").context["events"]]
     assert set(office) == {mine.pk, other.pk, district.pk}
 

@@ -1,5 +1,6 @@
-"""Training events (legal_office; a liaison for events their subtree organises): list,
-create, attendance, sign-in sheet upload, and the QR sign-in code full-screen."""
+"""Training events (legal_office; a liaison reads the events that concern their subtree and
+runs those it organises): list, create, attendance, sign-in sheet upload, and the QR sign-in
+code full-screen."""
 
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ from training.models import ATTENDED, TrainingEvent
 from training.services import attendance_import, training_event_create
 
 from ..forms import EventForm, SheetUploadForm
-from ..selectors import ATTENDANCE_KINDS, imports_of, visible_attendance, visible_events
+from ..selectors import ATTENDANCE_KINDS, imports_of, managed_events, visible_attendance, visible_events
 from .base import page, paginate, render_page
 
 ATTENDANCE_PER_PAGE = 100
 
 
-def _event(scope: Scope, pk: int) -> TrainingEvent:
-    return scope.get(visible_events(scope), pk=pk)
+def _event(scope: Scope, pk: int, *, managed: bool = False) -> TrainingEvent:
+    return scope.get(managed_events(scope) if managed else visible_events(scope), pk=pk)
 
 
 @page(scoping.EVENTS_READ)
@@ -55,15 +56,17 @@ def event_new(request: HttpRequest, *, scope: Scope) -> HttpResponse:
 def _event_page(request: HttpRequest, scope: Scope, event: TrainingEvent, form: SheetUploadForm | None,
                 status: int = 200) -> HttpResponse:
     attendance = visible_attendance(scope=scope, event=event)
+    managed = managed_events(scope).filter(pk=event.pk).exists()
     counts = dict(attendance.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     context = {
         "event": event,
         "attendance": paginate(request, attendance, per_page=ATTENDANCE_PER_PAGE),
         "attended": sum(n for status, n in counts.items() if status in ATTENDED),
         "recorded": sum(counts.values()),
-        "form": form if scope.can(scoping.EVENTS_WRITE) else None,
+        "managed": managed,
+        "form": form if managed else None,
         "imports": list(imports_of(scope=scope, kinds=ATTENDANCE_KINDS, target_id=event.pk)[:20]),
-        "signin_url": request.build_absolute_uri(reverse("training:signin", args=[event.signin_token])),
+        "signin_url": request.build_absolute_uri(reverse("training:signin", args=[event.signin_token])) if managed else "",
     }
     return render_page(request, scope, "web/events/detail.html", context, section="events", status=status)
 
@@ -77,7 +80,7 @@ def event_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
 @page(scoping.EVENTS_WRITE)
 @require_POST
 def event_sheet_upload(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
-    event = _event(scope, pk)
+    event = _event(scope, pk, managed=True)
     form = SheetUploadForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -97,7 +100,7 @@ def event_sheet_upload(request: HttpRequest, pk: int, *, scope: Scope) -> HttpRe
 @page(scoping.EVENTS_READ)
 @require_GET
 def event_qr(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
-    event = _event(scope, pk)
+    event = _event(scope, pk, managed=True)
     opens, closes = event.signin_window()
     context = {
         "event": event,
