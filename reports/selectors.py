@@ -246,13 +246,14 @@ class UnitRow:
     depth: int
     sort_order: int
     is_active: bool
+    created_at: dt.datetime | None = None
 
 
 def units_all() -> dict[int, UnitRow]:
     return {
         row[0]: UnitRow(*row)
         for row in Unit.objects.order_by().values_list(
-            "id", "code", "name", "kind", "parent_id", "path", "depth", "sort_order", "is_active"
+            "id", "code", "name", "kind", "parent_id", "path", "depth", "sort_order", "is_active", "created_at"
         )
     }
 

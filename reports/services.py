@@ -328,7 +328,8 @@ def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit |
     - ``staff``: ``active`` (now), ``as_of`` (today), ``by_unit_kind`` (active staff by the kind
       of their top-level unit; people placed at the root count under the root's kind);
     - ``exams``: one entry per exam of the year: ``id``, ``name``, ``kind``, the ten figures,
-      ``by_unit`` (one entry per top-level unit that had candidates, rolled up: ``unit_code``,
+      ``by_unit`` (one entry per top-level unit, rolled up, zeros included; a unit created after
+      the exam closed, or inactive and without candidates, has none: ``unit_code``,
       ``unit_name``, ``kind`` and the figures) and ``by_unit_kind`` (the figures summed by
       top-level kind);
     - ``training``: ``training_stats(year)`` (``events``, ``by_kind``, ``attendances``,
@@ -370,9 +371,11 @@ def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit |
         for top in tops:
             unit_counts = counts.get((exam.pk, top.id, True))
             if not unit_counts:
-                # a top-level unit with no candidates (e.g. created after the exam) has no entry,
-                # so a past year's report does not change when units are added
-                continue
+                if not _stood_during(top, exam):
+                    # a unit created after the exam closed (or since retired) has no entry, so a
+                    # past year's report does not change when the unit tree does
+                    continue
+                unit_counts = {}  # it stood while the exam ran and had nobody to sit: zeros
             by_unit.append({"unit_code": top.code, "unit_name": top.name, "kind": top.kind,
                             **_ordered(figures_from_counts(unit_counts))})
             _add_counts(by_kind.setdefault(top.kind, {}), unit_counts)
@@ -413,6 +416,14 @@ def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit |
 def _ordered(figures: dict[str, Any]) -> dict[str, Any]:
     """The ten figures in the issue's order."""
     return {key: figures[key] for key in EXAM_FIGURES}
+
+
+def _stood_during(unit: UnitRow, exam: Exam) -> bool:
+    """Whether a unit belongs in an exam's per-unit table although it had no candidates: it is
+    active and was created before the exam closed."""
+    if not unit.is_active or unit.created_at is None:
+        return False
+    return timezone.localdate(unit.created_at) <= exam.closes_on
 
 
 def _add_counts(into: dict[str, Any], counts: dict[str, Any] | None) -> None:

@@ -31,6 +31,9 @@ class Unit(models.Model):
     # "/1/7/23/": ids from the root down. Kept by unit services; a subtree is a prefix match.
     path = models.CharField(_("路径"), max_length=512, default="/", editable=False)
     depth = models.PositiveSmallIntegerField(_("层级"), default=0, editable=False)
+    # when the unit joined the tree; empty for units older than this column. A per-unit table of
+    # a past exam lists a unit without candidates only if it stood then.
+    created_at = models.DateTimeField(_("创建时间"), null=True, blank=True, default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("单位")

@@ -158,3 +158,25 @@ def test_a_year_without_data_gives_an_empty_report(units):
     report = annual_report_build(year=2001)
     assert (report["exams"], report["training"]["events"], report["training"]["person_hours"]) == ([], 0, 0)
     assert report["narrative"] == "2001年度暂无学法用法考试和法治培训记录。"
+
+
+def test_every_top_level_unit_that_stood_during_the_exam_has_an_entry_even_with_nobody_to_sit(units):
+    """An enforcement exam that only A's officers sit: B, T and E still appear, with zeros; a
+    unit created after the exam closed does not."""
+    people = hand_people()
+    people[0].cert, people[1].cert = "执法001", "执法002"
+    roster_sync_people(people)
+    year = timezone.localdate().year
+    exam = exam_create(name="执法资格考试", year=year, kind="enforcement_qualification",
+                       opens_on=timezone.localdate() - dt.timedelta(days=20),
+                       closes_on=timezone.localdate() - dt.timedelta(days=10))
+    assert import_results(exam, results_file([result_row(people[0], 90, f"{exam.opens_on:%Y-%m-%d} 09:00")])).applied == 1
+    Unit.objects.filter(code__in=["A", "B", "T", "E"]).update(created_at=timezone.now() - dt.timedelta(days=400))
+    Unit.objects.create(code="N", name="新设局", parent=Unit.objects.get(code="D"), kind="department")
+    units_rebuild_paths()
+
+    (entry,) = annual_report_build(year=year)["exams"]
+    assert [(u["unit_code"], u["candidates"], u["expected"], u["sat"], u["participation_rate"]) for u in entry["by_unit"]] == [
+        ("A", 2, 2, 1, 0.5), ("B", 0, 0, 0, None), ("T", 0, 0, 0, None), ("E", 0, 0, 0, None)
+    ]
+    assert {k: f["expected"] for k, f in entry["by_unit_kind"].items()} == {"department": 2, "town": 0, "education": 0}
