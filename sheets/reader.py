@@ -208,7 +208,7 @@ def _read_csv(data: bytes, schema: Schema) -> Table:
     text = _to_half_width(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_detect_delimiter(text))
     try:
-        table = _build_table(((i, row, None) for i, row in enumerate(reader, start=1)), schema)
+        table = _build_table(enumerate(reader, start=1), schema)
     except csv.Error as exc:
         raise SheetError(f"CSV 格式错误：{exc}") from exc
     table.format = "csv"
@@ -306,7 +306,7 @@ def _read_xlsx(data: bytes, schema: Schema) -> Table:
             continue
         try:
             chosen = _build_table(
-                ((i, row, True) for i, row in enumerate(raw_rows, start=1)),
+                enumerate(raw_rows, start=1),
                 schema,
                 sheet_name=sheet_name,
             )
@@ -369,10 +369,10 @@ def _header_error(schema: Schema) -> SheetError:
     return error
 
 
-def _build_table(numbered_rows: Iterator[tuple[int, list, object]], schema: Schema, *, sheet_name: str | None = None) -> Table:
+def _build_table(numbered_rows: Iterator[tuple[int, list]], schema: Schema, *, sheet_name: str | None = None) -> Table:
     is_excel = sheet_name is not None
     head: list[tuple[int, list]] = []
-    for number, cells, _ in numbered_rows:
+    for number, cells in numbered_rows:
         if any((c if isinstance(c, str) else str(c)).strip() for c in cells if c is not None):
             head.append((number, cells))
         if len(head) >= HEADER_SCAN_ROWS:
@@ -407,31 +407,36 @@ def _build_table(numbered_rows: Iterator[tuple[int, list, object]], schema: Sche
     pick = operator.itemgetter(*source_indexes) if len(source_indexes) > 1 else (lambda cells: (cells[source_indexes[0]],))
 
     def consume(items: Iterable[tuple[int, list]]) -> None:
+        if not is_excel:
+            consume_text(items)
+            return
         for number, cells in items:
-            if number <= header_number:
-                continue
             n_cells = len(cells)
-            if is_excel:
-                values = []
-                numeric = 0
-                for bit, index in enumerate(source_indexes):
-                    text, is_number = _excel_cell(cells[index]) if index < n_cells else ("", False)
-                    values.append(text)
-                    if is_number:
-                        numeric |= 1 << bit
-                if not any(values):
-                    continue
-                rows.append(Row(number, tuple(values), numeric))
-            else:
-                if n_cells < needed:
-                    cells = [*cells, *([""] * (needed - n_cells))]
-                values_t = tuple(map(str.strip, pick(cells)))
-                if not any(values_t):
-                    continue
-                rows.append(Row(number, values_t, 0))
+            values = []
+            numeric = 0
+            for bit, index in enumerate(source_indexes):
+                text, is_number = _excel_cell(cells[index]) if index < n_cells else ("", False)
+                values.append(text)
+                if is_number:
+                    numeric |= 1 << bit
+            if not any(values):
+                continue
+            rows.append(Row(number, tuple(values), numeric))
             if len(rows) > max_rows:
                 raise SheetError(f"文件超过行数上限（{max_rows} 行）。")
 
+    def consume_text(items: Iterable[tuple[int, list]]) -> None:
+        # the CSV path of ``consume``, kept tight: it runs once per line of a 200,000-line roster
+        append, strip, too_many = rows.append, str.strip, max_rows + 1
+        for number, cells in items:
+            if len(cells) < needed:
+                cells = [*cells, *([""] * (needed - len(cells)))]
+            values = tuple(map(strip, pick(cells)))
+            if any(values):
+                append(Row(number, values, 0))
+                if len(rows) == too_many:
+                    raise SheetError(f"文件超过行数上限（{max_rows} 行）。")
+
     consume(pending)
-    consume((number, cells) for number, cells, _ in numbered_rows)
+    consume(numbered_rows)
     return Table(fields=fields, headers=headers, rows=rows, header_row=header_number, warnings=warnings, sheet_name=sheet_name)
