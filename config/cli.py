@@ -37,7 +37,11 @@ class DomainCommand(BaseCommand):
             raise
         except Exception:
             where = _write_crash_report()
-            self.stderr.write(f"内部错误：命令未能完成，未作任何改动。详情已写入 {where}")
+            message = "内部错误：命令未能完成，未作任何改动。"
+            if options.get("json"):
+                # a program reading standard output still gets one JSON object
+                self.stdout.write(json.dumps({"error": message, "errors": []}, ensure_ascii=False))
+            self.stderr.write(f"{message}详情已写入 {where}")
             sys.exit(EXIT_INTERNAL)
 
     def emit_json(self, payload: Any) -> None:

@@ -1,0 +1,36 @@
+"""A command that fails unexpectedly prints one line in Chinese (and, with --json, one JSON
+object), exits 3, and leaves the traceback in a file, never on the terminal."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def _broken_summary():
+    raise RuntimeError("the database went away")
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_unexpected_failure_is_one_line_exit_3_and_a_crash_report(as_json, monkeypatch, settings, tmp_path):
+    from roster.management.commands import roster_summary
+
+    monkeypatch.setattr(roster_summary, "roster_summary", _broken_summary)
+    settings.BASE_DIR = tmp_path
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("roster_summary", *(["--json"] if as_json else []), stdout=out, stderr=err)
+    assert exited.value.code == 3
+    assert "Traceback" not in out.getvalue() + err.getvalue()
+    assert err.getvalue().startswith("内部错误：命令未能完成，未作任何改动。")
+    report = tmp_path / "var" / "log" / "command-errors.log"
+    assert "the database went away" in report.read_text(encoding="utf-8")
+    if as_json:
+        assert json.loads(out.getvalue()) == {"error": "内部错误：命令未能完成，未作任何改动。", "errors": []}
+    else:
+        assert out.getvalue() == ""
