@@ -210,9 +210,10 @@ def match_rows(
             else:
                 key = next(k for k in active_keys if k in values)
                 column = table.label(name_field) if key == NAME_UNIT else table.label(key)
-                result.problems.append(
-                    Problem(row.number, column, _shown(table, row, key, name_field), "名册中找不到此人。", UNMATCHED)
-                )
+                message = "名册中找不到此人。"
+                if key == STAFF_NO and table.is_numeric(row, STAFF_NO):
+                    message += "该工号在 Excel 中是数字格式，开头的 0 可能已经丢失；请把该列设置为“文本”格式后重新导出。"
+                result.problems.append(Problem(row.number, column, _shown(table, row, key, name_field), message, UNMATCHED))
             continue
         staff = found[primary_key]
         assert staff is not None

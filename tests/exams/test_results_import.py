@@ -327,3 +327,19 @@ def test_every_row_is_counted_once_under_one_kind(exam, staff):
     counted = (result.applied, result.duplicates, result.absent, result.invalid, result.unmatched, result.conflicts)
     assert counted == (1, 1, 1, 1, 1, 2)
     assert sum(counted) == result.rows == len(rows)
+
+
+def test_a_staff_no_that_excel_stored_as_a_number_is_unmatched_with_a_hint_about_leading_zeros(exam, staff):
+    # 0001 typed into a number cell arrives as 1
+    row = result_row(staff["0001"], 80)
+    row[1] = 1
+    result = import_results(exam, results_file([row], xlsx=True), name="results.xlsx")
+    assert (result.applied, result.unmatched) == (0, 1)
+    error = result.errors[0]
+    assert (error["row"], error["column"], error["value"]) == (2, "工号", "1")
+    assert "开头的 0 可能已经丢失" in error["message"]
+    # a 工号 typed as text that is simply unknown gets no such hint
+    text_row = result_row(staff["0001"], 80)
+    text_row[1] = "7777"
+    unknown = import_results(exam, results_file([text_row], xlsx=True), name="results2.xlsx")
+    assert unknown.errors[0]["message"] == "名册中找不到此人。"
