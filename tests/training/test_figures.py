@@ -141,6 +141,7 @@ def test_hours_below_command_formats(year_2024, tmp_path):
                                 "hours": 0, "required_hours": 40, "missing_hours": 40}
 
     csv_out = run_command("hours_below", 2024, "--format", "csv").out.splitlines()
+    assert run_command("hours_below", 2024, "--format", " CSV ").out.splitlines() == csv_out
     assert csv_out[0] == "工号,姓名,单位代码,单位,学时,应修学时,差额" and len(csv_out) == 8
 
     target = tmp_path / "below.xlsx"

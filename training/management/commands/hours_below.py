@@ -21,6 +21,7 @@ class Command(DomainCommand):
         parser.add_argument("-o", "--output", default=None, help="写入文件（xlsx 必须指定）")
 
     def handle(self, *args, year: str, unit: str | None, format: str, output: str | None, **options) -> None:
+        format = format.strip().lower()  # as not_sat: --format CSV works too
         if format not in FORMATS:
             raise DomainError(f"输出格式“{format}”无效，应为 table、csv、json 或 xlsx。")
         if format == "xlsx" and not output:
