@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -8,11 +9,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.errors import DomainError
 from config.events import TRAINING, figures_changed
 
 from .models import Attendance, AttendanceStatus, StudyHoursRequirement, TrainingEvent
 from .selectors import events_list
-from .services import attendance_record, training_event_changed, training_event_rotate_token
+from .services import attendance_record, training_event_changed, training_event_check, training_event_rotate_token
 
 INLINE_ROWS = 200
 
@@ -41,8 +43,26 @@ class AttendanceInline(admin.TabularInline):
         return super().get_queryset(request).select_related("staff", "unit").order_by("unit__path", "staff__staff_no")
 
 
+class TrainingEventAdminForm(forms.ModelForm):
+    class Meta:
+        model = TrainingEvent
+        fields = ("title", "kind", "date", "hours", "organiser", "speaker", "location", "audience", "audience_units",
+                  "signin_opens_at", "signin_closes_at")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not self.errors:
+            try:
+                training_event_check(title=data.get("title", ""), kind=data.get("kind", ""),
+                                     hours=data.get("hours"), date=data.get("date"))
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return data
+
+
 @admin.register(TrainingEvent)
 class TrainingEventAdmin(admin.ModelAdmin):
+    form = TrainingEventAdminForm
     list_display = ("title", "kind", "date", "hours", "organiser", "audience", "attended_count", "signin_link")
     list_filter = ("kind", "audience", "organiser")
     date_hierarchy = "date"

@@ -49,6 +49,12 @@ _CHUNK = 2000
 # --- events -----------------------------------------------------------------------------
 
 
+def training_event_check(*, title: str, kind: str, hours: Decimal | int | float | str, date: dt.date | None) -> None:
+    """The rules an event's own fields must meet, for forms that save events themselves (the
+    admin); raises DomainError."""
+    _clean_event(title=title, kind=kind, hours=hours, date=date)
+
+
 def _clean_event(
     *, title: str, kind: str, hours: Decimal | int | float | str, date: dt.date | None = None
 ) -> tuple[str, str, Decimal]:

@@ -101,3 +101,20 @@ def test_status_actions_change_status_through_the_service(admin_client, events):
     admin_client.post(reverse("admin:training_attendance_changelist"),
                       {"action": "mark_excused", "_selected_action": chosen})
     assert set(Attendance.objects.filter(pk__in=chosen).values_list("status", flat=True)) == {"excused"}
+
+
+def test_the_admin_refuses_an_event_date_outside_2000_to_2100_as_the_service_does(admin_client, units):
+    url = reverse("admin:training_trainingevent_add")
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: field.value() if field.value() is not None else "" for name, field in ((n, form[n]) for n in form.fields)}
+    data.update({"title": "年份写错的讲座", "kind": "lecture", "date": "9999-12-31", "hours": "2", "audience": "district",
+                 "audience_units": []})
+    for key in ("attendances-TOTAL_FORMS", "attendances-INITIAL_FORMS"):
+        data[key] = 0
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "年份应在 2000 到 2100 之间" in response.content.decode()
+    assert not TrainingEvent.objects.filter(title="年份写错的讲座").exists()
+    data["date"] = "2026-03-01"
+    assert admin_client.post(url, data).status_code == 302
+    assert TrainingEvent.objects.filter(title="年份写错的讲座").exists()
