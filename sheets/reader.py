@@ -410,8 +410,21 @@ def _build_table(numbered_rows: Iterator[tuple[int, list]], schema: Schema, *, s
         if not is_excel:
             consume_text(items)
             return
+        append, strip, only_text = rows.append, str.strip, {str}
         for number, cells in items:
             n_cells = len(cells)
+            if n_cells >= needed:
+                picked = pick(cells)
+                if set(map(type, picked)) == only_text:
+                    # the usual row: every cell text. Checked and converted as a row, not per cell
+                    if _NEEDS_TRANSLATION.search("\x00".join(picked)):
+                        picked = [value.translate(_FULLWIDTH) for value in picked]
+                    values_t = tuple(map(strip, picked))
+                    if any(values_t):
+                        append(Row(number, values_t, 0))
+                        if len(rows) > max_rows:
+                            raise SheetError(f"文件超过行数上限（{max_rows} 行）。")
+                    continue
             values = []
             numeric = 0
             for bit, index in enumerate(source_indexes):

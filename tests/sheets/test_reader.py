@@ -65,6 +65,15 @@ def test_full_width_digits_and_letters_become_half_width_and_spaces_are_stripped
     assert row.values[:3] == ("001", "张三", "45020319900101123X")
 
 
+def test_excel_cells_are_made_half_width_and_stripped_whether_the_row_is_all_text_or_mixed():
+    rows = [["００１", "  张三 ", "４５０２０３１９９００１０１１２３Ｘ"], ["002", "李四", "450203199001011234"],
+            [3, " 王五", "４５０２０３１９９００１０１１２３Ｘ"]]
+    table = read(xlsx_bytes(rows, header=["工号", "姓名", "身份证号"]), name="t.xlsx")
+    assert [row.values[:3] for row in table.rows] == [
+        ("001", "张三", "45020319900101123X"), ("002", "李四", "450203199001011234"), ("3", "王五", "45020319900101123X")]
+    assert [row.numeric for row in table.rows] == [0, 0, 1]
+
+
 def test_full_width_comma_inside_a_cell_is_not_a_delimiter():
     data = csv_bytes([["001", "张三，李四", "x"]], header=["工号", "姓名", "身份证号"])
     table = read(data)
