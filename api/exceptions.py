@@ -23,6 +23,7 @@ DOMAIN_STATUS = {
     "throttled": status.HTTP_429_TOO_MANY_REQUESTS,
     "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     "conflict": status.HTTP_409_CONFLICT,
+    "unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,  # the server lacks something (a font)
 }
 
 

@@ -349,7 +349,8 @@ def cjk_font_path() -> str:
         if Path(path).is_file():
             font_manager.fontManager.addfont(path)
             return path
-    raise DomainError(MISSING_FONT)
+    # the server lacks something, the request is fine: "unavailable" (HTTP 503), not a 4xx
+    raise DomainError(MISSING_FONT, code="unavailable")
 
 
 def render_png(report: dict[str, Any]) -> bytes:

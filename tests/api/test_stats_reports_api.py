@@ -151,3 +151,13 @@ def test_annual_report_refusals(personas, activity):
     assert personas["legal_office"].client().get(report_url(activity.year, "pdf")).status_code == 400
     assert personas["legal_office"].client().get(report_url(1999)).status_code == 400
     assert personas["legal_office"].client().get("/api/v1/reports/annual/20x4/").status_code == 404
+
+
+def test_a_chart_without_the_cjk_font_is_503_with_the_reason(personas, activity, monkeypatch):
+    from reports import render
+
+    monkeypatch.setattr(render, "CJK_FONT_FAMILIES", ("No Such Font",))
+    monkeypatch.setattr(render, "CJK_FONT_FILES", ("/nonexistent/font.ttc",))
+    response = personas["viewer"].client().get(report_url(activity.year, "png"))
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable" and "fonts-wqy-microhei" in response.json()["detail"]

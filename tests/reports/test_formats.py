@@ -142,6 +142,7 @@ def test_the_chart_refuses_with_a_chinese_message_when_the_cjk_font_is_missing(r
     with pytest.raises(DomainError) as caught:
         annual_report_render(report=report, format="png")
     assert "fonts-wqy-microhei" in caught.value.message and "中文字体" in caught.value.message
+    assert caught.value.code == "unavailable"
 
 
 def test_an_unknown_format_is_refused(report):

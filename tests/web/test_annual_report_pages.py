@@ -74,3 +74,16 @@ def test_the_report_page_runs_a_query_per_exam_at_most(personas, district, exam,
     # annual_report_build reads each exam's total with one aggregate (a year has a few exams);
     # nothing grows with the number of units or people
     assert len(five) - len(one) <= 4
+
+
+def test_a_chart_download_without_the_cjk_font_returns_to_the_page_with_the_reason(personas, district, monkeypatch):
+    from reports import render
+
+    monkeypatch.setattr(render, "CJK_FONT_FAMILIES", ("No Such Font",))
+    monkeypatch.setattr(render, "CJK_FONT_FILES", ("/nonexistent/font.ttc",))
+    year = timezone.localdate().year
+    client = personas["legal_office"].client()
+    response = client.get(f"/reports/annual/{year}.png")
+    assert response.status_code == 302 and response["Location"] == f"/reports/annual/?year={year}"
+    page = client.get(response["Location"])
+    assert "fonts-wqy-microhei" in page.content.decode()

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
@@ -80,7 +83,12 @@ def annual_report_download(request: HttpRequest, year: int, fmt: str, *, scope: 
     if fmt not in CONTENT_TYPES:
         raise Http404("格式应为 xlsx、docx 或 png。")
     year = _year(year)
-    data = annual_report_render(report=annual_report_build(year=year), format=fmt)
+    try:
+        data = annual_report_render(report=annual_report_build(year=year), format=fmt)
+    except DomainError as exc:
+        # e.g. the server has no CJK font for the chart: back to the report page, which says so
+        messages.error(request, exc.message)
+        return redirect(f"{reverse('web:annual_report')}?year={year}")
     response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = content_disposition_header(True, annual_report_file_name(year=year, format=fmt))
     return response
