@@ -196,6 +196,15 @@ class Scope:
         except (ObjectDoesNotExist, ValueError, TypeError):
             raise OutOfScope("对象不存在或不在您的查看范围内。")
 
+    def report_root(self) -> Unit | None:
+        """Whose annual report the caller reads: the district's (None) for the roles that read
+        it, a liaison's own subtree for a liaison; 403 for the others."""
+        if self.everywhere:
+            self.require(REPORTS_READ)
+            return None
+        self.require(REPORTS_READ_SUBTREE)
+        return self.unit
+
     # --- records without a unit ---------------------------------------------------------
     def roster_syncs(self, qs: QuerySet[RosterSync] | None = None) -> QuerySet[RosterSync]:
         """Roster syncs concern the whole roster: everything or nothing."""

@@ -602,12 +602,7 @@ class AnnualReportViewSet(ScopedViewSet):
     def retrieve(self, request, *args, **kwargs):
         query = _query(ReportQuerySerializer, request)
         year = year_check(self.kwargs["year"])
-        if self.scope.everywhere:
-            self.scope.require(scoping.REPORTS_READ)
-            root = None
-        else:
-            self.scope.require(scoping.REPORTS_READ_SUBTREE)
-            root = self.scope.unit
+        root = self.scope.report_root()
         report = annual_report_build(year=year, root=root)
         fmt = query["format"]
         if fmt == "json":
