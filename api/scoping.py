@@ -246,6 +246,12 @@ class Scope:
             | Q(Exists(attended))
         )
 
+    @property
+    def organiser_required(self) -> bool:
+        """A liaison's new event names an organiser of their subtree (else they would not see
+        it afterwards); the others may leave it empty (the district's own event)."""
+        return not self.everywhere
+
     def events_managed(self, qs: QuerySet[M]) -> QuerySet[M]:
         """Training events the caller may run (record attendance, upload sign-in sheets, show
         the QR code): everything for the legal-affairs office; for a liaison, the events

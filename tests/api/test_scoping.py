@@ -237,3 +237,8 @@ def test_report_root_is_the_district_or_a_liaisons_own_unit_and_403_for_others(p
     assert scope_for(personas["liaison_a"].user).report_root() == units["A"]
     with pytest.raises(PermissionDenied):
         scope_for(personas["hr"].user).report_root()
+
+
+def test_only_a_liaison_must_name_an_organiser_for_a_new_event(personas):
+    assert scope_for(personas["liaison_a"].user).organiser_required
+    assert not scope_for(personas["legal_office"].user).organiser_required
