@@ -196,6 +196,15 @@ class Scope:
         except (ObjectDoesNotExist, ValueError, TypeError):
             raise OutOfScope("对象不存在或不在您的查看范围内。")
 
+    def report_root(self) -> Unit | None:
+        """Whose annual report the caller reads: the district's (None) for the roles that read
+        it, a liaison's own subtree for a liaison; 403 for the others."""
+        if self.everywhere:
+            self.require(REPORTS_READ)
+            return None
+        self.require(REPORTS_READ_SUBTREE)
+        return self.unit
+
     # --- records without a unit ---------------------------------------------------------
     def roster_syncs(self, qs: QuerySet[RosterSync] | None = None) -> QuerySet[RosterSync]:
         """Roster syncs concern the whole roster: everything or nothing."""
@@ -236,6 +245,12 @@ class Scope:
             | Q(Exists(invited))
             | Q(Exists(attended))
         )
+
+    @property
+    def organiser_required(self) -> bool:
+        """A liaison's new event names an organiser of their subtree (else they would not see
+        it afterwards); the others may leave it empty (the district's own event)."""
+        return not self.everywhere
 
     def events_managed(self, qs: QuerySet[M]) -> QuerySet[M]:
         """Training events the caller may run (record attendance, upload sign-in sheets, show

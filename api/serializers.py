@@ -476,7 +476,7 @@ class EventCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         scope: Scope = self.context["scope"]
-        if not scope.everywhere and attrs.get("organiser") is None:
+        if scope.organiser_required and attrs.get("organiser") is None:
             raise serializers.ValidationError({"organiser": "单位联络员创建培训活动时必须指定本单位或下级单位为主办单位。"})
         return attrs
 

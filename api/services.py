@@ -97,6 +97,20 @@ def audit_record(
     )
 
 
+def staff_id_number_reveal(*, user: Any, staff: Any, reason: str, address: str | None = None) -> str:
+    """The full ID number of one staff member, for a caller the scope lets reveal it; the
+    audit record is written first, in the same transaction, so no number is shown unrecorded."""
+    from .models import AuditAction
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("查看完整身份证号必须说明理由（reason）。")
+    with transaction.atomic():
+        audit_record(user=user, action=AuditAction.REVEAL_ID_NUMBER, target=f"staff:{staff.staff_no}", reason=reason,
+                     rows=1, address=address)
+        return staff.reveal_id_number()
+
+
 # --- login throttle ---------------------------------------------------------------------
 
 

@@ -81,6 +81,7 @@ from .services import (
     exam_refresh_for_read,
     exam_results_submit,
     login_authenticate,
+    staff_id_number_reveal,
 )
 from .throttling import ApiUserRateThrottle, UploadRateThrottle
 
@@ -204,15 +205,9 @@ class StaffViewSet(mixins.ListModelMixin, ScopedViewSet):
         if "reveal" in request.query_params:
             self.scope.require(scoping.STAFF_REVEAL_ID_NUMBER)
             query.is_valid(raise_exception=True)
-            audit_record(
-                user=request.user,
-                action=AuditAction.REVEAL_ID_NUMBER,
-                target=f"staff:{staff.staff_no}",
-                reason=query.validated_data["reason"].strip(),
-                rows=1,
-                address=client_address(request),
+            context["revealed_id_number"] = staff_id_number_reveal(
+                user=request.user, staff=staff, reason=query.validated_data["reason"], address=client_address(request)
             )
-            context["revealed_id_number"] = staff.reveal_id_number()
         return Response(StaffSerializer(staff, context=context).data)
 
     def create(self, request, *args, **kwargs):
@@ -602,12 +597,7 @@ class AnnualReportViewSet(ScopedViewSet):
     def retrieve(self, request, *args, **kwargs):
         query = _query(ReportQuerySerializer, request)
         year = year_check(self.kwargs["year"])
-        if self.scope.everywhere:
-            self.scope.require(scoping.REPORTS_READ)
-            root = None
-        else:
-            self.scope.require(scoping.REPORTS_READ_SUBTREE)
-            root = self.scope.unit
+        root = self.scope.report_root()
         report = annual_report_build(year=year, root=root)
         fmt = query["format"]
         if fmt == "json":

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from .errors import DomainError
+from .redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,6 @@ def _write_crash_report() -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "command-errors.log"
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(traceback.format_exc())
+        handle.write(redact(traceback.format_exc()))
         handle.write("\n")
     return path

@@ -96,9 +96,13 @@ def gender_of(value: str) -> str:
 
 
 def mask(value: str) -> str:
-    if len(value) < 10:
+    """``450203********123X``. A value shorter than an ID number (a phone typed into the ID
+    column, a number cut short) shows only its last four characters, as a masked phone does."""
+    if len(value) >= 18:
+        return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    if len(value) < 8:
         return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    return "*" * (len(value) - 4) + value[-4:]
 
 
 def mask_phone(value: str) -> str:

@@ -229,3 +229,16 @@ def test_a_view_that_names_no_capability_for_an_action_is_closed(personas):
     request = APIRequestFactory().get("/x/")
     force_authenticate(request, user=personas["hr"].user)
     assert Forgetful.as_view({"get": "list"})(request).status_code == 403
+
+
+def test_report_root_is_the_district_or_a_liaisons_own_unit_and_403_for_others(personas, units):
+    assert scope_for(personas["legal_office"].user).report_root() is None
+    assert scope_for(personas["viewer"].user).report_root() is None
+    assert scope_for(personas["liaison_a"].user).report_root() == units["A"]
+    with pytest.raises(PermissionDenied):
+        scope_for(personas["hr"].user).report_root()
+
+
+def test_only_a_liaison_must_name_an_organiser_for_a_new_event(personas):
+    assert scope_for(personas["liaison_a"].user).organiser_required
+    assert not scope_for(personas["legal_office"].user).organiser_required

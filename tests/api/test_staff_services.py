@@ -55,3 +55,19 @@ def test_staff_update_gender_words_and_head_flag_history(units):
     assert member.gender == "女" and member.is_head
     head = StaffChange.objects.get(field="is_head")
     assert (head.old_value, head.new_value) == ("否", "是")
+
+
+def test_revealing_an_id_number_writes_its_audit_record_and_needs_a_reason(personas, units):
+    from api.models import AuditAction, AuditEvent
+    from api.services import staff_id_number_reveal
+
+    number = new_id()
+    member = staff_create(staff_no="S9", name="赵六", id_number=number, unit=units["A"])
+    hr = personas["hr"].user
+    with pytest.raises(DomainError):
+        staff_id_number_reveal(user=hr, staff=member, reason="  ")
+    assert not AuditEvent.objects.exists()
+    assert staff_id_number_reveal(user=hr, staff=member, reason=" 核对 ", address="10.0.0.1") == number
+    event = AuditEvent.objects.get()
+    assert (event.action, event.target, event.reason, event.user) == (AuditAction.REVEAL_ID_NUMBER, "staff:S9", "核对", hr)
+    assert number not in event.target + event.reason

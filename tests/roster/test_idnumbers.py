@@ -65,3 +65,16 @@ def test_the_column_check_gives_the_same_answer_as_the_single_check_for_every_nu
 
 def test_the_column_check_of_nothing_is_nothing():
     assert idnumbers.problems([], today=TODAY) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("11010519491231002X", "110105********002X"),
+        ("13800138000", "*******8000"),  # a phone typed into the ID column
+        ("1101051949123100", "************3100"),  # a number cut short
+        ("1234567", "*******"),
+    ],
+)
+def test_mask_hides_at_least_eight_characters_of_any_value(value, shown):
+    assert idnumbers.mask(value) == shown

@@ -38,7 +38,7 @@ def events_page(request: HttpRequest, *, scope: Scope) -> HttpResponse:
 @page(scoping.EVENTS_WRITE)
 def event_new(request: HttpRequest, *, scope: Scope) -> HttpResponse:
     # a liaison's event is organised by a unit of their subtree, so that they see it afterwards
-    form = EventForm(request.POST or None, units=scope.units(), organiser_required=not scope.everywhere)
+    form = EventForm(request.POST or None, units=scope.units(), organiser_required=scope.organiser_required)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
