@@ -14,7 +14,7 @@ from config.events import TRAINING, figures_changed
 
 from .models import Attendance, AttendanceStatus, StudyHoursRequirement, TrainingEvent
 from .selectors import events_list
-from .services import attendance_record, training_event_changed, training_event_check, training_event_rotate_token
+from .services import attendance_record, training_event_changed, training_event_check, training_events_rotate_tokens
 
 INLINE_ROWS = 200
 
@@ -147,9 +147,8 @@ class TrainingEventAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("更换签到链接（原二维码作废）"))
     def rotate_token(self, request: HttpRequest, queryset: QuerySet[TrainingEvent]) -> None:
-        for event in queryset:
-            training_event_rotate_token(event=event)
-        self.message_user(request, _("已为 %(n)d 个培训活动更换签到链接。") % {"n": queryset.count()}, messages.SUCCESS)
+        changed = training_events_rotate_tokens(event_ids=queryset.order_by().values_list("pk", flat=True))
+        self.message_user(request, _("已为 %(n)d 个培训活动更换签到链接。") % {"n": changed}, messages.SUCCESS)
 
 
 @admin.register(Attendance)

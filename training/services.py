@@ -144,6 +144,14 @@ def training_event_rotate_token(*, event: TrainingEvent) -> TrainingEvent:
     return event
 
 
+def training_events_rotate_tokens(*, event_ids: Iterable[int]) -> int:
+    """``training_event_rotate_token`` for many events at once (the admin's action): one bulk
+    UPDATE per 500 events. Returns how many events got a new URL."""
+    changed = [TrainingEvent(pk=pk, signin_token=new_signin_token()) for pk in set(event_ids)]
+    TrainingEvent.objects.bulk_update(changed, ["signin_token"], batch_size=500)
+    return len(changed)
+
+
 def training_event_changed(*, event: TrainingEvent, previous_year: int | None = None) -> None:
     """Announce that an event's figures may have changed (its date, hours or attendance)."""
     figures_changed(kind=TRAINING, year=event.date.year)

@@ -60,6 +60,16 @@ def test_rotating_the_token_changes_the_sign_in_url(admin_client, events):
     assert events[0].signin_token != old
 
 
+def test_rotating_many_tokens_takes_a_fixed_number_of_queries(admin_client, events, django_assert_max_num_queries):
+    old = dict(TrainingEvent.objects.values_list("pk", "signin_token"))
+    url = reverse("admin:training_trainingevent_changelist")
+    # one UPDATE for all the selected events, not one per event
+    with django_assert_max_num_queries(8):
+        admin_client.post(url, {"action": "rotate_token", "_selected_action": [e.pk for e in events]})
+    new = dict(TrainingEvent.objects.values_list("pk", "signin_token"))
+    assert all(new[pk] != token for pk, token in old.items()) and len(set(new.values())) == len(events)
+
+
 @pytest.fixture
 def big_event(units):
     Staff.objects.bulk_create([
