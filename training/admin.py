@@ -14,7 +14,12 @@ from config.events import TRAINING, figures_changed
 
 from .models import Attendance, AttendanceStatus, StudyHoursRequirement, TrainingEvent
 from .selectors import events_list
-from .services import attendance_record, training_event_changed, training_event_check, training_events_rotate_tokens
+from .services import (
+    attendances_set_status,
+    training_event_changed,
+    training_event_check,
+    training_events_rotate_tokens,
+)
 
 INLINE_ROWS = 200
 
@@ -162,13 +167,7 @@ class AttendanceAdmin(admin.ModelAdmin):
     actions = ["mark_present", "mark_late", "mark_excused", "mark_absent"]
 
     def _mark(self, request: HttpRequest, queryset: QuerySet[Attendance], status: str) -> None:
-        by_event: dict[int, list[int]] = {}
-        for event_id, staff_id in queryset.values_list("event_id", "staff_id"):
-            by_event.setdefault(event_id, []).append(staff_id)
-        events = TrainingEvent.objects.in_bulk(list(by_event))
-        changed = sum(
-            attendance_record(event=events[pk], staff_ids=ids, status=status).updated for pk, ids in by_event.items()
-        )
+        changed = attendances_set_status(attendances=queryset, status=status)
         self.message_user(request, _("已修改 %(n)d 条出勤记录。") % {"n": changed}, messages.SUCCESS)
 
     @admin.action(description=_("标记为出席"))

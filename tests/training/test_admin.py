@@ -113,6 +113,19 @@ def test_status_actions_change_status_through_the_service(admin_client, events):
     assert set(Attendance.objects.filter(pk__in=chosen).values_list("status", flat=True)) == {"excused"}
 
 
+def test_a_status_action_over_many_events_takes_a_fixed_number_of_queries(
+    admin_client, events, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    # two records of each of the five events, filtered on the status being changed
+    chosen = [pk for e in events for pk in Attendance.objects.filter(event=e).values_list("pk", flat=True)[:2]]
+    url = reverse("admin:training_attendance_changelist") + "?status__exact=present"
+    with django_capture_on_commit_callbacks() as announced, django_assert_max_num_queries(13):
+        admin_client.post(url, {"action": "mark_absent", "_selected_action": chosen})
+    assert set(Attendance.objects.filter(pk__in=chosen).values_list("status", flat=True)) == {"absent"}
+    assert Attendance.objects.filter(status="absent").count() == len(chosen) == 10
+    assert len(announced) == 1  # the events' one year
+
+
 def test_the_admin_refuses_an_event_date_outside_2000_to_2100_as_the_service_does(admin_client, units):
     url = reverse("admin:training_trainingevent_add")
     form = admin_client.get(url).context["adminform"].form
