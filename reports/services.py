@@ -27,7 +27,7 @@ from config.errors import DomainError
 from config.events import EXAM, ROSTER, TRAINING
 from config.jobs import JobStatus, job_claim
 from exams.models import Exam
-from exams.selectors import COUNTED, exam_stats, figures_from_counts
+from exams.selectors import COUNTED, figures_from_counts
 from exams.services import exams_refresh_open
 from roster.models import Staff, Unit, UnitKind
 from training.exports import as_number
@@ -363,6 +363,8 @@ def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit |
         # a leaf is its own (only) top-level unit: its candidates are in by_unit already
         roots = [root_row] if tops != [root_row] else []
     counts = exam_unit_counts(exam_ids=[e.pk for e in exams])
+    # each exam's total is the rolled-up counts of the report's root(s): no query per exam
+    whole = [root_row] if root_row is not None else [u for u in units.values() if u.parent_id is None]
 
     exam_entries = []
     for exam in exams:
@@ -383,11 +385,14 @@ def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit |
             placed_at_root = counts.get((exam.pk, root.id, False))
             if placed_at_root:
                 _add_counts(by_kind.setdefault(root.kind, {}), placed_at_root)
+        total: dict[str, Any] = {}
+        for top in whole:
+            _add_counts(total, counts.get((exam.pk, top.id, True)))
         exam_entries.append({
             "id": exam.pk,
             "name": exam.name,
             "kind": exam.kind,
-            **_ordered(exam_stats(exam=exam, unit=root)),
+            **_ordered(figures_from_counts(total)),
             "by_unit": by_unit,
             "by_unit_kind": {kind: _ordered(figures_from_counts(by_kind[kind])) for kind in _kind_sorted(by_kind)},
         })

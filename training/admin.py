@@ -14,7 +14,12 @@ from config.events import TRAINING, figures_changed
 
 from .models import Attendance, AttendanceStatus, StudyHoursRequirement, TrainingEvent
 from .selectors import events_list
-from .services import attendance_record, training_event_changed, training_event_check, training_event_rotate_token
+from .services import (
+    attendances_set_status,
+    training_event_changed,
+    training_event_check,
+    training_events_rotate_tokens,
+)
 
 INLINE_ROWS = 200
 
@@ -147,9 +152,8 @@ class TrainingEventAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("更换签到链接（原二维码作废）"))
     def rotate_token(self, request: HttpRequest, queryset: QuerySet[TrainingEvent]) -> None:
-        for event in queryset:
-            training_event_rotate_token(event=event)
-        self.message_user(request, _("已为 %(n)d 个培训活动更换签到链接。") % {"n": queryset.count()}, messages.SUCCESS)
+        changed = training_events_rotate_tokens(event_ids=queryset.order_by().values_list("pk", flat=True))
+        self.message_user(request, _("已为 %(n)d 个培训活动更换签到链接。") % {"n": changed}, messages.SUCCESS)
 
 
 @admin.register(Attendance)
@@ -163,13 +167,7 @@ class AttendanceAdmin(admin.ModelAdmin):
     actions = ["mark_present", "mark_late", "mark_excused", "mark_absent"]
 
     def _mark(self, request: HttpRequest, queryset: QuerySet[Attendance], status: str) -> None:
-        by_event: dict[int, list[int]] = {}
-        for event_id, staff_id in queryset.values_list("event_id", "staff_id"):
-            by_event.setdefault(event_id, []).append(staff_id)
-        events = TrainingEvent.objects.in_bulk(list(by_event))
-        changed = sum(
-            attendance_record(event=events[pk], staff_ids=ids, status=status).updated for pk, ids in by_event.items()
-        )
+        changed = attendances_set_status(attendances=queryset, status=status)
         self.message_user(request, _("已修改 %(n)d 条出勤记录。") % {"n": changed}, messages.SUCCESS)
 
     @admin.action(description=_("标记为出席"))

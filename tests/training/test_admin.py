@@ -60,6 +60,16 @@ def test_rotating_the_token_changes_the_sign_in_url(admin_client, events):
     assert events[0].signin_token != old
 
 
+def test_rotating_many_tokens_takes_a_fixed_number_of_queries(admin_client, events, django_assert_max_num_queries):
+    old = dict(TrainingEvent.objects.values_list("pk", "signin_token"))
+    url = reverse("admin:training_trainingevent_changelist")
+    # one UPDATE for all the selected events, not one per event
+    with django_assert_max_num_queries(8):
+        admin_client.post(url, {"action": "rotate_token", "_selected_action": [e.pk for e in events]})
+    new = dict(TrainingEvent.objects.values_list("pk", "signin_token"))
+    assert all(new[pk] != token for pk, token in old.items()) and len(set(new.values())) == len(events)
+
+
 @pytest.fixture
 def big_event(units):
     Staff.objects.bulk_create([
@@ -101,6 +111,19 @@ def test_status_actions_change_status_through_the_service(admin_client, events):
     admin_client.post(reverse("admin:training_attendance_changelist"),
                       {"action": "mark_excused", "_selected_action": chosen})
     assert set(Attendance.objects.filter(pk__in=chosen).values_list("status", flat=True)) == {"excused"}
+
+
+def test_a_status_action_over_many_events_takes_a_fixed_number_of_queries(
+    admin_client, events, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    # two records of each of the five events, filtered on the status being changed
+    chosen = [pk for e in events for pk in Attendance.objects.filter(event=e).values_list("pk", flat=True)[:2]]
+    url = reverse("admin:training_attendance_changelist") + "?status__exact=present"
+    with django_capture_on_commit_callbacks() as announced, django_assert_max_num_queries(13):
+        admin_client.post(url, {"action": "mark_absent", "_selected_action": chosen})
+    assert set(Attendance.objects.filter(pk__in=chosen).values_list("status", flat=True)) == {"absent"}
+    assert Attendance.objects.filter(status="absent").count() == len(chosen) == 10
+    assert len(announced) == 1  # the events' one year
 
 
 def test_the_admin_refuses_an_event_date_outside_2000_to_2100_as_the_service_does(admin_client, units):
