@@ -1,14 +1,34 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from config.errors import DomainError
+
 from .models import RosterSync, Staff, StaffChange, Unit
+
+
+class UnitAdminForm(forms.ModelForm):
+    class Meta:
+        model = Unit
+        fields = ("code", "name", "parent", "kind", "is_active", "sort_order")
+
+    def clean(self) -> dict:
+        from .services import unit_parent_check
+
+        data = super().clean()
+        try:
+            unit_parent_check(unit=self.instance, parent=data.get("parent"))
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return data
 
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
+    form = UnitAdminForm
     list_display = ("code", "name", "parent", "kind", "is_active", "sort_order")
     list_filter = ("kind", "is_active")
     search_fields = ("code", "name")

@@ -147,6 +147,15 @@ def unit_import(*, data: bytes, filename: str) -> UnitImportResult:
     return result
 
 
+def unit_parent_check(*, unit: Unit, parent: Unit | None) -> None:
+    """A unit's parent may not be the unit itself or one of its own sub-units: the tree would
+    become a loop. For forms that save a unit themselves (the admin); raises DomainError."""
+    if parent is None or unit.pk is None:
+        return
+    if parent.pk == unit.pk or parent.path.startswith(unit.path):
+        raise DomainError(f"上级单位不能是“{unit.name}”本身或它的下级单位，否则单位树会成环。")
+
+
 def _find_cycle(existing: dict[str, Unit], wanted: dict[str, dict[str, Any]]) -> list[str] | None:
     id_to_code = {u.pk: c for c, u in existing.items()}
     parent_of = {c: id_to_code.get(u.parent_id) for c, u in existing.items()}

@@ -44,3 +44,22 @@ def test_roster_sync_page_is_read_only_and_lists_errors(admin_client, units):
     assert "姓名为空" in page
     assert 'name="_save"' not in page
     assert RosterSync.objects.count() == 1
+
+
+def test_the_admin_refuses_a_unit_parent_inside_its_own_subtree(admin_client, units):
+    from roster.models import Unit
+
+    town, team = Unit.objects.get(code="T"), Unit.objects.get(code="T1")
+    url = reverse("admin:roster_unit_change", args=[town.pk])
+    data = {"code": town.code, "name": town.name, "parent": team.pk, "kind": town.kind, "is_active": "on",
+            "sort_order": town.sort_order}
+    response = admin_client.post(url, data)
+    assert response.status_code == 200 and "会成环" in response.content.decode()
+    town.refresh_from_db()
+    assert town.parent.code == "D"
+    data["parent"] = town.pk
+    assert "会成环" in admin_client.post(url, data).content.decode()
+    data["parent"] = Unit.objects.get(code="A").pk
+    assert admin_client.post(url, data).status_code == 302
+    team.refresh_from_db()
+    assert team.path.startswith(Unit.objects.get(code="A").path)
