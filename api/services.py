@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import DomainError, Problem
+from config.errors import UNMATCHED, DomainError, Problem
 from exams.models import Exam
 from exams.services import exam_import_create, exam_import_enqueue, exam_import_run, exam_refresh
 from roster.models import Unit
@@ -230,3 +230,25 @@ def exam_refresh_for_read(*, exam: Exam) -> None:
         return
     if cache.add(f"api:exam-refresh:{exam.pk}", True, timeout=settings.API_EXAM_REFRESH_SECONDS):
         exam_refresh(exam=exam)
+
+
+def event_attendance_record_by_staff_no(
+    *, scope: Any, event: Any, staff_nos: list[str], status: str
+) -> Any:
+    """Record attendance for people named by 工号, among the staff the caller may see (others
+    read as unknown, exactly like a 工号 that does not exist). All or nothing: one unknown 工号
+    and nobody is recorded."""
+    from roster.models import Staff
+    from training.services import attendance_record
+
+    staff_nos = list(dict.fromkeys(staff_nos))
+    found = dict(scope.narrow(Staff.objects.filter(staff_no__in=staff_nos)).values_list("staff_no", "id"))
+    unknown = [n for n in staff_nos if n not in found]
+    if unknown:
+        shown = "、".join(unknown[:10]) + ("等" if len(unknown) > 10 else "")
+        raise DomainError(
+            f"{len(unknown)} 个工号不存在或不在您的查看范围内：{shown}；未作任何改动。",
+            problems=[Problem(None, "staff_nos", n, "人员不存在或不在您的查看范围内。", UNMATCHED) for n in unknown],
+        )
+    return attendance_record(event=event, staff_ids=[found[n] for n in staff_nos], status=status)
+

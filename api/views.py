@@ -23,20 +23,19 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from config.errors import UNMATCHED, DomainError, Problem
 from exams import exports
 from exams.models import Candidate, Exam
 from exams.selectors import exam_list, exam_stats
 from exams.services import exam_create
 from reports.selectors import participation_latest
 from reports.services import annual_report_build, annual_report_file_name, annual_report_render, year_check
-from roster.models import Staff, SyncSource
+from roster.models import SyncSource
 from roster.selectors import roster_syncs, staff_list
 from roster.services import roster_sync_submit, staff_create, staff_update
 from sheets.models import ImportRecord
 from training.models import Attendance, TrainingEvent
 from training.selectors import event_attendances
-from training.services import attendance_import, attendance_record, training_event_create
+from training.services import attendance_import, training_event_create
 
 from . import scoping
 from .filters import AttendanceFilter, EventFilter, ExamFilter, StaffFilter, UnitFilter
@@ -77,6 +76,7 @@ from .serializers import (
 )
 from .services import (
     audit_record,
+    event_attendance_record_by_staff_no,
     exam_exemptions_import,
     exam_refresh_for_read,
     exam_results_submit,
@@ -510,18 +510,10 @@ class EventAttendanceViewSet(mixins.ListModelMixin, ScopedViewSet):
             return self._sheet(request, event)
         serializer = AttendanceListSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        staff_nos = list(dict.fromkeys(serializer.validated_data["staff_nos"]))
-        # people are named among the staff the caller may see: others read as unknown
-        found = dict(self.scope.narrow(Staff.objects.filter(staff_no__in=staff_nos)).values_list("staff_no", "id"))
-        unknown = [n for n in staff_nos if n not in found]
-        if unknown:
-            shown = "、".join(unknown[:10]) + ("等" if len(unknown) > 10 else "")
-            raise DomainError(
-                f"{len(unknown)} 个工号不存在或不在您的查看范围内：{shown}；未作任何改动。",
-                problems=[Problem(None, "staff_nos", n, "人员不存在或不在您的查看范围内。", UNMATCHED) for n in unknown],
-            )
-        result = attendance_record(event=event, staff_ids=[found[n] for n in staff_nos],
-                                   status=serializer.validated_data["status"])
+        result = event_attendance_record_by_staff_no(
+            scope=self.scope, event=event, staff_nos=serializer.validated_data["staff_nos"],
+            status=serializer.validated_data["status"],
+        )
         return Response(result.as_dict())
 
     def _sheet(self, request, event: TrainingEvent) -> Response:
