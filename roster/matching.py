@@ -109,6 +109,17 @@ def match_rows(
     # --- read and check each row's keys ---------------------------------------------
     sealer = idnumbers.Sealer()
     today = dt.date.today()
+    # the ID numbers of the whole file are checked and hashed as one column, not row by row
+    id_checked: dict[int, tuple[str, str | None, str]] = {}  # row number -> (value, problem, digest)
+    if ID_NUMBER in active_keys:
+        typed = [(row.number, idnumbers.normalise(table.value(row, ID_NUMBER))) for row in table.rows
+                 if table.value(row, ID_NUMBER) and not table.is_numeric(row, ID_NUMBER)]
+        reasons = idnumbers.problems([value for _, value in typed], today=today)
+        digests = sealer.digests([value if reason is None else "" for (_, value), reason in zip(typed, reasons, strict=True)])
+        id_checked = {
+            number: (value, reason, digest)
+            for (number, value), reason, digest in zip(typed, reasons, digests, strict=True)
+        }
     per_row: list[tuple[Row, dict[str, str]]] = []
     for row in table.rows:
         values: dict[str, str] = {}
@@ -125,13 +136,12 @@ def match_rows(
                     ))
                     broken = True
                 else:
-                    value = idnumbers.normalise(raw)
-                    reason = idnumbers.problem(value, today=today)
+                    value, reason, digest = id_checked[row.number]
                     if reason:
                         result.problems.append(Problem(row.number, table.label(ID_NUMBER), idnumbers.mask(value), reason, INVALID))
                         broken = True
                     else:
-                        values[ID_NUMBER] = sealer.digest(value)
+                        values[ID_NUMBER] = digest
         if PHONE in active_keys:
             values[PHONE] = re.sub(r"[\s\-]", "", table.value(row, PHONE))
         if NAME_UNIT in active_keys:

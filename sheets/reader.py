@@ -413,30 +413,29 @@ def _build_table(numbered_rows: Iterator[tuple[int, list]], schema: Schema, *, s
         append, strip, only_text = rows.append, str.strip, {str}
         for number, cells in items:
             n_cells = len(cells)
-            if n_cells >= needed:
-                picked = pick(cells)
-                if set(map(type, picked)) == only_text:
-                    # the usual row: every cell text. Checked and converted as a row, not per cell
-                    if _NEEDS_TRANSLATION.search("\x00".join(picked)):
-                        picked = [value.translate(_FULLWIDTH) for value in picked]
-                    values_t = tuple(map(strip, picked))
-                    if any(values_t):
-                        append(Row(number, values_t, 0))
-                        if len(rows) > max_rows:
-                            raise SheetError(f"文件超过行数上限（{max_rows} 行）。")
-                    continue
-            values = []
+            picked = pick(cells) if n_cells >= needed else [cells[i] if i < n_cells else None for i in source_indexes]
             numeric = 0
-            for bit, index in enumerate(source_indexes):
-                text, is_number = _excel_cell(cells[index]) if index < n_cells else ("", False)
-                values.append(text)
-                if is_number:
-                    numeric |= 1 << bit
-            if not any(values):
-                continue
-            rows.append(Row(number, tuple(values), numeric))
-            if len(rows) > max_rows:
-                raise SheetError(f"文件超过行数上限（{max_rows} 行）。")
+            if set(map(type, picked)) != only_text:
+                # numbers, dates, empty cells: each such cell is converted (and marked) on its own;
+                # text cells are left for the row-wide pass below
+                texts = []
+                for bit, value in enumerate(picked):
+                    if type(value) is str:
+                        texts.append(value)
+                        continue
+                    text, is_number = _excel_cell(value)
+                    texts.append(text)
+                    if is_number:
+                        numeric |= 1 << bit
+                picked = texts
+            # text is made half-width and stripped as a row, not cell by cell
+            if _NEEDS_TRANSLATION.search("\x00".join(picked)):
+                picked = [value.translate(_FULLWIDTH) for value in picked]
+            values_t = tuple(map(strip, picked))
+            if any(values_t):
+                append(Row(number, values_t, numeric))
+                if len(rows) > max_rows:
+                    raise SheetError(f"文件超过行数上限（{max_rows} 行）。")
 
     def consume_text(items: Iterable[tuple[int, list]]) -> None:
         # the CSV path of ``consume``, kept tight: it runs once per line of a 200,000-line roster
