@@ -10,6 +10,8 @@ from contextlib import redirect_stderr
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from roster.demo import make_id_number
@@ -126,3 +128,19 @@ def run_command(name: str, *args: Any) -> CommandOutcome:
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
     return CommandOutcome(code, out.getvalue(), err.getvalue())
+
+
+# --- signed-in personas (API and web tests) -----------------------------------------------
+
+PASSWORD = "Zq8!long-enough-pass"
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher_and_clean_cache(settings):
+    """Imported by the conftests that sign people in: a cheap password hasher, and no login
+    throttle or rate-limit counts carried over from another test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+

@@ -9,26 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from api.services import user_role_set
 from roster.models import Staff
 from roster.services import roster_sync, roster_sync_create
-from tests.helpers import Person, csv_bytes, people
-
-PASSWORD = "Zq8!long-enough-pass"
+from tests.helpers import PASSWORD, Person, _fast_hasher_and_clean_cache, csv_bytes, people  # noqa: F401
 
 ROLES = ("hr", "legal_office", "liaison_a", "liaison_b", "viewer", "anonymous")
 
 
-@pytest.fixture(autouse=True)
-def _fast_hasher_and_clean_cache(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @dataclass

@@ -10,7 +10,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -18,17 +17,7 @@ from api.services import user_role_set
 from exams.models import Exam, ExamKind
 from exams.services import exam_create
 from roster.services import roster_sync, roster_sync_create
-from tests.helpers import Person, csv_bytes, people
-
-PASSWORD = "Zq8!long-enough-pass"
-
-
-@pytest.fixture(autouse=True)
-def _fast_hasher_and_clean_cache(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
-    yield
-    cache.clear()
+from tests.helpers import PASSWORD, Person, _fast_hasher_and_clean_cache, csv_bytes, people  # noqa: F401
 
 
 @dataclass
