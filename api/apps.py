@@ -8,8 +8,9 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
+        from access.scoping import grant_domain_capabilities
+
         from .forms import ThrottledAdminAuthenticationForm
-        from .scoping import grant_domain_capabilities
 
         # The admin's login form counts wrong passwords like the API's token endpoint does.
         admin.site.login_form = ThrottledAdminAuthenticationForm

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.authtoken.models import Token
 
-from .services import user_role_set
+from access.services import user_role_set
 
 DEMO_PASSWORD = "demo-api-2026"
 DEMO_USERS = (

@@ -6,11 +6,10 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
+from access.scoping import scope_for
 from exams.models import Exam, ExamKind
 from roster.models import Staff, Unit, UnitKind
 from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind
-
-from .scoping import scope_for
 
 
 class StrictBooleanFormField(forms.Field):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
-from .scoping import scope_for
+from access.scoping import scope_for
 
 # answered for any signed-in caller: OPTIONS describes the endpoint, not its data
 OPEN_ACTIONS = {"metadata"}

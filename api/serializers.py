@@ -13,14 +13,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
+from access.scoping import Scope
 from exams.models import Audience as ExamAudience
 from exams.models import Exam, ExamKind
 from roster.models import RosterSync, Staff, SyncMode, Unit
 from sheets.models import ImportRecord
 from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind
 from training.models import Audience as TrainingAudience
-
-from .scoping import Scope
 
 
 class KeepBlankFormValueMixin:
@@ -494,7 +493,7 @@ class AttendanceSerializer(serializers.ModelSerializer):
 
 
 class AttendanceListSerializer(serializers.Serializer):
-    """A JSON list: these people's attendance with one status (training.services.attendance_record)."""
+    """A JSON list: these people's attendance with one status (training.attendance.attendance_record)."""
 
     staff_nos = serializers.ListField(child=StrictCharField(max_length=64), min_length=1, max_length=5000,
                                       help_text="工号列表（单位联络员只能填写本单位及下级单位的人员）")
@@ -561,7 +560,7 @@ class ReportQuerySerializer(serializers.Serializer):
 
 
 class AnnualReportSerializer(serializers.Serializer):
-    """The annual report (``reports.services.annual_report_build``)."""
+    """The annual report (``reports.annual.annual_report_build``)."""
 
     year = serializers.IntegerField()
     staff = serializers.DictField(help_text="active、as_of、by_unit_kind")

@@ -1,115 +1,24 @@
-"""Writes of the api app: roles, audit records, the login throttle, and submitting uploads."""
+"""Writes of the api app: the login throttle, and submitting uploads."""
 
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import time
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.contrib.auth import authenticate, get_user_model, password_validation
+from django.contrib.auth import authenticate
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from config.errors import UNMATCHED, DomainError, Problem
+from exams.enrolment import exam_refresh
+from exams.imports import exam_import_create, exam_import_enqueue, exam_import_run
 from exams.models import Exam
-from exams.services import exam_import_create, exam_import_enqueue, exam_import_run, exam_refresh
-from roster.models import Unit
 from sheets.models import ImportKind, ImportRecord
 
-from .models import AuditEvent, LoginThrottle, Role, UserRole
-
-# --- roles ------------------------------------------------------------------------------
-
-
-def user_role_set(
-    *,
-    username: str,
-    role: str,
-    unit_code: str | None = None,
-    password: str | None = None,
-    rate_limit_exempt: bool = False,
-) -> tuple[UserRole, bool]:
-    """Give a user their one role, creating the user when needed. Returns (role, user created)."""
-    username = (username or "").strip()
-    if not username:
-        raise DomainError("用户名不能为空。")
-    if role not in Role.values:
-        raise DomainError(f"角色应为 {' / '.join(Role.values)} 之一，而不是“{role}”。")
-    unit: Unit | None = None
-    if role == Role.LIAISON:
-        if not unit_code:
-            raise DomainError("单位联络员必须用 --unit 指定负责单位。")
-        unit = Unit.objects.filter(code=unit_code.strip().upper()).first() or Unit.objects.filter(
-            code=unit_code.strip()
-        ).first()
-        if unit is None:
-            raise DomainError(f"单位代码“{unit_code}”不存在。")
-    elif unit_code:
-        raise DomainError("只有单位联络员（liaison）需要 --unit。")
-
-    User = get_user_model()
-    with transaction.atomic():
-        user = User.objects.filter(username=username).first()
-        created = user is None
-        if created:
-            user = User(username=username)
-        if password is not None:
-            try:
-                password_validation.validate_password(password, user)
-            except ValidationError as exc:
-                raise DomainError("密码不符合要求：" + "；".join(exc.messages))
-            user.set_password(password)
-        elif created:
-            user.set_unusable_password()
-        user.save()
-        user_role, _ = UserRole.objects.update_or_create(
-            user=user,
-            defaults={"role": role, "unit": unit, "rate_limit_exempt": rate_limit_exempt, "updated_at": timezone.now()},
-        )
-    return user_role, created
-
-
-# --- audit ------------------------------------------------------------------------------
-
-
-def audit_record(
-    *, user: Any, action: str, target: str, reason: str = "", rows: int = 0, address: str | None = None,
-    username: str = "",
-) -> AuditEvent:
-    """Write one audit record. Call it in the same request that shows or exports the data.
-    ``username`` names who acted when there is no user (the command line: the system account)."""
-    try:
-        address = str(ipaddress.ip_address((address or "").strip())) if address else None
-    except ValueError:
-        address = None  # a proxy header that is not an address is not stored
-    return AuditEvent.objects.create(
-        user=user if getattr(user, "pk", None) else None,
-        username=user.get_username() if getattr(user, "pk", None) else username[:150],
-        action=action,
-        target=target[:255],
-        reason=reason,
-        rows=rows,
-        address=address,
-    )
-
-
-def staff_id_number_reveal(*, user: Any, staff: Any, reason: str, address: str | None = None) -> str:
-    """The full ID number of one staff member, for a caller the scope lets reveal it; the
-    audit record is written first, in the same transaction, so no number is shown unrecorded."""
-    from .models import AuditAction
-
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("查看完整身份证号必须说明理由（reason）。")
-    with transaction.atomic():
-        audit_record(user=user, action=AuditAction.REVEAL_ID_NUMBER, target=f"staff:{staff.staff_no}", reason=reason,
-                     rows=1, address=address)
-        return staff.reveal_id_number()
-
+from .models import LoginThrottle
 
 # --- login throttle ---------------------------------------------------------------------
 
@@ -191,7 +100,7 @@ def login_authenticate(*, username: str, password: str, address: str | None, req
 
 def exam_results_submit(*, exam: Exam, file: bytes | BinaryIO, file_name: str, strict: bool, user: Any) -> ImportRecord:
     """Store the results import's record and file, then enqueue the work once that has
-    committed (``exams.services``, as the command line runs it). With the broker down the
+    committed (``exams.imports``, as the command line runs it). With the broker down the
     record stays queued and the sweeper sends it later."""
     with transaction.atomic():
         record = exam_import_create(
@@ -202,7 +111,7 @@ def exam_results_submit(*, exam: Exam, file: bytes | BinaryIO, file_name: str, s
 
 
 def exam_exemptions_import(*, exam: Exam, file: bytes | BinaryIO, file_name: str, user: Any) -> ImportRecord:
-    """Run an exemptions list now, as ``import_exemptions`` does (``exams.services``). A file
+    """Run an exemptions list now, as ``import_exemptions`` does (``exams.imports``). A file
     that cannot be read raises DomainError with its problems (the record stays, refused)."""
     record = exam_import_create(exam=exam, kind=ImportKind.EXAM_EXEMPTIONS, file=file, file_name=file_name,
                                 started_by=user)
@@ -218,7 +127,7 @@ def exam_exemptions_import(*, exam: Exam, file: bytes | BinaryIO, file_name: str
 
 def exam_refresh_for_read(*, exam: Exam) -> None:
     """Before an exam's figures or not-sat list are read: bring an open exam's candidates up to
-    date with the roster (``exams.services.exam_refresh``, as the command line does), at most
+    date with the roster (``exams.enrolment.exam_refresh``, as the command line does), at most
     once per ``API_EXAM_REFRESH_SECONDS`` per exam and process.
 
     Every roster change (sync, staff created or changed) already refreshes the open exams
@@ -239,7 +148,7 @@ def event_attendance_record_by_staff_no(
     read as unknown, exactly like a 工号 that does not exist). All or nothing: one unknown 工号
     and nobody is recorded."""
     from roster.models import Staff
-    from training.services import attendance_record
+    from training.attendance import attendance_record
 
     staff_nos = list(dict.fromkeys(staff_nos))
     found = dict(scope.narrow(Staff.objects.filter(staff_no__in=staff_nos)).values_list("staff_no", "id"))

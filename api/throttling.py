@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-from .scoping import scope_for
+from access.scoping import scope_for
 
 
 class ExemptMixin:

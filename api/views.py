@@ -23,25 +23,28 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from access import scoping
+from access.scoping import Scope, scope_for
+from audit.models import AuditAction
+from audit.services import audit_record
 from exams import exports
+from exams.creation import exam_create
 from exams.models import Candidate, Exam
 from exams.selectors import exam_list, exam_stats
-from exams.services import exam_create
+from reports.annual import annual_report_build, annual_report_file_name, annual_report_render, year_check
 from reports.selectors import participation_latest
-from reports.services import annual_report_build, annual_report_file_name, annual_report_render, year_check
 from roster.models import SyncSource
 from roster.selectors import roster_syncs, staff_list
-from roster.services import roster_sync_submit, staff_create, staff_update
+from roster.staff import staff_create, staff_id_number_reveal, staff_update
+from roster.sync import roster_sync_submit
 from sheets.models import ImportRecord
+from training.attendance import attendance_import
+from training.events import training_event_create
 from training.models import Attendance, TrainingEvent
 from training.selectors import event_attendances
-from training.services import attendance_import, training_event_create
 
-from . import scoping
 from .filters import AttendanceFilter, EventFilter, ExamFilter, StaffFilter, UnitFilter
-from .models import AuditAction
 from .parsers import LimitedJSONParser, LimitedMultiPartParser
-from .scoping import Scope, scope_for
 from .selectors import events_for_api, not_sat_for_api
 from .serializers import (
     NOT_SAT_FORMATS,
@@ -75,13 +78,11 @@ from .serializers import (
     UnitSerializer,
 )
 from .services import (
-    audit_record,
     event_attendance_record_by_staff_no,
     exam_exemptions_import,
     exam_refresh_for_read,
     exam_results_submit,
     login_authenticate,
-    staff_id_number_reveal,
 )
 from .throttling import ApiUserRateThrottle, UploadRateThrottle
 
@@ -335,7 +336,7 @@ def _location(name: str, **kwargs) -> dict[str, str]:
 )
 class ExamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Exams (no personal data: every exam for the roles that read exams), their figures, and
-    the uploads of exemptions and results through ``exams.services``."""
+    the uploads of exemptions and results through ``exams.imports``."""
 
     capabilities = {
         "list": scoping.EXAMS_READ,
@@ -576,7 +577,7 @@ REPORT_CONTENT_TYPES = {"xlsx": XLSX, "docx": DOCX, "png": PNG}
     },
 ))
 class AnnualReportViewSet(ScopedViewSet):
-    """The annual report, built live by ``reports.services.annual_report_build``."""
+    """The annual report, built live by ``reports.annual.annual_report_build``."""
 
     # the district's report, or (a liaison) the report of their own subtree
     capabilities = {"retrieve": (scoping.REPORTS_READ, scoping.REPORTS_READ_SUBTREE)}

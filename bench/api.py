@@ -4,7 +4,7 @@
 
 1. Fills a PostgreSQL database with a district of --staff staff in leaf units of 500 (reused
    when it already holds that many), an open law exam of this year with every one of them
-   enrolled and 90 % of them sat (imported through exams.services; reused), its participation
+   enrolled and 90 % of them sat (imported through exams.imports; reused), its participation
    snapshots (recomputed on every run), and a load user with the legal_office role (who reads
    staff, syncs, not-sat lists and figures), exempt from rate limits.
 2. Starts gunicorn (2 workers) on 127.0.0.1.
@@ -81,18 +81,19 @@ target("roster/syncs/{id}/", 1, lambda ctx, rng: f"/api/v1/roster/syncs/{rng.cho
 
 
 def prepare_exam(context: dict) -> None:
-    """This year's open law exam, every staff member enrolled (exams.services.exam_create) and
+    """This year's open law exam, every staff member enrolled (exams.creation.exam_create) and
     90 % of them sat (a results file through the import service), made once; then its
-    snapshots, recomputed on every run (reports.services.snapshots_refresh)."""
+    snapshots, recomputed on every run (reports.snapshots.snapshots_refresh)."""
     import csv
     import datetime as dt
     import io
 
     from django.utils import timezone
 
+    from exams.creation import exam_create
+    from exams.imports import exam_import_create, exam_import_run
     from exams.models import Exam
-    from exams.services import exam_create, exam_import_create, exam_import_run
-    from reports.services import snapshots_refresh
+    from reports.snapshots import snapshots_refresh
     from roster.models import Staff
     from sheets.models import ImportKind
 
@@ -174,10 +175,11 @@ def seed(staff_count: int) -> dict:
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token
 
-    from api.services import user_role_set
+    from access.services import user_role_set
     from roster.demo import make_id_number, make_name
     from roster.models import RosterSync, Staff, Unit
-    from roster.services import roster_sync, roster_sync_create, unit_import
+    from roster.sync import roster_sync, roster_sync_create
+    from roster.units import unit_import
 
     call_command("migrate", verbosity=0)
     leaves = staff_count // LEAF_SIZE

@@ -174,8 +174,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     Path(settings.PRIVATE_UPLOAD_ROOT).mkdir(parents=True, exist_ok=True)
 
+    from exams.creation import exam_create
+    from exams.imports import exam_import_create, exam_import_run
     from exams.models import Attempt, Candidate
-    from exams.services import exam_create, exam_import_create, exam_import_run
     from sheets.models import ImportKind
 
     rng = random.Random(2026)

@@ -39,7 +39,7 @@ def seed_if_empty() -> str:
     from django.core.management import call_command
 
     from reports.models import ExamSnapshot
-    from reports.services import snapshots_refresh
+    from reports.snapshots import snapshots_refresh
     from roster.models import Staff
 
     if Staff.objects.exists():
@@ -54,7 +54,7 @@ def seed_if_empty() -> str:
 
 
 def users() -> dict[str, object]:
-    from api.services import user_role_set
+    from access.services import user_role_set
     from roster.models import Staff, Unit
 
     # the liaison looks after the top-level unit with the most staff in its subtree

@@ -85,7 +85,7 @@ def child_sync(path: str) -> None:
     from _common import peak_rss_mb, setup_django
 
     setup_django(DATABASE)
-    from roster.services import roster_sync_file
+    from roster.sync import roster_sync_file
 
     start = time.perf_counter()
     result = roster_sync_file(path=path, allow_mass_deactivation=True)
@@ -180,7 +180,7 @@ def reset_tables() -> None:
 
 def ensure_units() -> None:
     from roster.models import Unit
-    from roster.services import units_rebuild_paths
+    from roster.units import units_rebuild_paths
 
     if Unit.objects.filter(code="U0000").exists():
         return

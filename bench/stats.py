@@ -135,8 +135,8 @@ def load(year: int) -> None:
 def load_exam(year: int):
     from django.db import connection
 
+    from exams.creation import exam_create
     from exams.models import Exam
-    from exams.services import exam_create
 
     exam = exam_create(name="学法用法考试", year=year, kind="annual_law")
     with connection.cursor() as cursor:
@@ -242,9 +242,10 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
+    from reports.annual import annual_report_build, annual_report_render
     from reports.models import ExamSnapshot, TrainingSnapshot
     from reports.selectors import participation_latest
-    from reports.services import annual_report_build, annual_report_render, snapshots_refresh
+    from reports.snapshots import snapshots_refresh
     from roster.models import Unit
 
     call_command("migrate", verbosity=0)

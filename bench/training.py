@@ -72,11 +72,11 @@ def main() -> None:
     from roster.demo import make_name
     from roster.idnumbers import Sealer
     from roster.models import Unit
-    from roster.services import units_rebuild_paths
+    from roster.units import units_rebuild_paths
+    from training.attendance import attendance_import
     from training.exports import hours_rows
     from training.models import Attendance, TrainingEvent
     from training.selectors import hours_below, required_hours, training_stats
-    from training.services import attendance_import
 
     call_command("migrate", verbosity=0)
     rng = random.Random(2025)

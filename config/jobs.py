@@ -8,11 +8,12 @@ a job whose lease ran out (its worker died) can be claimed again.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -84,10 +85,14 @@ def job_progress(*, job: Job, done: int, total: int | None = None) -> None:
     type(job).objects.filter(pk=job.pk).update(**fields)
 
 
+logger = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True)
 class JobKind:
     model: type[Job]
-    dispatch: Callable[[int], None]
+    # the Celery task that runs one record; it takes the record's id and nothing else
+    task: Any
     # queued jobs older than this are presumed lost by the broker and sent again
     requeue_after: dt.timedelta = dt.timedelta(minutes=2)
     # the rows of ``model`` this kind owns, when several kinds share a model (ImportRecord)
@@ -98,7 +103,27 @@ JOB_KINDS: dict[str, JobKind] = {}
 
 
 def register_job_kind(name: str, kind: JobKind) -> None:
+    """Apps register their kinds in ``AppConfig.ready``, so services enqueue by name and never
+    import their tasks."""
     JOB_KINDS[name] = kind
+
+
+def job_dispatch(*, kind: str, pk: int, countdown: float = 0) -> None:
+    """Send the task of one record now. When the broker is down the record stays queued and
+    the sweeper sends it later: a broker outage must not fail the request that queued the work."""
+    task = JOB_KINDS[kind].task
+    try:
+        task.apply_async((pk,), countdown=countdown) if countdown > 0 else task.delay(pk)
+    except Exception:
+        logger.warning("could not publish %s for record %s; it stays queued", kind, pk)
+
+
+def job_enqueue(*, kind: str, pk: int, countdown: float = 0) -> None:
+    """Send the task of one record once the caller's transaction commits, so a worker never
+    looks for a row that is not there yet."""
+    if kind not in JOB_KINDS:
+        raise KeyError(f"unknown job kind {kind!r}")
+    transaction.on_commit(lambda: job_dispatch(kind=kind, pk=pk, countdown=countdown))
 
 
 def jobs_redispatch_stale(*, now: dt.datetime | None = None) -> dict[str, int]:
@@ -116,6 +141,6 @@ def jobs_redispatch_stale(*, now: dt.datetime | None = None) -> dict[str, int]:
         stale = stale.values_list("pk", flat=True)
         ids = list(stale[:500])
         for pk in ids:
-            kind.dispatch(pk)
+            job_dispatch(kind=name, pk=pk)
         sent[name] = len(ids)
     return sent

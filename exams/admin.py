@@ -12,9 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 
+from .creation import exam_create, exam_update, exam_validate
+from .exemptions import candidates_exempt, candidates_lift_exemption
 from .models import Attempt, Candidate, Exam, ExamImport
 from .selectors import exam_stats, not_sat_q, sat_q
-from .services import candidates_exempt, candidates_lift_exemption, exam_create, exam_update, exam_validate
 
 
 def _percent(value: float | None) -> str:

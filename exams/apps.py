@@ -25,7 +25,7 @@ class ExamsConfig(AppConfig):
             "exam_import",
             JobKind(
                 model=ImportRecord,
-                dispatch=lambda pk: run_exam_import.delay(pk),
+                task=run_exam_import,
                 filter=Q(kind__in=EXAM_IMPORT_KINDS),
             ),
         )
@@ -40,7 +40,7 @@ def on_figures_changed(sender: str, *, kind: str, **kwargs) -> None:
 
     if kind != ROSTER:
         return
-    from .services import exams_refresh_open
+    from .enrolment import exams_refresh_open
 
     try:
         exams_refresh_open()

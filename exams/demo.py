@@ -17,9 +17,10 @@ from roster.demo import demo_people, demo_units, make_id_number, make_name
 from roster.models import Staff
 from sheets.models import ImportKind
 
+from .creation import exam_create
+from .imports import exam_import_create, exam_import_run
 from .models import Exam, ExamKind
 from .selectors import exam_stats
-from .services import exam_create, exam_import_create, exam_import_run
 
 EXEMPT_REASONS = ("长期病假", "产假", "援外借调", "临近退休", "驻村工作", "脱产学习")
 

@@ -17,7 +17,7 @@ from .models import EXAM_IMPORT_KINDS
 )
 def run_exam_import(self, record_id: int) -> dict:
     """Run a results or exemptions import recorded as ``ImportRecord`` ``record_id``."""
-    from .services import exam_import_run
+    from .imports import exam_import_run
 
     record = ImportRecord.objects.filter(pk=record_id, kind__in=EXAM_IMPORT_KINDS).first()
     if record is None:

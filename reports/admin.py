@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from config.errors import DomainError
 
 from .models import AnnualReport, ExamSnapshot, SnapshotRun, TrainingSnapshot
-from .services import snapshots_refresh
+from .snapshots import snapshots_refresh
 
 
 def _percent(value: float | None) -> str:

@@ -25,12 +25,12 @@ class ReportsConfig(AppConfig):
             "snapshot_refresh",
             JobKind(
                 model=SnapshotRun,
-                dispatch=lambda pk: refresh_snapshots.delay(pk),
+                task=refresh_snapshots,
                 # a waiting run is sent with a countdown: it is lost only once that has passed
                 requeue_after=dt.timedelta(seconds=settings.REPORTS_REFRESH_DEBOUNCE_SECONDS + 120),
             ),
         )
-        register_job_kind("annual_report", JobKind(model=AnnualReport, dispatch=lambda pk: run_annual_report.delay(pk)))
+        register_job_kind("annual_report", JobKind(model=AnnualReport, task=run_annual_report))
         figures_changed_signal.connect(on_figures_changed, dispatch_uid="reports.refresh_snapshots")
 
 
@@ -39,7 +39,7 @@ def on_figures_changed(sender: str, *, kind: str, exam_id: int | None = None, ye
     already waiting, queue one to start after the debounce delay. With eager Celery (no
     broker) the refresh runs at once, at the end of the import. A failure here must never
     undo or fail the import; the hourly refresh catches up."""
-    from .services import snapshot_refresh_request, snapshot_run_enqueue, snapshot_run_execute
+    from .snapshots import snapshot_refresh_request, snapshot_run_enqueue, snapshot_run_execute
 
     try:
         from config.celery import app

@@ -9,7 +9,7 @@ from exams.models import Exam, ExamKind
 
 from .narrative import percent
 from .selectors import participation_latest
-from .services import snapshots_refresh
+from .snapshots import snapshots_refresh
 
 
 def seed_demo(*, seed: int) -> str:

@@ -11,7 +11,7 @@ from .models import AnnualReport, SnapshotRun
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5, retry_backoff=True)
 def refresh_snapshots(self, run_id: int) -> dict:
     """Run the queued snapshot refresh ``run_id`` (debounced: it waits until ``not_before``)."""
-    from .services import snapshot_run_execute
+    from .snapshots import snapshot_run_execute
 
     run = SnapshotRun.objects.filter(pk=run_id).first()
     if run is None:
@@ -31,7 +31,7 @@ def refresh_snapshots_scheduled() -> dict:
     """Beat: refresh the snapshots of open exams and of this year's training (and any exam or
     year without a snapshot). Joins a run already waiting, if any."""
     from .models import RequestKind
-    from .services import snapshot_refresh_request, snapshot_run_enqueue
+    from .snapshots import snapshot_refresh_request, snapshot_run_enqueue
 
     run = snapshot_refresh_request(kind=RequestKind.SCHEDULE, delay_seconds=0)
     if run is not None:
@@ -42,7 +42,7 @@ def refresh_snapshots_scheduled() -> dict:
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5, retry_backoff=True)
 def run_annual_report(self, job_id: int) -> dict:
     """Build and render the annual report recorded as ``AnnualReport`` ``job_id``."""
-    from .services import annual_report_job_run
+    from .annual import annual_report_job_run
 
     job = AnnualReport.objects.filter(pk=job_id).first()
     if job is None:

@@ -16,7 +16,7 @@ class UnitAdminForm(forms.ModelForm):
         fields = ("code", "name", "parent", "kind", "is_active", "sort_order")
 
     def clean(self) -> dict:
-        from .services import unit_parent_check
+        from .units import unit_parent_check
 
         data = super().clean()
         try:
@@ -36,7 +36,7 @@ class UnitAdmin(admin.ModelAdmin):
     readonly_fields = ("path", "depth")
 
     def save_model(self, request, obj, form, change) -> None:
-        from .services import units_rebuild_paths
+        from .units import units_rebuild_paths
 
         super().save_model(request, obj, form, change)
         units_rebuild_paths()

@@ -11,4 +11,4 @@ class RosterConfig(AppConfig):
         from .models import RosterSync
         from .tasks import sync_roster
 
-        register_job_kind("roster_sync", JobKind(model=RosterSync, dispatch=lambda pk: sync_roster.delay(pk)))
+        register_job_kind("roster_sync", JobKind(model=RosterSync, task=sync_roster))

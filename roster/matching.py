@@ -99,7 +99,7 @@ def match_rows(
     name_field: str = "name",
     unit_field: str = "unit",
 ) -> MatchResult:
-    from .services import unit_lookup
+    from .units import unit_lookup
 
     result = MatchResult()
     has = {key: table.has(key) for key in (STAFF_NO, ID_NUMBER, PHONE)}

@@ -16,7 +16,7 @@ from .models import RosterSync
     retry_backoff=True,
 )
 def sync_roster(self, sync_id: int) -> dict:
-    from .services import roster_sync
+    from .sync import roster_sync
 
     sync = RosterSync.objects.filter(pk=sync_id).first()
     if sync is None:
@@ -31,7 +31,7 @@ def sync_roster(self, sync_id: int) -> dict:
 
 @shared_task(acks_late=True)
 def scan_roster_drop_dir() -> dict:
-    from .services import roster_drop_dir_scan
+    from .dropdir import roster_drop_dir_scan
 
     if not settings.ROSTER_DROP_DIR:
         return {"queued": []}

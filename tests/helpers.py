@@ -16,7 +16,7 @@ from django.core.management import call_command
 
 from roster.demo import make_id_number
 from roster.models import Unit
-from roster.services import units_rebuild_paths
+from roster.units import units_rebuild_paths
 
 UNIT_TREE = (
     ("D", "测试区", None, "admin"),

@@ -12,14 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from config.errors import DomainError
 from config.events import TRAINING, figures_changed
 
+from .attendance import attendances_set_status
+from .events import training_event_changed, training_event_check, training_events_rotate_tokens
 from .models import Attendance, AttendanceStatus, StudyHoursRequirement, TrainingEvent
 from .selectors import events_list
-from .services import (
-    attendances_set_status,
-    training_event_changed,
-    training_event_check,
-    training_events_rotate_tokens,
-)
 
 INLINE_ROWS = 200
 

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from roster.models import Staff, Unit
 
+from .attendance import attendance_import, attendance_record
+from .events import study_hours_requirement_set, training_event_create
 from .models import Attendance, AttendanceSource, AttendanceStatus, Audience, TrainingEvent, TrainingKind
-from .services import attendance_import, attendance_record, study_hours_requirement_set, training_event_create
 
 
 @dataclass(frozen=True)

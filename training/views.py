@@ -18,7 +18,7 @@ from . import ratelimit
 from .models import TrainingEvent
 from .qr import qr_png, qr_svg
 from .selectors import event_by_token
-from .services import ALREADY, CLOSED, REFUSED, attendance_self_sign_in, clean_last4
+from .self_signin import ALREADY, CLOSED, REFUSED, attendance_self_sign_in, clean_last4
 
 TEMPLATE = "training/signin.html"
 

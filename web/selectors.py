@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from api.scoping import Scope
+from access.scoping import Scope
 from api.selectors import not_sat_for_api
 from exams.models import Candidate, Exam, ExamKind
 from exams.selectors import exam_list, figure_aggregates, figures_from_counts, not_sat_entries

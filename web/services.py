@@ -7,10 +7,10 @@ from typing import Any, BinaryIO
 
 from django.db import transaction
 
+from exams.imports import exam_import_create, exam_import_enqueue
 from exams.models import Exam
-from exams.services import exam_import_create, exam_import_enqueue
 from roster.models import RosterSync, SyncSource
-from roster.services import roster_sync_submit
+from roster.sync import roster_sync_submit
 from sheets.models import ImportRecord
 from sheets.services import WEB
 

@@ -12,9 +12,9 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from api.services import user_role_set
+from access.services import user_role_set
 from roster.models import Staff
-from roster.services import roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from tests.helpers import PASSWORD, Person, _fast_hasher_and_clean_cache, csv_bytes, people  # noqa: F401
 
 ROLES = ("hr", "legal_office", "liaison_a", "liaison_b", "viewer", "anonymous")
@@ -113,12 +113,14 @@ def activity(district) -> Activity:
 
     from django.utils import timezone
 
-    from exams.services import exam_create, exam_import_create, exam_import_run
-    from reports.services import snapshots_refresh
+    from exams.creation import exam_create
+    from exams.imports import exam_import_create, exam_import_run
+    from reports.snapshots import snapshots_refresh
     from roster.models import Unit
     from sheets.models import ImportKind
+    from training.attendance import attendance_record
+    from training.events import training_event_create
     from training.models import TrainingKind
-    from training.services import attendance_record, training_event_create
 
     today = timezone.localdate()
     exam = exam_create(name="学法用法考试", year=today.year, kind="annual_law",

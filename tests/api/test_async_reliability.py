@@ -21,7 +21,7 @@ from django.utils import timezone
 from config.jobs import JobStatus
 from config.tasks import redispatch_stale_jobs
 from roster.models import RosterSync, Staff
-from roster.services import roster_sync_create
+from roster.sync import roster_sync_create
 from sheets.models import ImportRecord
 from tests.helpers import csv_bytes, people
 
@@ -223,7 +223,7 @@ def test_results_import_and_report_tasks_carry_ids_only(personas, activity, dist
     mode, every task call (published or run eagerly) carries record ids only."""
     from config.celery import app
     from exams.models import Exam
-    from reports.services import annual_report_job_create
+    from reports.annual import annual_report_job_create
     from reports.tasks import refresh_snapshots_scheduled
     from tests.api.conftest import RESULT_HEADER, result_rows
 
@@ -248,7 +248,7 @@ def test_results_import_and_report_tasks_carry_ids_only(personas, activity, dist
             refresh_snapshots_scheduled.apply() if app.conf.task_always_eager else refresh_snapshots_scheduled()
             annual_report_job_create(year=activity.year, format="json", started_by=personas["legal_office"].user)
         # records left behind, re-sent by the sweeper
-        from exams.services import exam_import_create
+        from exams.imports import exam_import_create
         from sheets.models import ImportKind
 
         stale = exam_import_create(exam=Exam.objects.get(pk=activity.exam.pk), kind=ImportKind.EXAM_RESULTS,

@@ -1,4 +1,4 @@
-"""Exams through the API: the list and one exam, creating an exam (through exams.services,
+"""Exams through the API: the list and one exam, creating an exam (through exams.creation,
 which enrols the audience), the figures of a subtree, the not-sat list with its downloads
 and their audit records, and the uploads of exemptions (at once) and results (202, Celery)."""
 
@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
-from api.models import AuditAction, AuditEvent
+from audit.models import AuditAction, AuditEvent
 from config.jobs import JobStatus
 from exams.models import Attempt, Candidate, Exam
 from exams.selectors import exam_stats
@@ -43,7 +43,7 @@ def test_exam_list_and_detail_carry_no_figures_and_no_personal_data(personas, ac
 
 
 def test_exam_list_runs_a_fixed_number_of_queries(personas, activity, django_assert_max_num_queries):
-    from exams.services import exam_create
+    from exams.creation import exam_create
 
     client = personas["liaison_a"].client()
     with django_assert_max_num_queries(3):
@@ -130,7 +130,7 @@ def test_viewer_reads_figures_everywhere(personas, activity):
 
 def test_stats_follow_the_roster_while_the_exam_is_open(personas, activity, district):
     """Like the command line, the figures are current: a joiner is enrolled before counting."""
-    from roster.services import roster_sync, roster_sync_create
+    from roster.sync import roster_sync, roster_sync_create
 
     newcomer = people(1, "A", start=9)
     assert roster_sync(sync=roster_sync_create(file=csv_bytes(newcomer), file_name="r.csv", mode="partial")).applied
@@ -157,7 +157,7 @@ def test_the_roster_check_of_an_open_exam_runs_once_per_window(personas, activit
 def test_a_committed_roster_change_shows_at_once_within_the_window(personas, activity,
                                                                     django_capture_on_commit_callbacks):
     """The roster's own commit refreshes open exams; the API's check is only the safety net."""
-    from roster.services import roster_sync, roster_sync_create
+    from roster.sync import roster_sync, roster_sync_create
 
     client = personas["liaison_a"].client()
     assert client.get(f"/api/v1/exams/{activity.exam.pk}/stats/").json()["candidates"] == 6
@@ -264,10 +264,10 @@ def test_not_sat_pages_run_a_fixed_number_of_queries(personas, activity, django_
         small = not_sat(client, activity.exam, "?page_size=500").json()
     # forty more people of A not sat: the same number of queries
     extra = people(40, "A", start=600)
-    from roster.services import roster_sync, roster_sync_create
+    from roster.sync import roster_sync, roster_sync_create
 
     assert roster_sync(sync=roster_sync_create(file=csv_bytes(extra), file_name="r.csv", mode="partial")).applied
-    from exams.services import exams_refresh_open
+    from exams.enrolment import exams_refresh_open
 
     exams_refresh_open()
     assert Candidate.objects.filter(exam=activity.exam).count() == 53

@@ -31,10 +31,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from api.models import AuditAction, AuditEvent
+from audit.models import AuditAction, AuditEvent
 from exams.models import Exam
 from roster.models import RosterSync, Staff, Unit
-from roster.services import roster_sync_create
+from roster.sync import roster_sync_create
 from sheets.models import ImportKind, ImportRecord
 from sheets.services import import_record_create
 from tests.api.conftest import (
@@ -540,7 +540,7 @@ def world(personas, district, activity) -> World:
         )
         for which in ("a", "b")
     }
-    from exams.services import exam_create
+    from exams.creation import exam_create
 
     last_year = exam_create(name="去年的学法用法考试", year=activity.year - 1, kind="annual_law")
     events = {"a": activity.events["a"], "b": activity.events["b"]}

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from config.jobs import JobStatus, jobs_redispatch_stale
 from roster.models import RosterSync, Staff, StaffChange
-from roster.services import roster_sync_create
+from roster.sync import roster_sync_create
 from tests.helpers import Person, csv_bytes, make_units, new_id, people
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres]
@@ -112,7 +112,7 @@ def test_roster_sync_through_the_api_runs_on_a_real_worker(worker):
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
-    from api.services import user_role_set
+    from access.services import user_role_set
 
     make_units()
     role, _ = user_role_set(username="hr", role="hr")
@@ -156,7 +156,7 @@ def test_sync_completes_without_duplicates_when_the_pool_child_is_killed_mid_syn
     back, the task waits for the dead run's lease to run out, and the sync runs again from
     the start (the killed run's transaction was rolled back) and completes once."""
     from roster.models import SyncSource
-    from roster.services import roster_sync_submit
+    from roster.sync import roster_sync_submit
 
     make_units()
     staff = _unique_people(60_000)
@@ -193,10 +193,10 @@ def test_results_import_through_the_api_runs_on_a_real_worker(worker):
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
-    from api.services import user_role_set
+    from access.services import user_role_set
+    from exams.creation import exam_create
     from exams.models import Attempt, Candidate
-    from exams.services import exam_create
-    from roster.services import roster_sync
+    from roster.sync import roster_sync
     from sheets.models import ImportRecord
     from tests.api.conftest import RESULT_HEADER, result_rows
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from api.models import Role, UserRole
+from access.models import Role, UserRole
 from tests.helpers import run_command
 
 pytestmark = pytest.mark.django_db
@@ -69,19 +69,19 @@ def test_rate_limit_exempt_flag(units):
 
 
 def test_admin_shows_roles_in_chinese(admin_client, personas):
-    page = admin_client.get("/admin/api/userrole/")
+    page = admin_client.get("/admin/access/userrole/")
     assert page.status_code == 200
     text = page.content.decode()
     assert "用户角色" in text and "单位联络员" in text
     user_page = admin_client.get(f"/admin/auth/user/{personas['liaison_a'].user.pk}/change/")
     assert user_page.status_code == 200 and "负责单位" in user_page.content.decode()
-    assert admin_client.get("/admin/api/auditevent/").status_code == 200
+    assert admin_client.get("/admin/audit/auditevent/").status_code == 200
     assert admin_client.get("/admin/api/loginthrottle/").status_code == 200
 
 
 def test_admin_refuses_a_liaison_without_unit(admin_client, units):
     user = User.objects.create_user("newbie")
-    response = admin_client.post("/admin/api/userrole/add/", {"user": user.pk, "role": "liaison", "unit": ""})
+    response = admin_client.post("/admin/access/userrole/add/", {"user": user.pk, "role": "liaison", "unit": ""})
     assert response.status_code == 200
     assert "单位联络员必须指定负责单位。" in response.content.decode()
     assert not UserRole.objects.exists()
@@ -90,7 +90,7 @@ def test_admin_refuses_a_liaison_without_unit(admin_client, units):
 def test_demo_seeding_gives_one_login_per_role(units):
     from api.demo import DEMO_PASSWORD, seed_demo
     from roster.models import Unit
-    from roster.services import units_rebuild_paths
+    from roster.units import units_rebuild_paths
 
     Unit.objects.create(code="LR", name="雒容镇", parent=units["D"], kind="town")
     units_rebuild_paths()

@@ -20,7 +20,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from api.models import UserRole
+from access.models import UserRole
 from config.wsgi import application
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from api import scoping
-from api.scoping import scope_for
+from access import scoping
+from access.scoping import scope_for
 from roster.models import Staff, StaffChange, Unit
-from roster.services import roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from tests.helpers import csv_bytes
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +129,7 @@ def test_scope_is_computed_once_per_user_object(personas, django_assert_num_quer
 def test_liaison_without_unit_is_refused_by_the_database(personas):
     from django.db import IntegrityError, transaction
 
-    from api.models import UserRole
+    from access.models import UserRole
 
     role = UserRole.objects.get(user=personas["liaison_a"].user)
     role.unit = None
@@ -171,8 +171,8 @@ def test_within_is_the_liaisons_own_unit_unless_a_unit_is_named(personas, units)
 def test_a_liaison_reads_the_events_that_concern_their_subtree_and_runs_those_it_organises(personas, units):
     import datetime as dt
 
+    from training.events import training_event_create
     from training.models import TrainingEvent
-    from training.services import training_event_create
 
     for code in ("A", "B", None):
         training_event_create(title=f"活动{code}", kind="lecture", date=dt.date(2026, 1, 5), hours=1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.models import AuditAction, AuditEvent
+from audit.models import AuditAction, AuditEvent
 from roster.models import ChangeKind, Staff, StaffChange
 from tests.helpers import new_id, people
 
@@ -249,7 +249,7 @@ def test_a_missing_or_out_of_scope_object_is_404_in_chinese_with_the_same_answer
 @pytest.mark.parametrize("role", ["hr", "liaison_a"])
 def test_staff_list_query_count_does_not_grow_with_rows(role, personas, units, district,
                                                         django_assert_max_num_queries):
-    from roster.services import roster_sync, roster_sync_create
+    from roster.sync import roster_sync, roster_sync_create
     from tests.helpers import csv_bytes
 
     more = people(60, "A", start=1001)
@@ -278,7 +278,7 @@ def test_session_authenticated_list_query_count_is_fixed(personas, district, cli
 
 
 def test_audit_keeps_no_address_that_is_not_one(personas, district):
-    from api.services import audit_record
+    from audit.services import audit_record
 
     event = audit_record(user=personas["hr"].user, action=AuditAction.EXPORT, target="staff:list", rows=13,
                          address="not-an-ip")

@@ -1,4 +1,4 @@
-"""roster.services.staff_create / staff_update called directly (the API, web pages and admin
+"""roster.staff.staff_create / staff_update called directly (the API, web pages and admin
 all use them)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 
 from config.errors import DomainError
 from roster.models import ChangeKind, Staff, StaffChange
-from roster.services import staff_create, staff_update
+from roster.staff import staff_create, staff_update
 from tests.helpers import new_id
 
 pytestmark = pytest.mark.django_db
@@ -58,8 +58,8 @@ def test_staff_update_gender_words_and_head_flag_history(units):
 
 
 def test_revealing_an_id_number_writes_its_audit_record_and_needs_a_reason(personas, units):
-    from api.models import AuditAction, AuditEvent
-    from api.services import staff_id_number_reveal
+    from audit.models import AuditAction, AuditEvent
+    from roster.staff import staff_id_number_reveal
 
     number = new_id()
     member = staff_create(staff_no="S9", name="赵六", id_number=number, unit=units["A"])

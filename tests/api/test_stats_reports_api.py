@@ -9,10 +9,10 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from api.models import AuditEvent
+from audit.models import AuditEvent
 from exams.selectors import exam_stats
+from reports.annual import annual_report_build
 from reports.selectors import participation_latest
-from reports.services import annual_report_build
 from tests.api.conftest import make_persona
 from training.selectors import training_stats
 

@@ -11,8 +11,8 @@ from roster.models import Staff
 from sheets.models import ImportRecord
 from tests.api.conftest import SIGNIN_HEADER
 from tests.helpers import csv_bytes
+from training.attendance import OUTSIDE_WITHIN
 from training.models import Attendance, TrainingEvent
-from training.services import OUTSIDE_WITHIN
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_a_liaison_sees_the_events_that_concern_their_subtree(personas, activity
 
 
 def test_a_liaison_sees_an_event_their_people_attended_even_when_it_was_not_meant_for_them(personas, activity):
-    from training.services import attendance_record
+    from training.attendance import attendance_record
 
     event = activity.events["b"]
     assert attendance(personas["liaison_a"].client(), event).status_code == 404
@@ -105,7 +105,7 @@ def test_legal_office_creates_events_anywhere_through_the_service(personas, unit
 
 
 def test_events_list_runs_a_fixed_number_of_queries(personas, activity, units, django_assert_max_num_queries):
-    from training.services import training_event_create
+    from training.events import training_event_create
 
     client = personas["legal_office"].client()
     with django_assert_max_num_queries(4):
@@ -152,7 +152,7 @@ def test_attendance_filters(personas, activity):
 
 def test_attendance_list_runs_a_fixed_number_of_queries(personas, activity, django_assert_max_num_queries):
     from roster.models import Staff
-    from training.services import attendance_record
+    from training.attendance import attendance_record
 
     client = personas["legal_office"].client()
     event = activity.events["d"]

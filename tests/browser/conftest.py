@@ -205,7 +205,7 @@ def fits_width(browser: Browser) -> bool:
 
 @pytest.fixture
 def make_user(db):
-    from api.services import user_role_set
+    from access.services import user_role_set
 
     def make(username: str, role: str, unit: str | None = None):
         return user_role_set(username=username, role=role, unit_code=unit, password=PASSWORD)[0].user

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from docx import Document
 
+from exams.creation import exam_create
 from exams.models import Attempt, ExamKind
-from exams.services import exam_create
-from roster.services import roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from tests.helpers import Person, csv_bytes, new_id, people
 
 from .conftest import DESKTOP, PHONE, fits_width

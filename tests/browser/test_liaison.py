@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from exams.creation import exam_create
 from exams.models import Candidate, ExamKind
-from exams.services import exam_create
-from roster.services import roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from tests.helpers import Person, csv_bytes, new_id
 
 from .conftest import PHONE, fits_width
@@ -32,7 +32,7 @@ def test_a_liaison_sees_their_subtree_and_downloads_the_not_sat_list(browser, un
                        opens_on=today - dt.timedelta(days=20), closes_on=today + dt.timedelta(days=20))
     sat = ["T001", "T003", "A001"]
     Candidate.objects.filter(exam=exam, staff__staff_no__in=sat).update(best_score=85, attempt_count=1, passed=True)
-    from reports.services import snapshots_refresh
+    from reports.snapshots import snapshots_refresh
 
     snapshots_refresh(everything=True)
     make_user("liaison_t", "liaison", "T")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from roster.services import roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from tests.helpers import csv_bytes, people
+from training.events import training_event_create
 from training.models import Attendance, AttendanceSource, TrainingKind
-from training.services import training_event_create
 
 from .conftest import DESKTOP, PHONE, fits_width
 

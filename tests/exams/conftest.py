@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from exams.creation import exam_create
+from exams.imports import ExamImportResult, exam_import_create, exam_import_run
 from exams.models import Exam, ExamKind
-from exams.services import ExamImportResult, exam_create, exam_import_create, exam_import_run
-from roster.services import roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from sheets.models import ImportKind
 from tests.helpers import Person, csv_bytes, new_id, xlsx_bytes
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from config.errors import DomainError
+from exams.exemptions import candidates_exempt, candidates_lift_exemption
 from exams.models import Candidate, EnrolledVia, ExamKind
 from exams.selectors import exam_stats
-from exams.services import candidates_exempt, candidates_lift_exemption
 
 from .conftest import exemption_row, import_exemptions, import_results, make_exam, result_row, results_file
 

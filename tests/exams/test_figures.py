@@ -22,7 +22,7 @@ def marked(exam, staff):
     ]))
     people = [p for no, p in staff.items() if no != "0002"]
     sync(people)
-    from exams.services import exams_refresh_open
+    from exams.enrolment import exams_refresh_open
 
     exams_refresh_open()
     return exam
@@ -95,7 +95,7 @@ def test_per_unit_table_takes_two_queries_whatever_the_number_of_units(marked, d
 
 def test_a_closed_unit_without_candidates_is_left_out(exam, staff):
     Unit.objects.create(code="OLD", name="已撤销单位", parent=Unit.objects.get(code="D"), is_active=False)
-    from roster.services import units_rebuild_paths
+    from roster.units import units_rebuild_paths
 
     units_rebuild_paths()
     assert "OLD" not in [r["unit_code"] for r in exam_stats_by_unit(exam=exam)]

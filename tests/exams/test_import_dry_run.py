@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from config.errors import DomainError
 from config.jobs import JobStatus
+from exams.imports import exam_import_confirm, exam_import_create, exam_import_run
 from exams.models import Attempt, Candidate
-from exams.services import exam_import_confirm, exam_import_create, exam_import_run
 from sheets.models import ImportKind, ImportRecord
 from sheets.services import import_record_discard_stale_files
 from tests.helpers import Person, csv_bytes, new_id

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from exams.enrolment import exams_refresh_open
 from exams.selectors import exam_not_sat, not_sat_entries
-from exams.services import exams_refresh_open
 from roster.models import Unit
 from tests.helpers import people, run_command
 
@@ -88,7 +88,7 @@ def test_json_to_a_file(progress, tmp_path):
 
 
 def test_a_list_written_to_a_file_is_audited_and_one_on_the_screen_is_not(progress, tmp_path):
-    from api.models import AuditAction, AuditEvent
+    from audit.models import AuditAction, AuditEvent
 
     assert run_command("not_sat", progress.pk, "--unit", "B", "--format", "csv").code == 0
     assert not AuditEvent.objects.exists()

@@ -279,12 +279,12 @@ def test_results_may_be_imported_into_a_closed_exam(closed_exam, staff):
 
 
 def test_a_failure_while_applying_leaves_nothing_behind(exam, staff, monkeypatch):
-    from exams import services
+    from exams import results
 
     def explode(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "candidates_refresh_scores", explode)
+    monkeypatch.setattr(results, "candidates_refresh_scores", explode)
     result = import_results(exam, results_file([result_row(staff["0001"], 80)]))
     assert result.status == "failed" and "未作任何改动" in result.message
     assert not Attempt.objects.exists()

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from exams.enrolment import exams_refresh_open
 from exams.models import Audience, Candidate, EnrolledVia, ExamKind
 from exams.selectors import exam_not_sat, exam_stats, exam_stats_by_unit
-from exams.services import exams_refresh_open
 from roster.models import Staff
 from tests.helpers import Person, new_id, run_command
 

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from config.jobs import jobs_redispatch_stale
-from exams import services
+from exams import results
+from exams.imports import exam_import_create, exam_import_enqueue, exam_import_run
 from exams.models import Attempt
-from exams.services import exam_import_create, exam_import_enqueue, exam_import_run
 from sheets.models import ImportKind, ImportRecord
 from tests.helpers import make_units
 
@@ -48,15 +48,15 @@ def test_a_results_import_runs_as_a_task_after_commit(exam, staff, eager, django
 @pytest.mark.django_db
 def test_progress_is_stored_on_the_record_as_rows_done_out_of_total(exam, staff, monkeypatch):
     seen: list[tuple[int, int]] = []
-    original = services.job_progress
+    original = results.job_progress
 
     def recording(*, job, done, total=None):
         original(job=job, done=done, total=total)
         stored = ImportRecord.objects.get(pk=job.pk)
         seen.append((stored.progress_done, stored.progress_total))
 
-    monkeypatch.setattr(services, "job_progress", recording)
-    monkeypatch.setattr(services, "MATCH_CHUNK", 2)
+    monkeypatch.setattr(results, "job_progress", recording)
+    monkeypatch.setattr(results, "MATCH_CHUNK", 2)
     rows = [result_row(p, 70) for p in list(staff.values())[:5]]
     result = exam_import_run(record=exam_import_create(
         exam=exam, kind=ImportKind.EXAM_RESULTS, file=results_file(rows), file_name="r.csv"

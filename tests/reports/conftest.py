@@ -23,14 +23,15 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from exams.enrolment import exams_refresh_open
 from exams.models import Exam
-from exams.services import exams_refresh_open
 from roster.models import Staff, Unit
 from tests.exams.conftest import exemption_row, import_exemptions, import_results, make_exam, result_row, results_file
 from tests.exams.conftest import sync as roster_sync_people
 from tests.helpers import Person, new_id
+from training.attendance import attendance_record
+from training.events import study_hours_requirement_set, training_event_create
 from training.models import AttendanceStatus, TrainingEvent, TrainingKind
-from training.services import attendance_record, study_hours_requirement_set, training_event_create
 
 
 def hand_people() -> list[Person]:

@@ -9,17 +9,17 @@ import json
 import pytest
 from django.utils import timezone
 
+from exams.creation import exam_create
 from exams.selectors import exam_stats
-from exams.services import exam_create
+from reports.annual import annual_report_build
 from reports.narrative import annual_narrative, percent
-from reports.services import annual_report_build
 from roster.models import Staff, Unit
-from roster.services import units_rebuild_paths
+from roster.units import units_rebuild_paths
 from tests.exams.conftest import import_results, result_row, results_file
 from tests.exams.conftest import sync as roster_sync_people
 from tests.helpers import Person, new_id
+from training.events import training_event_create
 from training.models import AttendanceStatus, TrainingKind
-from training.services import training_event_create
 
 from .conftest import attend, hand_people
 

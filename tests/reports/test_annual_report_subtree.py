@@ -12,8 +12,8 @@ from docx import Document
 from openpyxl import load_workbook
 
 from exams.selectors import exam_stats
+from reports.annual import annual_report_build, annual_report_render
 from reports.selectors import court_observation_figures
-from reports.services import annual_report_build, annual_report_render
 from training.selectors import training_stats
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ import json
 import pytest
 
 from config.jobs import jobs_redispatch_stale
+from reports.annual import annual_report_build, annual_report_job_create
 from reports.models import AnnualReport, ExamSnapshot, SnapshotRun, TrainingSnapshot
-from reports.services import annual_report_build, annual_report_job_create, snapshots_refresh
+from reports.snapshots import snapshots_refresh
 from tests.helpers import run_command
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 
 from reports.models import ExamSnapshot, TrainingSnapshot
 from reports.selectors import court_observation_figures, exam_unit_counts, training_unit_counts
-from reports.services import snapshots_refresh
+from reports.snapshots import snapshots_refresh
 
 pytestmark = pytest.mark.django_db
 

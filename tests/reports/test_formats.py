@@ -10,7 +10,7 @@ import pytest
 
 from config.errors import DomainError
 from reports import render
-from reports.services import annual_report_build, annual_report_render
+from reports.annual import annual_report_build, annual_report_render
 from roster.models import Staff, Unit
 
 pytestmark = pytest.mark.django_db

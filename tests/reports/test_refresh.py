@@ -14,10 +14,10 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from config.events import EXAM, TRAINING, figures_changed_signal
 from config.jobs import jobs_redispatch_stale
-from reports import services
+from reports import snapshots
 from reports.models import ExamSnapshot, RequestKind, SnapshotRequest, SnapshotRun, TrainingSnapshot
 from reports.selectors import participation_latest
-from reports.services import snapshot_refresh_request, snapshot_run_execute, snapshot_scope, snapshots_refresh
+from reports.snapshots import snapshot_refresh_request, snapshot_run_execute, snapshot_scope, snapshots_refresh
 from reports.tasks import refresh_snapshots, refresh_snapshots_scheduled
 from tests.conftest import requires_real_services
 from tests.exams.conftest import import_results, make_exam, result_row, results_file
@@ -176,7 +176,7 @@ def test_a_failed_run_keeps_the_changes_for_the_next_one(district, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "snapshots_write", broken)
+    monkeypatch.setattr(snapshots, "snapshots_write", broken)
     failed = snapshot_run_execute(run=run)
     assert failed.status == "failed" and "内部错误" in failed.message
     assert SnapshotRequest.objects.count() == 1 and not ExamSnapshot.objects.exists()
@@ -191,7 +191,7 @@ def test_a_refresh_that_cannot_be_queued_never_fails_the_import(district, monkey
     def broken(**kwargs):
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr(services, "snapshot_refresh_request", broken)
+    monkeypatch.setattr(snapshots, "snapshot_refresh_request", broken)
     with django_capture_on_commit_callbacks(execute=True):
         outcome = import_results(district.exam, results_file([result_row(district.people["0212"], 70)]))
     assert outcome.status == "succeeded" and not SnapshotRun.objects.exists()

@@ -13,9 +13,9 @@ from django.db.models import Count, Sum
 from exams.selectors import exam_stats, exam_stats_by_unit
 from reports.models import ExamSnapshot, SnapshotRun, TrainingSnapshot
 from reports.selectors import EXAM_FIGURES, participation_latest, participation_trend
-from reports.services import snapshots_refresh
+from reports.snapshots import snapshots_refresh
 from roster.models import Unit
-from roster.services import units_rebuild_paths
+from roster.units import units_rebuild_paths
 from training.selectors import attended_in_year, hours_below, training_stats
 
 pytestmark = pytest.mark.django_db

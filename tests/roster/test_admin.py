@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from roster.models import RosterSync, Staff
-from roster.services import roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from tests.helpers import Person, csv_bytes, new_id, people
 
 pytestmark = pytest.mark.django_db

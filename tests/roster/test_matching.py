@@ -4,7 +4,7 @@ import pytest
 
 from roster.matching import ID_NUMBER, NAME_UNIT, PHONE, STAFF_NO, match_rows
 from roster.models import Staff
-from roster.services import roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from sheets.columns import Column, Schema
 from sheets.reader import read_table
 from tests.helpers import Person, csv_bytes, new_id, xlsx_bytes

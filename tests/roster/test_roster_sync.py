@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from roster import idnumbers
 from roster.models import ChangeKind, RosterSync, Staff, StaffChange, SyncMode
-from roster.services import roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from tests.helpers import Person, csv_bytes, new_id, people, xlsx_bytes
 
 pytestmark = pytest.mark.django_db

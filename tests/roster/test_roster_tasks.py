@@ -6,8 +6,9 @@ import time
 import pytest
 
 from config.jobs import JobStatus, jobs_redispatch_stale
+from roster.dropdir import roster_drop_dir_scan
 from roster.models import RosterSync, Staff, SyncSource
-from roster.services import roster_drop_dir_scan, roster_sync_create, roster_sync_enqueue
+from roster.sync import roster_sync_create, roster_sync_enqueue
 from tests.conftest import requires_real_services
 from tests.helpers import csv_bytes, people
 

@@ -6,8 +6,9 @@ import time
 import pytest
 from django.db import connection, connections
 
+from roster.locks import ROSTER_LOCK_ID
 from roster.models import RosterSync, Staff
-from roster.services import ROSTER_LOCK_ID, roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from tests.helpers import csv_bytes, people
 
 pytestmark = [

@@ -12,7 +12,7 @@ from django.utils import timezone
 from config.errors import DomainError
 from config.jobs import JobStatus
 from roster.models import RosterSync, Staff, SyncMode, SyncSource
-from roster.services import roster_sync, roster_sync_confirm, roster_sync_create, roster_sync_discard_stale_files
+from roster.sync import roster_sync, roster_sync_confirm, roster_sync_create, roster_sync_discard_stale_files
 from tests.helpers import csv_bytes, people
 
 pytestmark = pytest.mark.django_db

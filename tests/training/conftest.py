@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 
 from roster.models import Staff
-from roster.services import roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from tests.helpers import Person, csv_bytes, new_id
+from training.events import training_event_create
 from training.models import TrainingKind
-from training.services import training_event_create
 
 SIGNIN_HEADER = ["序号", "姓名", "单位", "工号", "身份证号", "手机号"]
 

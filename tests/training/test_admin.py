@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from roster.models import Staff
+from training.attendance import attendance_record
 from training.models import Attendance, TrainingEvent
-from training.services import attendance_record
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,10 @@ from openpyxl import load_workbook
 
 from roster.models import Staff
 from tests.helpers import run_command
+from training.attendance import attendance_record
+from training.events import study_hours_requirement_set
 from training.models import Attendance, AttendanceSource, StudyHoursRequirement, TrainingEvent
 from training.selectors import hours_below, training_stats
-from training.services import attendance_record, study_hours_requirement_set
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from roster.models import Staff
+from training.attendance import attendance_record
 from training.models import Attendance, AttendanceSource, AttendanceStatus, TrainingEvent
-from training.services import attendance_record
 
 pytestmark = pytest.mark.django_db
 

@@ -7,13 +7,14 @@ from django.utils import timezone
 
 from config.events import figures_changed_signal
 from roster.models import Staff, Unit
-from roster.services import roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from sheets.models import ImportKind, ImportRecord
 from sheets.reader import SheetError
 from tests.helpers import Person, csv_bytes, xlsx_bytes
 from tests.training.conftest import SIGNIN_HEADER, sheet
+from training.attendance import attendance_import
 from training.models import Attendance, AttendanceSource, AttendanceStatus, TrainingEvent
-from training.services import attendance_import, attendance_self_sign_in
+from training.self_signin import attendance_self_sign_in
 
 pytestmark = pytest.mark.django_db
 

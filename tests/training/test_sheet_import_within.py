@@ -8,8 +8,8 @@ import pytest
 
 from sheets.models import ImportRecord
 from tests.training.conftest import sheet
+from training.attendance import OUTSIDE_WITHIN, attendance_import
 from training.models import Attendance
-from training.services import OUTSIDE_WITHIN, attendance_import
 
 pytestmark = pytest.mark.django_db
 

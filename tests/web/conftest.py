@@ -13,10 +13,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from api.services import user_role_set
+from access.services import user_role_set
+from exams.creation import exam_create
 from exams.models import Exam, ExamKind
-from exams.services import exam_create
-from roster.services import roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from tests.helpers import PASSWORD, Person, _fast_hasher_and_clean_cache, csv_bytes, people  # noqa: F401
 
 

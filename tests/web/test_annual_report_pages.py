@@ -10,7 +10,7 @@ from django.utils import timezone
 from docx import Document
 from openpyxl import load_workbook
 
-from reports.services import annual_report_build
+from reports.annual import annual_report_build
 
 pytestmark = pytest.mark.django_db
 

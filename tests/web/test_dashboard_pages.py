@@ -8,7 +8,7 @@ import pytest
 
 from exams.models import Candidate
 from reports.selectors import participation_latest
-from reports.services import snapshots_refresh
+from reports.snapshots import snapshots_refresh
 from roster.models import Unit
 
 pytestmark = pytest.mark.django_db

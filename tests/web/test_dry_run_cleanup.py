@@ -9,7 +9,7 @@ from django.conf import settings
 
 from config.jobs import JobStatus
 from roster.models import RosterSync, SyncSource
-from roster.services import roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from tests.helpers import csv_bytes, people
 from web.tasks import discard_stale_dry_run_files
 

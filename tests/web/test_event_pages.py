@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from roster.models import Unit
 from sheets.models import ImportRecord
 from tests.helpers import csv_bytes
+from training.events import training_event_create
 from training.models import Attendance, TrainingEvent, TrainingKind
-from training.services import training_event_create
 
 pytestmark = pytest.mark.django_db
 

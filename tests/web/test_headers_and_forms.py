@@ -8,10 +8,11 @@ import re
 import pytest
 from django.utils import timezone
 
-from reports.services import snapshots_refresh
+from reports.snapshots import snapshots_refresh
 from tests.helpers import csv_bytes
+from training.attendance import attendance_import
+from training.events import training_event_create
 from training.models import TrainingKind
-from training.services import attendance_import, training_event_create
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,11 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from api.models import AuditAction, AuditEvent
-from api.scoping import scope_for
+from access.scoping import scope_for
+from audit.models import AuditAction, AuditEvent
 from exams.models import Candidate, Exam
 from roster.models import Staff, Unit
-from roster.services import staff_update
+from roster.staff import staff_update
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from config.jobs import JobStatus
 from roster.models import RosterSync, Staff, SyncSource
-from roster.services import roster_sync, roster_sync_create
+from roster.sync import roster_sync, roster_sync_create
 from tests.helpers import csv_bytes, people, xlsx_bytes
 
 pytestmark = pytest.mark.django_db

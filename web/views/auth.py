@@ -6,8 +6,8 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from api.models import Role
-from api.scoping import SUPERUSER, Scope
+from access.models import Role
+from access.scoping import SUPERUSER, Scope
 
 from ..forms import LoginForm
 from .base import page, render_page

@@ -15,9 +15,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from api import scoping
+from access import scoping
+from access.scoping import Scope, scope_for
 from api.middleware import personal_data
-from api.scoping import Scope, scope_for
 from config.jobs import Job
 
 # (key, label, capability, url name)
@@ -79,7 +79,7 @@ def render_page(
 
 
 def role_label(scope: Scope) -> str:
-    from api.models import Role
+    from access.models import Role
 
     if scope.is_superuser:
         return str(_("系统管理员"))

@@ -11,8 +11,8 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from api import scoping
-from api.scoping import Scope
+from access import scoping
+from access.scoping import Scope
 from training.selectors import required_hours
 
 from ..selectors import dashboard_exam, default_unit, picker_units, unit_dashboard, visible_exams

@@ -11,11 +11,12 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from api import scoping
-from api.scoping import Scope
+from access import scoping
+from access.scoping import Scope
 from config.errors import DomainError
+from training.attendance import attendance_import
+from training.events import training_event_create
 from training.models import ATTENDED, TrainingEvent
-from training.services import attendance_import, training_event_create
 
 from ..forms import EventForm, SheetUploadForm
 from ..selectors import ATTENDANCE_KINDS, imports_of, managed_events, visible_attendance, visible_events

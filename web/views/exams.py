@@ -10,16 +10,17 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from api import scoping
-from api.models import AuditAction
-from api.scoping import Scope
-from api.services import audit_record, exam_refresh_for_read
+from access import scoping
+from access.scoping import Scope
+from api.services import exam_refresh_for_read
 from api.views import client_address
+from audit.models import AuditAction
+from audit.services import audit_record
 from config.errors import DomainError
 from exams import exports
+from exams.creation import exam_create
 from exams.models import EXAM_IMPORT_KINDS, Exam
 from exams.selectors import exam_stats
-from exams.services import exam_create
 from sheets.models import ImportKind
 
 from ..forms import ExamForm, ImportUploadForm

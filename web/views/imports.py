@@ -9,11 +9,11 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from api import scoping
-from api.scoping import Scope
+from access import scoping
+from access.scoping import Scope
 from config.errors import AMBIGUOUS, CONFLICT, DUPLICATE, INVALID, UNMATCHED, DomainError
+from exams.imports import exam_import_confirm
 from exams.models import EXAM_IMPORT_KINDS
-from exams.services import exam_import_confirm
 from sheets.models import ImportKind, ImportRecord
 from sheets.services import import_record_confirm_refusal
 

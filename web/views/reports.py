@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from api import scoping
-from api.scoping import Scope
+from access import scoping
+from access.scoping import Scope
 from config.errors import DomainError
+from reports.annual import annual_report_build, annual_report_file_name, annual_report_render, year_check
 from reports.render import FIGURE_COLUMNS, chart_exam, exam_kind_label, training_rows, unit_kind_label
-from reports.services import annual_report_build, annual_report_file_name, annual_report_render, year_check
 
 from ..forms import year_choices
 from .base import page, render_page

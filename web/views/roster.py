@@ -10,12 +10,13 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from api import scoping
-from api.scoping import Scope
+from access import scoping
+from access.scoping import Scope
 from config.errors import DomainError
 from roster.models import RosterSync
 from roster.selectors import roster_syncs
-from roster.services import STAFF_LABELS, roster_sync_confirm, roster_sync_confirm_refusal
+from roster.staff import STAFF_LABELS
+from roster.sync import roster_sync_confirm, roster_sync_confirm_refusal
 
 from ..forms import RosterUploadForm
 from ..services import roster_dry_run_start

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from api.services import user_role_set
+from access.services import user_role_set
 from config.cli import DomainCommand
 
 

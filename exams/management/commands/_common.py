@@ -6,9 +6,8 @@ import datetime as dt
 
 from config.cli import EXIT_INTERNAL, EXIT_REFUSED, EXIT_UNREADABLE, DomainCommand
 from config.errors import DomainError
+from exams.imports import ExamImportResult
 from roster.models import Unit
-
-from ...services import ExamImportResult
 
 
 def parse_date(text: str | None, label: str) -> dt.date | None:

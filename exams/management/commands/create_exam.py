@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from config.cli import DomainCommand
+from exams.creation import exam_create
 from exams.models import Audience, ExamKind
-from exams.services import exam_create
 
 from ._common import parse_date
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from config.cli import DomainCommand
+from exams.enrolment import exam_refresh
+from exams.imports import exam_get
 from exams.selectors import exam_stats
-from exams.services import exam_get, exam_refresh
 
 from ._common import unit_by_code
 

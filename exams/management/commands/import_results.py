@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.cli import DomainCommand
-from exams.services import exam_import_file
+from exams.imports import exam_import_file
 from sheets.models import ImportKind
 
 from ._common import report_import

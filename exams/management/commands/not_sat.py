@@ -3,13 +3,14 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from api.models import AuditAction
-from api.services import audit_record
+from audit.models import AuditAction
+from audit.services import audit_record
 from config.cli import DomainCommand
 from config.errors import DomainError
 from exams import exports
+from exams.enrolment import exam_refresh
+from exams.imports import exam_get
 from exams.selectors import exam_not_sat, not_sat_entries
-from exams.services import exam_get, exam_refresh
 
 from ._common import unit_by_code
 

@@ -4,13 +4,7 @@ from pathlib import Path
 
 from config.cli import DomainCommand
 from config.errors import DomainError
-from reports.services import (
-    annual_report_build,
-    annual_report_file_name,
-    annual_report_render,
-    format_check,
-    year_check,
-)
+from reports.annual import annual_report_build, annual_report_file_name, annual_report_render, format_check, year_check
 
 
 class Command(DomainCommand):

@@ -5,9 +5,9 @@ from django.utils import timezone
 from config.cli import DomainCommand
 from config.errors import DomainError
 from exams.models import Exam
+from reports.annual import year_check
 from reports.narrative import number, percent
 from reports.selectors import participation_latest
-from reports.services import year_check
 from roster.selectors import unit_by_code
 
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from config.cli import DomainCommand
 from config.errors import DomainError
-from reports.services import snapshots_refresh, year_check
+from reports.annual import year_check
+from reports.snapshots import snapshots_refresh
 
 
 class Command(DomainCommand):

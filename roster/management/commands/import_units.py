@@ -4,7 +4,7 @@ from pathlib import Path
 
 from config.cli import EXIT_REFUSED, DomainCommand
 from config.errors import DomainError
-from roster.services import unit_import
+from roster.units import unit_import
 
 
 class Command(DomainCommand):

@@ -7,7 +7,8 @@ from config.cli import DomainCommand
 from config.errors import DomainError
 from roster.demo import demo_people, demo_units, roster_csv, units_csv
 from roster.models import Staff
-from roster.services import roster_sync, roster_sync_create, unit_import
+from roster.sync import roster_sync, roster_sync_create
+from roster.units import unit_import
 
 DEMO_ADMIN = "admin"
 DEMO_PASSWORD = "demo-admin-2026"

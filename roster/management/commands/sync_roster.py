@@ -5,7 +5,7 @@ from pathlib import Path
 from config.cli import EXIT_REFUSED, EXIT_UNREADABLE, DomainCommand
 from config.errors import DomainError
 from roster.models import SyncMode
-from roster.services import RosterSyncResult, roster_sync_file
+from roster.sync import RosterSyncResult, roster_sync_file
 
 
 class Command(DomainCommand):

@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-from api.services import user_role_set  # noqa: E402
+from access.services import user_role_set  # noqa: E402
 from roster.models import RosterSync  # noqa: E402
 
 call_command("migrate", verbosity=0)

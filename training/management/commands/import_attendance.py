@@ -9,8 +9,8 @@ from config.cli import DomainCommand
 from config.errors import DomainError
 from roster.selectors import unit_by_code
 from sheets.reader import SheetError
+from training.attendance import attendance_import_sheet
 from training.models import TrainingKind
-from training.services import attendance_import_sheet
 
 
 class Command(DomainCommand):

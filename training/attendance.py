@@ -1,21 +1,16 @@
-"""Writes for training: events, attendance from sign-in sheets, QR sign-in and manual lists.
-
-The command line, the API, the sign-in page and the admin all call these functions. Every
-change to attendance announces ``figures_changed(kind="training", year=...)`` on commit.
-"""
+"""Attendance: sign-in sheets imported, lists recorded through the API, and status changes.
+Every change announces ``figures_changed(kind="training", year=...)`` on commit."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import logging
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -29,15 +24,12 @@ from sheets.reader import SheetError, Table, read_table
 from sheets.services import import_record_create, import_record_discard_file, import_record_finish
 
 from .columns import KEY_FIELDS, SIGNIN_SCHEMA, STATUS_HELP, parse_signed_in_at, parse_status
+from .events import training_event_changed, training_event_clean, training_event_find_or_create
 from .models import (
     Attendance,
     AttendanceSource,
     AttendanceStatus,
-    Audience,
-    StudyHoursRequirement,
     TrainingEvent,
-    TrainingKind,
-    new_signin_token,
 )
 from .selectors import staff_units_on
 
@@ -45,134 +37,6 @@ logger = logging.getLogger(__name__)
 
 SIGNIN_KEYS = (STAFF_NO, ID_NUMBER, PHONE, NAME_UNIT)
 _CHUNK = 2000
-
-
-# --- events -----------------------------------------------------------------------------
-
-
-def training_event_check(*, title: str, kind: str, hours: Decimal | int | float | str, date: dt.date | None) -> None:
-    """The rules an event's own fields must meet, for forms that save events themselves (the
-    admin); raises DomainError."""
-    _clean_event(title=title, kind=kind, hours=hours, date=date)
-
-
-def _clean_event(
-    *, title: str, kind: str, hours: Decimal | int | float | str, date: dt.date | None = None
-) -> tuple[str, str, Decimal]:
-    if date is not None and not 2000 <= date.year <= 2100:
-        # a typo such as 0204 or 9999: no training then, and the year's figures could not list it
-        raise DomainError(f"活动日期“{date:%Y-%m-%d}”无效：年份应在 2000 到 2100 之间。")
-    title = (title or "").strip()
-    if not title:
-        raise DomainError("培训活动名称不能为空。")
-    if len(title) > 200:
-        raise DomainError("培训活动名称不能超过 200 个字符。")
-    if kind not in TrainingKind.values:
-        raise DomainError(f"培训类型“{kind}”无效，应为：{'、'.join(TrainingKind.values)}。")
-    try:
-        value = Decimal(str(hours)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise DomainError(f"学时“{hours}”不是有效的数字。")
-    if not value.is_finite() or value <= 0 or value >= 1000:
-        raise DomainError(f"学时“{hours}”无效：应为大于 0 的数字（可以是小数）。")
-    return title, kind, value
-
-
-def training_event_create(
-    *,
-    title: str,
-    kind: str,
-    date: dt.date,
-    hours: Decimal | int | float | str,
-    organiser: Unit | None = None,
-    speaker: str = "",
-    location: str = "",
-    audience: str = Audience.DISTRICT,
-    audience_units: Iterable[Unit] = (),
-    signin_opens_at: dt.datetime | None = None,
-    signin_closes_at: dt.datetime | None = None,
-) -> TrainingEvent:
-    title, kind, value = _clean_event(title=title, kind=kind, hours=hours, date=date)
-    if audience not in Audience.values:
-        raise DomainError(f"参加对象“{audience}”无效，应为：{'、'.join(Audience.values)}。")
-    if signin_opens_at and signin_closes_at and signin_closes_at <= signin_opens_at:
-        raise DomainError("签到截止时间必须晚于签到开始时间。")
-    if TrainingEvent.objects.filter(title=title, date=date).exists():
-        raise DomainError(f"{date:%Y-%m-%d} 已有名为“{title}”的培训活动。")
-    event = TrainingEvent.objects.create(
-        title=title, kind=kind, date=date, hours=value, organiser=organiser, speaker=speaker, location=location,
-        audience=audience, signin_opens_at=signin_opens_at, signin_closes_at=signin_closes_at,
-    )
-    units = list(audience_units)
-    if units:
-        event.audience_units.set(units)
-    return event
-
-
-def training_event_find_or_create(
-    *,
-    title: str,
-    kind: str,
-    date: dt.date,
-    hours: Decimal | int | float | str,
-    organiser: Unit | None = None,
-) -> tuple[TrainingEvent, bool, list[str]]:
-    """The event with this title and date, or a new one. An existing event keeps its own kind
-    and hours; a difference is returned as a warning, never applied silently."""
-    title, kind, value = _clean_event(title=title, kind=kind, hours=hours, date=date)
-    with transaction.atomic():
-        event = TrainingEvent.objects.select_for_update().filter(title=title, date=date).first()
-        if event is None:
-            try:
-                with transaction.atomic():
-                    created = training_event_create(title=title, kind=kind, date=date, hours=value, organiser=organiser)
-                return created, True, []
-            except (IntegrityError, DomainError):
-                # another import created it a moment ago: use that one
-                event = TrainingEvent.objects.select_for_update().get(title=title, date=date)
-    warnings = []
-    if event.kind != kind:
-        warnings.append(f"已有同名同日的培训活动，其类型为“{event.get_kind_display()}”，未按本次指定的类型修改。")
-    if event.hours != value:
-        warnings.append(f"已有同名同日的培训活动，其学时为 {event.hours}，未按本次指定的学时 {value} 修改。")
-    return event, False, warnings
-
-
-def training_event_rotate_token(*, event: TrainingEvent) -> TrainingEvent:
-    """Give the event a new sign-in URL (the old one, and its printed QR codes, stop working)."""
-    event.signin_token = new_signin_token()
-    event.save(update_fields=["signin_token"])
-    return event
-
-
-def training_events_rotate_tokens(*, event_ids: Iterable[int]) -> int:
-    """``training_event_rotate_token`` for many events at once (the admin's action): one bulk
-    UPDATE per 500 events. Returns how many events got a new URL."""
-    changed = [TrainingEvent(pk=pk, signin_token=new_signin_token()) for pk in set(event_ids)]
-    TrainingEvent.objects.bulk_update(changed, ["signin_token"], batch_size=500)
-    return len(changed)
-
-
-def training_event_changed(*, event: TrainingEvent, previous_year: int | None = None) -> None:
-    """Announce that an event's figures may have changed (its date, hours or attendance)."""
-    figures_changed(kind=TRAINING, year=event.date.year)
-    if previous_year is not None and previous_year != event.date.year:
-        figures_changed(kind=TRAINING, year=previous_year)
-
-
-def study_hours_requirement_set(*, year: int, hours: Decimal | int | str, note: str = "") -> StudyHoursRequirement:
-    try:
-        value = Decimal(str(hours))
-    except InvalidOperation:
-        raise DomainError(f"学时“{hours}”不是有效的数字。")
-    if not value.is_finite() or value < 0:
-        raise DomainError("应修学时不能为负数。")
-    requirement, _ = StudyHoursRequirement.objects.update_or_create(year=year, defaults={"hours": value, "note": note})
-    figures_changed(kind=TRAINING, year=year)
-    return requirement
-
-
-# --- sign-in sheets ---------------------------------------------------------------------
 
 
 @dataclass
@@ -274,7 +138,7 @@ def attendance_import_sheet(
 ) -> AttendanceImportResult:
     """The command line's path: find the event by title and date or create it, then import.
     Nothing is created when the file cannot be read."""
-    _clean_event(title=title, kind=kind, hours=hours, date=date)
+    training_event_clean(title=title, kind=kind, hours=hours, date=date)
     record = import_record_create(
         kind=ImportKind.ATTENDANCE, file=data, file_name=file_name, started_by=started_by,
         options={"title": title, "kind": kind, "date": date.isoformat(), "hours": str(hours),
@@ -533,70 +397,3 @@ def attendances_set_status(*, attendances: QuerySet[Attendance], status: str) ->
             for year in sorted(set(events.values())):
                 figures_changed(kind=TRAINING, year=year)
     return changed
-
-
-# --- QR self sign-in --------------------------------------------------------------------
-
-SIGNED_IN = "signed_in"
-ALREADY = "already"
-REFUSED = "refused"
-CLOSED = "closed"
-
-_LAST4 = re.compile(r"^[0-9X]{4}$")
-
-
-@dataclass(frozen=True)
-class SelfSignIn:
-    outcome: str
-    signed_in_at: dt.datetime | None = None
-    # the person's name with the given name masked ("张*"), to confirm who signed in
-    display_name: str = ""
-
-
-def mask_name(name: str) -> str:
-    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
-
-
-def clean_last4(value: str) -> str | None:
-    value = (value or "").strip().upper().replace("x", "X")
-    return value if _LAST4.match(value) else None
-
-
-def attendance_self_sign_in(
-    *, event: TrainingEvent, staff_no: str, id_last4: str, now: dt.datetime | None = None
-) -> SelfSignIn:
-    """A staff member signs in on their phone with their 工号 and the last four characters
-    of their ID number (compared with the stored masked form; nothing is decrypted).
-
-    Outside the sign-in window: ``closed``. Wrong or unknown details: ``refused``, the same
-    for both. Already present or late: ``already``, nothing changes. A person recorded as
-    excused or absent who turns up and signs in becomes present."""
-    now = now or timezone.now()
-    if not event.signin_is_open(now):
-        return SelfSignIn(CLOSED)
-    last4 = clean_last4(id_last4)
-    staff = (
-        Staff.objects.filter(staff_no=(staff_no or "").strip(), is_active=True)
-        .only("id", "name", "unit_id", "id_number_masked")
-        .first()
-    )
-    expected = staff.id_number_masked[-4:].upper() if staff else "----"
-    if not hmac.compare_digest(expected.encode(), (last4 or "").encode()) or staff is None:
-        return SelfSignIn(REFUSED)
-    with transaction.atomic():
-        TrainingEvent.objects.select_for_update().filter(pk=event.pk).first()
-        current = Attendance.objects.filter(event=event, staff=staff).first()
-        if current is not None and current.status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
-            return SelfSignIn(ALREADY, current.signed_in_at, mask_name(staff.name))
-        if current is None:
-            unit_id = staff_units_on(staff=[(staff.pk, staff.unit_id)], day=event.date)[staff.pk]
-            Attendance.objects.create(
-                event=event, staff=staff, unit_id=unit_id, status=AttendanceStatus.PRESENT, signed_in_at=now,
-                source=AttendanceSource.QR, created_at=now,
-            )
-        else:
-            Attendance.objects.filter(pk=current.pk).update(
-                status=AttendanceStatus.PRESENT, signed_in_at=now, source=AttendanceSource.QR
-            )
-        training_event_changed(event=event)
-    return SelfSignIn(SIGNED_IN, now, mask_name(staff.name))

@@ -1,0 +1,63 @@
+"""Who may do what: each user's one role, and the unit whose subtree a scoped role sees."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from roster.models import Unit
+
+
+class Role(models.TextChoices):
+    HR = "hr", _("人事部门")
+    LEGAL_OFFICE = "legal_office", _("法治办")
+    LIAISON = "liaison", _("单位联络员")
+    VIEWER = "viewer", _("查阅人员")
+
+
+class UserRole(models.Model):
+    """A user's one role. A liaison's ``unit`` is the root of the subtree they may see."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_role"
+    )
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("负责单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="liaisons",
+        help_text=_("仅单位联络员需要：可查看该单位及其下级单位。"),
+    )
+    rate_limit_exempt = models.BooleanField(
+        _("免于接口限流"), default=False, help_text=_("仅供系统对接和压力测试账号使用。")
+    )
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        # the table the api app created before roles had an app of their own
+        db_table = "api_userrole"
+        verbose_name = _("用户角色")
+        verbose_name_plural = _("用户角色")
+        ordering = ["user__username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="liaison") | models.Q(unit__isnull=False),
+                name="userrole_liaison_has_unit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = f"（{self.unit.name}）" if self.unit_id else ""
+        return f"{self.user.get_username()}：{self.get_role_display()}{where}"
+
+    def clean(self) -> None:
+        if self.role == Role.LIAISON and not self.unit_id:
+            raise ValidationError({"unit": _("单位联络员必须指定负责单位。")})
+        if self.role != Role.LIAISON and self.unit_id:
+            raise ValidationError({"unit": _("只有单位联络员需要指定负责单位。")})

@@ -1,0 +1,63 @@
+"""Writes of the access app: giving a user their one role."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from config.errors import DomainError
+from roster.models import Unit
+
+from .models import Role, UserRole
+
+
+def user_role_set(
+    *,
+    username: str,
+    role: str,
+    unit_code: str | None = None,
+    password: str | None = None,
+    rate_limit_exempt: bool = False,
+) -> tuple[UserRole, bool]:
+    """Give a user their one role, creating the user when needed. Returns (role, user created)."""
+    username = (username or "").strip()
+    if not username:
+        raise DomainError("用户名不能为空。")
+    if role not in Role.values:
+        raise DomainError(f"角色应为 {' / '.join(Role.values)} 之一，而不是“{role}”。")
+    unit: Unit | None = None
+    if role == Role.LIAISON:
+        if not unit_code:
+            raise DomainError("单位联络员必须用 --unit 指定负责单位。")
+        unit = Unit.objects.filter(code=unit_code.strip().upper()).first() or Unit.objects.filter(
+            code=unit_code.strip()
+        ).first()
+        if unit is None:
+            raise DomainError(f"单位代码“{unit_code}”不存在。")
+    elif unit_code:
+        raise DomainError("只有单位联络员（liaison）需要 --unit。")
+
+    User = get_user_model()
+    with transaction.atomic():
+        user = User.objects.filter(username=username).first()
+        created = user is None
+        if created:
+            user = User(username=username)
+        if password is not None:
+            try:
+                password_validation.validate_password(password, user)
+            except ValidationError as exc:
+                raise DomainError("密码不符合要求：" + "；".join(exc.messages))
+            user.set_password(password)
+        elif created:
+            user.set_unusable_password()
+        user.save()
+        user_role, _ = UserRole.objects.update_or_create(
+            user=user,
+            defaults={"role": role, "unit": unit, "rate_limit_exempt": rate_limit_exempt, "updated_at": timezone.now()},
+        )
+    return user_role, created
+
+

@@ -1,0 +1,189 @@
+"""Writes of the unit tree: the units file import, parent checks and the materialised paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from config.errors import DomainError, Problem
+from sheets.reader import SheetError, read_table
+
+from .columns import UNIT_SCHEMA
+from .models import Unit, UnitKind
+from .roster_rows import UnitLookup
+
+KIND_WORDS = {
+    **{k.value: k.value for k in UnitKind},
+    **{str(k.label): k.value for k in UnitKind},
+    "行政": UnitKind.ADMIN,
+    "机关": UnitKind.ADMIN,
+    "区": UnitKind.ADMIN,
+    "街道": UnitKind.TOWN,
+    "乡镇": UnitKind.TOWN,
+    "教育": UnitKind.EDUCATION,
+    "教育局": UnitKind.EDUCATION,
+}
+
+
+@dataclass
+class UnitImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[Problem] = field(default_factory=list)
+    applied: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "applied": self.applied,
+            "errors": [p.as_dict() for p in self.errors],
+        }
+
+
+def unit_import(*, data: bytes, filename: str) -> UnitImportResult:
+    """Create or update units by code from a units file. All or nothing."""
+    result = UnitImportResult()
+    try:
+        table = read_table(data, filename=filename, schema=UNIT_SCHEMA)
+    except SheetError as exc:
+        result.errors = exc.problems
+        return result
+
+    existing = {u.code: u for u in Unit.objects.all()}
+    wanted: dict[str, dict[str, Any]] = {}
+    for row in table.rows:
+        code = table.value(row, "code").upper()
+        name = table.value(row, "name")
+        parent_code = table.value(row, "parent_code").upper()
+        kind_text = table.value(row, "kind")
+        order_text = table.value(row, "sort_order")
+        problems_before = len(result.errors)
+        if not code:
+            result.errors.append(Problem(row.number, table.label("code"), "", "单位代码为空。"))
+        elif code in wanted:
+            result.errors.append(Problem(row.number, table.label("code"), code, "单位代码重复。"))
+        if not name:
+            result.errors.append(Problem(row.number, table.label("name"), "", "单位名称为空。"))
+        kind = KIND_WORDS.get(kind_text.lower() if kind_text.isascii() else kind_text) if kind_text else UnitKind.OTHER
+        if kind is None:
+            result.errors.append(
+                Problem(row.number, table.label("kind"), kind_text, "单位类型应为 admin/department/town/education/school/other 或对应中文。")
+            )
+        sort_order = 0
+        if order_text:
+            try:
+                sort_order = int(float(order_text))
+            except ValueError:
+                result.errors.append(Problem(row.number, table.label("sort_order"), order_text, "排序应为整数。"))
+        if len(result.errors) == problems_before:
+            wanted[code] = {"row": row.number, "name": name, "parent_code": parent_code, "kind": kind, "sort_order": sort_order}
+
+    known_codes = set(existing) | set(wanted)
+    for code, spec in wanted.items():
+        parent_code = spec["parent_code"]
+        if parent_code and parent_code not in known_codes:
+            result.errors.append(Problem(spec["row"], table.label("parent_code"), parent_code, "上级单位代码不存在。"))
+        if parent_code == code:
+            result.errors.append(Problem(spec["row"], table.label("parent_code"), parent_code, "上级单位不能是自己。"))
+    if not result.errors:
+        cycle = _find_cycle(existing, wanted)
+        if cycle:
+            result.errors.append(
+                Problem(wanted[cycle[0]]["row"], table.label("parent_code"), cycle[0], f"上级关系形成循环：{' → '.join(cycle)}。")
+            )
+    if result.errors:
+        result.errors.sort(key=lambda p: p.row or 0)
+        return result
+
+    with transaction.atomic():
+        to_create = [
+            Unit(code=code, name=spec["name"], kind=spec["kind"], sort_order=spec["sort_order"])
+            for code, spec in wanted.items()
+            if code not in existing
+        ]
+        Unit.objects.bulk_create(to_create)
+        by_code = {u.code: u for u in Unit.objects.all()}
+        changed: list[Unit] = []
+        for code, spec in wanted.items():
+            unit = by_code[code]
+            parent_id = by_code[spec["parent_code"]].pk if spec["parent_code"] else None
+            values = {"name": spec["name"], "kind": spec["kind"], "sort_order": spec["sort_order"], "parent_id": parent_id}
+            if any(getattr(unit, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(unit, k, v)
+                changed.append(unit)
+                if code in existing:
+                    result.updated += 1
+            elif code in existing:
+                result.unchanged += 1
+        result.created = len(to_create)
+        Unit.objects.bulk_update(changed, ["name", "kind", "sort_order", "parent_id"])
+        units_rebuild_paths()
+    result.applied = True
+    return result
+
+
+def unit_parent_check(*, unit: Unit, parent: Unit | None) -> None:
+    """A unit's parent may not be the unit itself or one of its own sub-units: the tree would
+    become a loop. For forms that save a unit themselves (the admin); raises DomainError."""
+    if parent is None or unit.pk is None:
+        return
+    if parent.pk == unit.pk or parent.path.startswith(unit.path):
+        raise DomainError(f"上级单位不能是“{unit.name}”本身或它的下级单位，否则单位树会成环。")
+
+
+def _find_cycle(existing: dict[str, Unit], wanted: dict[str, dict[str, Any]]) -> list[str] | None:
+    id_to_code = {u.pk: c for c, u in existing.items()}
+    parent_of = {c: id_to_code.get(u.parent_id) for c, u in existing.items()}
+    parent_of.update({c: (spec["parent_code"] or None) for c, spec in wanted.items()})
+    for start in wanted:
+        seen = [start]
+        node = parent_of.get(start)
+        while node is not None:
+            if node in seen:
+                return seen[seen.index(node) :] + [node]
+            seen.append(node)
+            node = parent_of.get(node)
+    return None
+
+
+def units_rebuild_paths() -> int:
+    """Recompute every unit's path and depth from the parent links: one read, one bulk write."""
+    units = list(Unit.objects.only("id", "parent_id", "path", "depth"))
+    parent_of = {u.pk: u.parent_id for u in units}
+    paths: dict[int, str] = {}
+
+    def path_of(pk: int) -> str:
+        if pk not in paths:
+            parent = parent_of[pk]
+            paths[pk] = (path_of(parent) if parent else "/") + f"{pk}/"
+        return paths[pk]
+
+    changed = []
+    for unit in units:
+        path = path_of(unit.pk)
+        depth = path.count("/") - 2
+        if unit.path != path or unit.depth != depth:
+            unit.path, unit.depth = path, depth
+            changed.append(unit)
+    Unit.objects.bulk_update(changed, ["path", "depth"], batch_size=1000)
+    return len(changed)
+
+
+def unit_lookup() -> UnitLookup:
+    by_code: dict[str, int] = {}
+    by_name: dict[str, int | None] = {}
+    inactive: set[int] = set()
+    for pk, code, name, active in Unit.objects.values_list("id", "code", "name", "is_active"):
+        by_code[code] = pk
+        by_name[name] = None if name in by_name else pk
+        if not active:
+            inactive.add(pk)
+    return UnitLookup(by_code=by_code, by_name=by_name, inactive=inactive)
+
+
