@@ -33,7 +33,7 @@ def test_set_role_liaison_with_unit_and_json(units):
     outcome = run_command("set_role", "li", "liaison", "--unit", "t1", "--json")
     assert outcome.code == 0, outcome.err
     assert outcome.json() == {"username": "li", "role": "liaison", "unit": "T1", "created": True,
-                              "rate_limit_exempt": False}
+                              "rate_limit_exempt": False, "staff_no": None}
     assert UserRole.objects.get(user__username="li").unit == units["T1"]
 
 
