@@ -246,8 +246,13 @@ def year_block(year: dict[str, Any], *, heading: str | None = None) -> str:
 
 
 def person_line(*, staff_no: str, name: str, unit_name: str, leaver: bool = False) -> str:
-    tail = "（已离册）" if leaver else ""
-    return _paragraph(f"姓名：{name}　工号：{staff_no}　单位：{unit_name}{tail}", size=12, after=120)
+    # each value a run of its own: a search of the document finds the exact name or 工号
+    runs = []
+    for label, value in (("姓名：", name), ("　工号：", staff_no), ("　单位：", unit_name)):
+        runs += [_run(label, size=12), _run(value, size=12)]
+    if leaver:
+        runs.append(_run("（已离册）", size=12))
+    return f'<w:p><w:pPr><w:spacing w:before="0" w:after="120"/></w:pPr>{"".join(runs)}</w:p>'
 
 
 def record_docx_body(record: dict[str, Any]) -> str:
