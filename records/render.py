@@ -17,8 +17,11 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import IO, Any
 from xml.sax.saxutils import escape
+
+from django.utils.translation import get_language
 
 from exams.models import ExamKind
 from exams.selectors import EXEMPT, FAILED, NOT_SAT, PASSED
@@ -36,16 +39,22 @@ _TRAINING_KINDS = dict(TrainingKind.choices)
 _EXAM_KINDS = dict(ExamKind.choices)
 
 
+@lru_cache(maxsize=256)
+def _label(choices: str, key: str, language: str | None) -> str:
+    # the labels are lazy translations: made text once per language, not once per cell
+    return str({"attendance": _ATTENDANCE, "training": _TRAINING_KINDS, "exam": _EXAM_KINDS}[choices].get(key, key))
+
+
 def attendance_label(status: str) -> str:
-    return str(_ATTENDANCE.get(status, status))
+    return _label("attendance", status, get_language())
 
 
 def training_kind_label(kind: str) -> str:
-    return str(_TRAINING_KINDS.get(kind, kind))
+    return _label("training", kind, get_language())
 
 
 def exam_kind_label(kind: str) -> str:
-    return str(_EXAM_KINDS.get(kind, kind))
+    return _label("exam", kind, get_language())
 
 SUMMARY_HEADERS = ["工号", "姓名", "单位", "学时", "应修学时", "差额"]
 DETAIL_HEADERS = ["工号", "姓名", "日期", "活动", "类型", "学时", "出勤情况"]
@@ -67,9 +76,12 @@ def _number(value: Any) -> str:
 # --- xlsx ---------------------------------------------------------------------------------
 
 
-def _cell(sheet: Any, value: Any, *, text: bool = False, bold: bool = False, date: bool = False) -> Any:
+def _cell(sheet: Any, value: Any, *, text: bool = False, bold: bool = False) -> Any:
     """A write-only cell. Text starting with = + - @ (or tab / CR) stays text, never a formula;
-    ``text`` keeps a 工号 a text cell (leading zeros survive)."""
+    ``text`` keeps a 工号 a text cell (leading zeros survive). A plain value (a number, a date,
+    other text) is passed as it is: a cell object costs more than the value."""
+    if not (text or bold or (isinstance(value, str) and value.startswith(FORMULA_STARTS))):
+        return value
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
@@ -79,8 +91,6 @@ def _cell(sheet: Any, value: Any, *, text: bool = False, bold: bool = False, dat
         cell.quotePrefix = True
     if text:
         cell.number_format = "@"
-    if date:
-        cell.number_format = "yyyy-mm-dd"
     if bold:
         cell.font = Font(bold=True)
     return cell
@@ -99,7 +109,7 @@ def _sheet(workbook: Any, title: str, headers: list[str], widths: list[int]) -> 
 
 def _detail_row(sheet: Any, staff_no: str, name: str, attendance: dict[str, Any]) -> list[Any]:
     return [
-        _cell(sheet, staff_no, text=True), _cell(sheet, name), _cell(sheet, dt.date.fromisoformat(attendance["date"]), date=True),
+        _cell(sheet, staff_no, text=True), _cell(sheet, name), _cell(sheet, dt.date.fromisoformat(attendance["date"])),
         _cell(sheet, attendance["title"]), _cell(sheet, training_kind_label(attendance["kind"])),
         _cell(sheet, attendance["hours"]), _cell(sheet, attendance_label(attendance["status"])),
     ]
@@ -122,7 +132,7 @@ def record_xlsx(record: dict[str, Any]) -> bytes:
                       year["year"], year["hours"], year["required_hours"], year["missing_hours"]])
         for a in year["attendances"]:
             training.append([
-                year["year"], _cell(training, dt.date.fromisoformat(a["date"]), date=True), _cell(training, a["title"]),
+                year["year"], _cell(training, dt.date.fromisoformat(a["date"])), _cell(training, a["title"]),
                 _cell(training, training_kind_label(a["kind"])), _cell(training, a["unit_name"]), a["hours"],
                 _cell(training, attendance_label(a["status"])),
             ])
