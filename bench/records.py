@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import os
 import random
 import sys
 import tempfile
@@ -28,28 +27,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/legaltrack_records_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.pop("CELERY_BROKER_URL", None)
+from bench._common import setup_django  # noqa: E402
 
 STAFF = 2_000
 UNITS = 40
 EVENTS = 60
 PER_PERSON = 15
-
-
-def ensure_database() -> None:
-    import dj_database_url
-    import psycopg
-
-    config = dj_database_url.parse(os.environ["DATABASE_URL"])
-    if "postgresql" not in config["ENGINE"]:
-        raise SystemExit("bench/records.py runs on PostgreSQL: set DATABASE_URL to a postgres:// URL")
-    conninfo = dict(host=config["HOST"] or "127.0.0.1", port=config["PORT"] or 5432, user=config["USER"] or "postgres",
-                    password=config["PASSWORD"] or None, dbname="postgres", autocommit=True)
-    with psycopg.connect(**conninfo) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone():
-            conn.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
 
 def timed(label: str, fn, *, repeat: int = 1):
@@ -73,11 +56,7 @@ def peak_mb(fn) -> float:
 
 
 def main() -> None:
-    ensure_database()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_django("legaltrack_records_bench")  # creates and migrates it; DATABASE_URL chooses another
     from django.db import connection
 
     from exams.creation import exam_create
@@ -88,7 +67,8 @@ def main() -> None:
     from roster.models import Staff, Unit
     from roster.units import units_rebuild_paths
 
-    call_command("migrate", verbosity=0)
+    if connection.vendor != "postgresql":
+        raise SystemExit("bench/records.py runs on PostgreSQL: set DATABASE_URL to a postgres:// URL")
     rng = random.Random(15)
     year = datetime.date.today().year
     print(f"PostgreSQL {connection.pg_version}: database {connection.settings_dict['NAME']}")
