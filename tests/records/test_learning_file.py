@@ -208,3 +208,12 @@ def test_each_file_is_audited_with_the_people_it_lists(district):
                              reason="导出", username="命令行:test")
     assert list(AuditEvent.objects.order_by("id").values_list("action", "target", "rows", "username")) == [
         ("export", f"unit:B:learning_file:{district.year}", 2, "命令行:test")] * 2
+
+
+def test_hostile_text_leaves_the_word_file_readable(district):
+    Staff.objects.filter(staff_no="0201").update(name="丙<一>&\x01\"'")
+    out = io.BytesIO()
+    learning_file_export(unit=district.units["T"], year=district.year, format="docx", out=out, reason="test")
+    persons = [p.text for p in Document(io.BytesIO(out.getvalue())).paragraphs if p.text.startswith("姓名：")]
+    # markup characters kept as text; a control character XML cannot hold is dropped
+    assert persons[0] == "姓名：丙<一>&\"'　工号：0201　单位：测试镇"
