@@ -314,7 +314,8 @@ def docx_write(*, out: IO[bytes], fragments: Iterable[str]) -> None:
                 part.write(before.encode("utf-8"))
                 for fragment in fragments:
                     part.write(fragment.encode("utf-8"))
-                part.write(after.encode("utf-8"))
+                # Word wants a paragraph, not a table, to end the body
+                part.write(b"<w:p/>" + after.encode("utf-8"))
 
 
 def record_docx(record: dict[str, Any]) -> bytes:
