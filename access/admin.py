@@ -10,12 +10,12 @@ from .models import UserRole
 
 @admin.register(UserRole)
 class UserRoleAdmin(admin.ModelAdmin):
-    list_display = ("user", "role", "unit", "rate_limit_exempt", "updated_at")
+    list_display = ("user", "role", "unit", "staff", "rate_limit_exempt", "updated_at")
     list_filter = ("role", "rate_limit_exempt")
-    search_fields = ("user__username", "unit__code", "unit__name")
-    list_select_related = ("user", "unit")
+    search_fields = ("user__username", "unit__code", "unit__name", "staff__staff_no")
+    list_select_related = ("user", "unit", "staff")
     autocomplete_fields = ("user",)
-    raw_id_fields = ("unit",)
+    raw_id_fields = ("unit", "staff")
     readonly_fields = ("updated_at",)
 
 
@@ -24,10 +24,10 @@ class UserRoleInline(admin.StackedInline):
     can_delete = True
     extra = 0
     max_num = 1
-    raw_id_fields = ("unit",)
+    raw_id_fields = ("unit", "staff")
     verbose_name = _("角色")
     verbose_name_plural = _("角色")
-    fields = ("role", "unit", "rate_limit_exempt")
+    fields = ("role", "unit", "staff", "rate_limit_exempt")
 
 
 User = get_user_model()

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from roster.models import Unit
+from roster.models import Staff, Unit
 
 
 class Role(models.TextChoices):
@@ -16,10 +16,12 @@ class Role(models.TextChoices):
     LEGAL_OFFICE = "legal_office", _("法治办")
     LIAISON = "liaison", _("单位联络员")
     VIEWER = "viewer", _("查阅人员")
+    STAFF = "staff", _("本人")
 
 
 class UserRole(models.Model):
-    """A user's one role. A liaison's ``unit`` is the root of the subtree they may see."""
+    """A user's one role. A liaison's ``unit`` is the root of the subtree they may see; a
+    staff account's ``staff`` is the one person it sees (its own learning record)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_role"
@@ -33,6 +35,15 @@ class UserRole(models.Model):
         on_delete=models.PROTECT,
         related_name="liaisons",
         help_text=_("仅单位联络员需要：可查看该单位及其下级单位。"),
+    )
+    staff = models.ForeignKey(
+        Staff,
+        verbose_name=_("本人"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="user_roles",
+        help_text=_("仅“本人”角色需要：该账号只能查看这名人员的学法档案。"),
     )
     rate_limit_exempt = models.BooleanField(
         _("免于接口限流"), default=False, help_text=_("仅供系统对接和压力测试账号使用。")
@@ -50,10 +61,20 @@ class UserRole(models.Model):
                 condition=~models.Q(role="liaison") | models.Q(unit__isnull=False),
                 name="userrole_liaison_has_unit",
             ),
+            # a staff account is the account of exactly one person, and only it names one
+            models.CheckConstraint(
+                condition=(models.Q(role="staff") & models.Q(staff__isnull=False))
+                | (~models.Q(role="staff") & models.Q(staff__isnull=True)),
+                name="userrole_staff_has_person",
+            ),
+            # one account per person
+            models.UniqueConstraint(
+                fields=["staff"], condition=models.Q(staff__isnull=False), name="userrole_one_account_per_person"
+            ),
         ]
 
     def __str__(self) -> str:
-        where = f"（{self.unit.name}）" if self.unit_id else ""
+        where = f"（{self.unit.name}）" if self.unit_id else f"（{self.staff.name}）" if self.staff_id else ""
         return f"{self.user.get_username()}：{self.get_role_display()}{where}"
 
     def clean(self) -> None:
@@ -61,3 +82,7 @@ class UserRole(models.Model):
             raise ValidationError({"unit": _("单位联络员必须指定负责单位。")})
         if self.role != Role.LIAISON and self.unit_id:
             raise ValidationError({"unit": _("只有单位联络员需要指定负责单位。")})
+        if self.role == Role.STAFF and not self.staff_id:
+            raise ValidationError({"staff": _("“本人”角色必须关联一名人员。")})
+        if self.role != Role.STAFF and self.staff_id:
+            raise ValidationError({"staff": _("只有“本人”角色需要关联人员。")})

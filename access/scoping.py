@@ -7,6 +7,8 @@ permission.
 
 - ``hr`` and ``legal_office`` see every unit; a ``liaison`` sees the subtree of their unit;
   a ``viewer`` sees every unit but no personal data; a superuser may do everything.
+- ``staff`` (the self scope) sees one person, the one the account is linked to, and nothing
+  else: no unit, no list, no figure. It works only while that person is on the roster.
 - An object outside the caller's subtree is simply not in the narrowed queryset, so it
   answers 404, never 403 with details. A missing capability (a role that may not do this
   at all, whatever the object) answers 403.
@@ -51,6 +53,9 @@ EVENTS_READ = "events.read"  # training events and their attendance
 EVENTS_WRITE = "events.write"  # create events, record attendance (a liaison: events their subtree organises)
 REPORTS_READ = "reports.read"  # the district's annual report
 REPORTS_READ_SUBTREE = "reports.read_subtree"  # the annual report of the caller's own subtree
+RECORDS_READ = "records.read"  # a person's learning record (legal_office; a liaison: their subtree; staff: self)
+RECORD_SELF = "records.self"  # /me/record/: the caller's own learning record (the staff role)
+LEARNING_FILE_READ = "records.learning_file"  # a unit's yearly learning file (a liaison: their subtree)
 
 ROLE_CAPABILITIES: dict[str, set[str]] = {
     Role.HR: {UNITS_READ, STAFF_READ, STAFF_WRITE, STAFF_REVEAL_ID_NUMBER, ROSTER_SYNC_READ, ROSTER_SYNC_WRITE,
@@ -58,6 +63,7 @@ ROLE_CAPABILITIES: dict[str, set[str]] = {
     Role.LEGAL_OFFICE: {UNITS_READ, STAFF_READ, ROSTER_SYNC_READ, IMPORTS_READ},
     Role.LIAISON: {UNITS_READ, STAFF_READ, IMPORTS_READ},
     Role.VIEWER: {UNITS_READ},
+    Role.STAFF: set(),
 }
 
 # Roles that see personal data at all (names with ID numbers, phones). Viewers do not.
@@ -83,6 +89,10 @@ DOMAIN_CAPABILITIES: dict[str, tuple[str, ...]] = {
     EVENTS_WRITE: (Role.LEGAL_OFFICE, Role.LIAISON),
     REPORTS_READ: (Role.LEGAL_OFFICE, Role.VIEWER),
     REPORTS_READ_SUBTREE: (Role.LIAISON,),
+    # hr and viewers keep no training data: no records
+    RECORDS_READ: (Role.LEGAL_OFFICE, Role.LIAISON, Role.STAFF),
+    RECORD_SELF: (Role.STAFF,),
+    LEARNING_FILE_READ: (Role.LEGAL_OFFICE, Role.LIAISON),
 }
 
 
@@ -105,6 +115,7 @@ class Scope:
     role: str | None  # a Role value, SUPERUSER, or None (no role: nothing is allowed)
     unit: Unit | None  # the liaison's unit, the root of their subtree
     rate_limit_exempt: bool = False
+    person: Staff | None = None  # the self scope's one person (the staff role)
 
     # --- who --------------------------------------------------------------------------
     @property
@@ -112,9 +123,14 @@ class Scope:
         return self.role == SUPERUSER
 
     @property
+    def is_self(self) -> bool:
+        """The self scope (the staff role): one person, no unit."""
+        return self.role == Role.STAFF
+
+    @property
     def everywhere(self) -> bool:
-        """Sees every unit (everyone with a role except a liaison)."""
-        return self.role is not None and self.role != Role.LIAISON
+        """Sees every unit (everyone with a role except a liaison and the self scope)."""
+        return self.role is not None and self.role not in (Role.LIAISON, Role.STAFF)
 
     def can(self, capability: str) -> bool:
         if self.role is None:
@@ -134,7 +150,7 @@ class Scope:
 
     # --- where ------------------------------------------------------------------------
     def contains_path(self, path: str) -> bool:
-        if self.role is None:
+        if self.role is None or self.is_self:
             return False
         return self.everywhere or (self.unit is not None and path.startswith(self.unit.path))
 
@@ -145,7 +161,7 @@ class Scope:
         """A Q that keeps rows whose ``unit_field`` lies in the caller's subtree (for
         subqueries and annotations). ``unit_field=""`` means the rows are units."""
         prefix = f"{unit_field}__" if unit_field else ""
-        if self.role is None:
+        if self.role is None or self.is_self:
             return Q(pk__in=[])
         if self.everywhere:
             return Q()
@@ -155,7 +171,7 @@ class Scope:
         """Keep only the rows whose unit (reached through ``unit_field``; "" for units
         themselves) lies in the caller's subtree, and within ``within`` when given (a unit
         already resolved through ``resolve_unit``)."""
-        if self.role is None:
+        if self.role is None or self.is_self:
             return qs.none()
         qs = qs.filter(self.unit_q(unit_field)) if not self.everywhere else qs
         if within is not None:
@@ -175,7 +191,10 @@ class Scope:
     def within(self, code: str | None) -> Unit | None:
         """The subtree a list or a figure covers: the unit a ``?unit=`` names (404 when it lies
         outside the caller's subtree, as for a code that does not exist); without one, a
-        liaison's own unit (their whole subtree), and None (everywhere) for the others."""
+        liaison's own unit (their whole subtree), and None (everywhere) for the others. The self
+        scope covers no unit: 404."""
+        if self.is_self:
+            raise OutOfScope("单位不存在或不在您的查看范围内。")
         if code is not None:
             return self.resolve_unit(code)
         return None if self.everywhere else self.unit
@@ -204,6 +223,24 @@ class Scope:
             return None
         self.require(REPORTS_READ_SUBTREE)
         return self.unit
+
+    # --- a person's learning record -----------------------------------------------------
+    def record_staff(self, qs: QuerySet[Staff] | None = None) -> QuerySet[Staff]:
+        """The people whose learning record the caller may read: everyone for the roles that
+        see everywhere (legal_office), those whose current unit lies in a liaison's subtree,
+        the person themselves for the self scope; nobody without ``RECORDS_READ``."""
+        if not self.can(RECORDS_READ):
+            return Staff.objects.none()
+        base = Staff.objects.select_related("unit") if qs is None else qs
+        if self.is_self:
+            return base.filter(pk=self.person.pk) if self.person is not None else base.none()
+        return self.narrow(base)
+
+    def learning_file_unit(self, code: str) -> Unit:
+        """The unit whose yearly learning file the caller asks for (``resolve_unit``); 403
+        without ``LEARNING_FILE_READ``."""
+        self.require(LEARNING_FILE_READ)
+        return self.resolve_unit(code)
 
     # --- records without a unit ---------------------------------------------------------
     def roster_syncs(self, qs: QuerySet[RosterSync] | None = None) -> QuerySet[RosterSync]:
@@ -294,7 +331,7 @@ def _role_of(user: Any) -> UserRole | None:
             return user.api_role
         except ObjectDoesNotExist:
             return None
-    return UserRole.objects.select_related("unit").filter(user_id=user.pk).first()
+    return UserRole.objects.select_related("unit", "staff__unit").filter(user_id=user.pk).first()
 
 
 def scope_for(user: Any) -> Scope:
@@ -310,6 +347,14 @@ def scope_for(user: Any) -> Scope:
         scope = Scope(user=user, role=SUPERUSER, unit=None, rate_limit_exempt=exempt)
     elif role is None or (role.role == Role.LIAISON and role.unit_id is None):
         scope = Scope(user=user, role=None, unit=None, rate_limit_exempt=exempt)
+    elif role.role == Role.STAFF:
+        # the account of one person works while that person is on the roster: once they
+        # leave (deactivated), it has no role at all
+        person = role.staff if role.staff_id else None
+        if person is None or not person.is_active:
+            scope = Scope(user=user, role=None, unit=None, rate_limit_exempt=exempt)
+        else:
+            scope = Scope(user=user, role=Role.STAFF, unit=None, rate_limit_exempt=exempt, person=person)
     else:
         scope = Scope(user=user, role=role.role, unit=role.unit if role.role == Role.LIAISON else None,
                       rate_limit_exempt=exempt)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import DomainError
-from roster.models import Unit
+from roster.models import Staff, Unit
 
 from .models import Role, UserRole
 
@@ -20,8 +20,11 @@ def user_role_set(
     unit_code: str | None = None,
     password: str | None = None,
     rate_limit_exempt: bool = False,
+    staff_no: str | None = None,
 ) -> tuple[UserRole, bool]:
-    """Give a user their one role, creating the user when needed. Returns (role, user created)."""
+    """Give a user their one role, creating the user when needed. Returns (role, user created).
+    A liaison names their unit (``unit_code``); a staff account names its one person
+    (``staff_no``), who must be on the roster and have no other account."""
     username = (username or "").strip()
     if not username:
         raise DomainError("用户名不能为空。")
@@ -38,6 +41,18 @@ def user_role_set(
             raise DomainError(f"单位代码“{unit_code}”不存在。")
     elif unit_code:
         raise DomainError("只有单位联络员（liaison）需要 --unit。")
+    person: Staff | None = None
+    if role == Role.STAFF:
+        staff_no = (staff_no or "").strip()
+        if not staff_no:
+            raise DomainError("本人账号（staff）必须用 --staff-no 指定人员工号。")
+        person = Staff.objects.filter(staff_no=staff_no).first() if "\x00" not in staff_no else None
+        if person is None:
+            raise DomainError(f"工号“{staff_no}”不存在。")
+        if not person.is_active:
+            raise DomainError(f"工号“{staff_no}”的人员已离册，不能为其设定本人账号。")
+    elif staff_no:
+        raise DomainError("只有本人账号（staff）需要 --staff-no。")
 
     User = get_user_model()
     with transaction.atomic():
@@ -53,10 +68,15 @@ def user_role_set(
             user.set_password(password)
         elif created:
             user.set_unusable_password()
+        if person is not None:
+            other = UserRole.objects.filter(staff=person).exclude(user__username=username).select_related("user").first()
+            if other is not None:
+                raise DomainError(f"工号“{person.staff_no}”的人员已关联账号 {other.user.get_username()}，一人只能有一个本人账号。")
         user.save()
         user_role, _ = UserRole.objects.update_or_create(
             user=user,
-            defaults={"role": role, "unit": unit, "rate_limit_exempt": rate_limit_exempt, "updated_at": timezone.now()},
+            defaults={"role": role, "unit": unit, "staff": person, "rate_limit_exempt": rate_limit_exempt,
+                      "updated_at": timezone.now()},
         )
     return user_role, created
 

@@ -568,3 +568,64 @@ class AnnualReportSerializer(serializers.Serializer):
     training = serializers.DictField(help_text="events、by_kind、attendances、staff_trained、person_hours、court_observation")
     narrative = serializers.CharField()
     unit = serializers.DictField(required=False, help_text="仅单位联络员的报告：{code, name}，统计范围为该单位及其下级单位")
+
+
+# --- learning records -------------------------------------------------------------------
+
+RECORD_FORMATS = ("json", "docx", "xlsx")
+LEARNING_FILE_FORMATS = ("xlsx", "docx")
+
+
+class RecordQuerySerializer(serializers.Serializer):
+    year = QueryIntegerField(required=False, min_value=2000, max_value=2100,
+                             help_text="只看这一年度（即使没有记录也给出该年度）；不填为所有年度")
+    format = StrictChoiceField(choices=[(f, f) for f in RECORD_FORMATS], required=False, default="json")
+
+
+class LearningFileQuerySerializer(serializers.Serializer):
+    format = StrictChoiceField(choices=[(f, f) for f in LEARNING_FILE_FORMATS], required=False, default="xlsx")
+
+
+class RecordAttendanceSerializer(serializers.Serializer):
+    event_id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=TrainingKind.choices)
+    date = serializers.DateField()
+    hours = serializers.FloatField(help_text="计入的学时（出席、迟到计活动学时，请假、缺席计 0）")
+    status = serializers.ChoiceField(choices=AttendanceStatus.choices)
+    unit_code = serializers.CharField(help_text="活动当日所在单位")
+    unit_name = serializers.CharField()
+    event_hours = serializers.FloatField(help_text="活动的学时")
+
+
+class RecordExamSerializer(serializers.Serializer):
+    exam_id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ExamKind.choices)
+    status = serializers.ChoiceField(choices=[(s, s) for s in ("passed", "failed", "not_sat", "exempt")],
+                                     help_text="passed 合格、failed 不合格、not_sat 未参考、exempt 免考")
+    best_score = serializers.FloatField(allow_null=True, help_text="最好成绩（补考取最高分）；未参考为 null")
+    attempts = serializers.IntegerField(help_text="参考次数")
+    exemption_reason = serializers.CharField(allow_null=True, help_text="免考原因，仅免考时给出")
+    expected = serializers.BooleanField(help_text="是否计入应考（考试截止前离册且未参考的不计）")
+    year = serializers.IntegerField()
+
+
+class RecordYearSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    required_hours = serializers.FloatField(help_text="应修学时")
+    hours = serializers.FloatField(help_text="学时：与培训统计相同的口径")
+    missing_hours = serializers.FloatField(help_text="尚差学时（不小于 0）")
+    attendances = RecordAttendanceSerializer(many=True)
+    exams = RecordExamSerializer(many=True)
+
+
+class StaffRecordSerializer(serializers.Serializer):
+    """A person's learning record (``records.selectors.staff_record``)."""
+
+    staff_no = serializers.CharField()
+    name = serializers.CharField()
+    unit_code = serializers.CharField(help_text="现所在单位")
+    unit_name = serializers.CharField()
+    is_active = serializers.BooleanField()
+    years = RecordYearSerializer(many=True, help_text="有考试或出勤记录的各年度，新的在前")

@@ -24,6 +24,7 @@ router.register("reports/annual", views.AnnualReportViewSet, basename="annual-re
 
 urlpatterns = [
     path("v1/auth/token/", views.TokenView.as_view(), name="auth-token"),
+    path("v1/me/record/", views.MyRecordView.as_view(), name="me-record"),
     path("v1/", include(router.urls)),
     re_path(r"^v1/", views.not_found),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

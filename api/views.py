@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 from types import SimpleNamespace
 
 from django.db import transaction
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt
@@ -31,6 +32,9 @@ from exams import exports
 from exams.creation import exam_create
 from exams.models import Candidate, Exam
 from exams.selectors import exam_list, exam_stats
+from records.exports import CONTENT_TYPES as RECORD_CONTENT_TYPES
+from records.exports import learning_file_export, learning_file_name, record_file_name, staff_record_export
+from records.selectors import staff_record
 from reports.annual import annual_report_build, annual_report_file_name, annual_report_render, year_check
 from reports.selectors import participation_latest
 from roster.models import SyncSource
@@ -59,10 +63,12 @@ from .serializers import (
     ExamSerializer,
     ExamStatsSerializer,
     ImportRecordSerializer,
+    LearningFileQuerySerializer,
     NotSatEntrySerializer,
     NotSatQuerySerializer,
     ParticipationQuerySerializer,
     ParticipationRowSerializer,
+    RecordQuerySerializer,
     ReportQuerySerializer,
     ResultsUploadSerializer,
     RevealQuerySerializer,
@@ -70,6 +76,7 @@ from .serializers import (
     RosterSyncSerializer,
     SheetUploadSerializer,
     StaffCreateSerializer,
+    StaffRecordSerializer,
     StaffSerializer,
     StaffUpdateSerializer,
     TokenRequestSerializer,
@@ -117,6 +124,49 @@ class ScopedViewSet(viewsets.GenericViewSet):
             raise scoping.OutOfScope("对象不存在或不在您的查看范围内。") from None
 
 
+# --- downloads --------------------------------------------------------------------------
+
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PNG = "image/png"
+
+
+class DownloadNegotiation(DefaultContentNegotiation):
+    """On endpoints with downloads, ``?format=`` chooses the file the view writes, not a DRF
+    renderer: every other answer (lists, errors) is JSON."""
+
+    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
+
+
+def file_response(data: bytes, *, content_type: str, file_name: str) -> HttpResponse:
+    """A download. Under /api/v1/ it carries ``Cache-Control: no-store`` like every answer."""
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, file_name)
+    return response
+
+
+def _query(serializer_class, request) -> dict:
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+RECORD_SCHEMA = {
+    "parameters": [
+        OpenApiParameter("year", {"type": "integer", "minimum": 2000, "maximum": 2100},
+                         description="只看这一年度（即使没有记录也给出）；不填为所有年度"),
+        OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "docx", "xlsx"],
+                         description="json（默认）；docx 或 xlsx：下载文件（记入审计）"),
+    ],
+    "responses": {
+        (200, "application/json"): StaffRecordSerializer,
+        (200, XLSX): OpenApiTypes.BINARY,
+        (200, DOCX): OpenApiTypes.BINARY,
+    },
+}
+
+
 # --- auth -------------------------------------------------------------------------------
 
 
@@ -150,7 +200,8 @@ class TokenView(APIView):
     retrieve=extend_schema(summary="一个单位"),
 )
 class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    capabilities = {"list": scoping.UNITS_READ, "retrieve": scoping.UNITS_READ}
+    capabilities = {"list": scoping.UNITS_READ, "retrieve": scoping.UNITS_READ,
+                    "learning_file": scoping.LEARNING_FILE_READ}
     serializer_class = UnitSerializer
     filterset_class = UnitFilter
     lookup_field = "code"
@@ -158,6 +209,29 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
 
     def get_queryset(self):
         return self.scope.units().select_related("parent").order_by("path")
+
+    @extend_schema(
+        summary="单位（含下级单位）的年度学法档案：xlsx（汇总、明细）或 docx（每人一页），列出年末在册人员；记入审计",
+        parameters=[
+            OpenApiParameter("year", {"type": "integer", "minimum": 2000, "maximum": 2100}, OpenApiParameter.PATH,
+                             description="年度，2000 到 2100"),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["xlsx", "docx"], description="xlsx（默认）或 docx"),
+        ],
+        responses={(200, XLSX): OpenApiTypes.BINARY, (200, DOCX): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"], url_path=r"learning-file/(?P<year>[^/]+)", filter_backends=[],
+            pagination_class=None, content_negotiation_class=DownloadNegotiation)
+    def learning_file(self, request, *args, **kwargs):
+        unit = self.scope.learning_file_unit(self.kwargs["code"])  # outside the subtree: 404
+        year = year_check(self.kwargs["year"])
+        fmt = _query(LearningFileQuerySerializer, request)["format"]
+        # written to a temporary file, a chunk of people at a time, and sent from there
+        out = tempfile.TemporaryFile()
+        learning_file_export(unit=unit, year=year, format=fmt, out=out, user=request.user,
+                             address=client_address(request), reason=f"接口下载年度学法档案（{fmt}）")
+        out.seek(0)
+        return FileResponse(out, content_type=RECORD_CONTENT_TYPES[fmt], as_attachment=True,
+                            filename=learning_file_name(unit=unit, year=year, format=fmt))
 
 
 # --- staff ------------------------------------------------------------------------------
@@ -178,6 +252,7 @@ REVEAL_PARAMETERS = [
 )
 class StaffViewSet(mixins.ListModelMixin, ScopedViewSet):
     capabilities = {
+        "record": scoping.RECORDS_READ,
         "list": scoping.STAFF_READ,
         "retrieve": scoping.STAFF_READ,
         "create": scoping.STAFF_WRITE,
@@ -229,6 +304,47 @@ class StaffViewSet(mixins.ListModelMixin, ScopedViewSet):
         staff_update(staff=staff, changes=dict(serializer.validated_data))
         staff = self.get_queryset().get(pk=staff.pk)
         return Response(StaffSerializer(staff, context=self.get_serializer_context()).data)
+
+    @extend_schema(summary="一名人员的个人学法档案（法治办；单位联络员：现在本单位范围内的人员；本人账号：仅本人）；"
+                           "?format=docx、xlsx 下载（记入审计）", **RECORD_SCHEMA)
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None,
+            content_negotiation_class=DownloadNegotiation)
+    def record(self, request, *args, **kwargs):
+        staff_no = str(self.kwargs.get("staff_no", ""))
+        if "\x00" in staff_no:
+            raise scoping.OutOfScope("对象不存在或不在您的查看范围内。")
+        # another person's record, or one outside a liaison's subtree: 404, as an unknown 工号
+        staff = self.scope.get(self.scope.record_staff(), staff_no=staff_no)
+        return record_response(request, staff)
+
+
+def record_response(request, staff) -> HttpResponse:
+    """A person's learning record: JSON, or (``?format=docx|xlsx``) a file, audited."""
+    query = _query(RecordQuerySerializer, request)
+    year = query.get("year")
+    record = staff_record(staff=staff, year=year)
+    fmt = query["format"]
+    if fmt == "json":
+        return Response(record)
+    data = staff_record_export(record=record, year=year, format=fmt, user=request.user,
+                               address=client_address(request), reason=f"接口下载个人学法档案（{fmt}）")
+    return file_response(data, content_type=RECORD_CONTENT_TYPES[fmt],
+                         file_name=record_file_name(record=record, year=year, format=fmt))
+
+
+class MyRecordView(APIView):
+    """The caller's own learning record (the staff role): as ``staff/{staff_no}/record/``."""
+
+    capabilities = {"get": scoping.RECORD_SELF}
+    content_negotiation_class = DownloadNegotiation
+
+    @extend_schema(summary="本人的个人学法档案（本人账号）；?format=docx、xlsx 下载（记入审计）",
+                   operation_id="me_record_retrieve", tags=["me"], **RECORD_SCHEMA)
+    def get(self, request):
+        person = scope_for(request.user).person
+        if person is None:  # not a staff account (a superuser): no record of their own
+            raise scoping.OutOfScope("您的账号没有关联人员。")
+        return record_response(request, person)
 
 
 # --- roster syncs -----------------------------------------------------------------------
@@ -284,34 +400,6 @@ class ImportRecordViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
 
     def get_queryset(self):
         return self.scope.imports(ImportRecord.objects.all())
-
-
-# --- downloads --------------------------------------------------------------------------
-
-CSV = "text/csv"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-PNG = "image/png"
-
-
-class DownloadNegotiation(DefaultContentNegotiation):
-    """On endpoints with downloads, ``?format=`` chooses the file the view writes, not a DRF
-    renderer: every other answer (lists, errors) is JSON."""
-
-    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
-
-
-def file_response(data: bytes, *, content_type: str, file_name: str) -> HttpResponse:
-    """A download. Under /api/v1/ it carries ``Cache-Control: no-store`` like every answer."""
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, file_name)
-    return response
-
-
-def _query(serializer_class, request) -> dict:
-    query = serializer_class(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    return query.validated_data
 
 
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)

@@ -3,6 +3,7 @@ non-zero exit, and nothing ever prints a traceback."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import sys
@@ -47,6 +48,16 @@ class DomainCommand(BaseCommand):
 
     def emit_json(self, payload: Any) -> None:
         self.stdout.write(json.dumps(payload, ensure_ascii=False, default=str))
+
+
+def command_username() -> str:
+    """Who acted, for the audit trail, when a command writes a file of personal data: the
+    system account that ran it ("命令行:name")."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        name = "?"
+    return f"命令行:{name}"
 
 
 def _write_crash_report() -> Path:

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "exams",
     "training",
     "reports",
+    "records",
     "api",  # --- REST API (api app)
     "web",  # --- web pages (web app)
 ]

@@ -23,7 +23,20 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.expressions import Combinable
 
 from roster.models import Unit
@@ -98,6 +111,45 @@ def figures_from_counts(counts: dict[str, Any]) -> dict[str, Any]:
         "candidates": int(counts.get("n_candidates") or 0),
         "exempt": int(counts.get("n_exempt") or 0),
     }
+
+
+# --- one candidate's state ----------------------------------------------------------------
+
+# a candidate's status, as a person's learning record shows it
+PASSED, FAILED, NOT_SAT, EXEMPT = "passed", "failed", "not_sat", "exempt"
+STATUSES = (PASSED, FAILED, NOT_SAT, EXEMPT)
+
+
+def candidate_status(*, prefix: str = "") -> Case:
+    """A candidate's status from the same fields the figures count: ``exempt`` for the exempt
+    (whether or not they sat), else ``passed`` / ``failed`` for those with a best score (the
+    best of their attempts: a retake counts), else ``not_sat``. A ``not_sat`` candidate is
+    counted in the figures' ``not_sat`` only when also expected (``candidate_expected``)."""
+    return Case(
+        When(Q(**{f"{prefix}exempt": True}), then=Value(EXEMPT)),
+        When(Q(**{f"{prefix}best_score__isnull": False, f"{prefix}passed": True}), then=Value(PASSED)),
+        When(Q(**{f"{prefix}best_score__isnull": False}), then=Value(FAILED)),
+        default=Value(NOT_SAT),
+        output_field=CharField(),
+    )
+
+
+def candidate_expected(*, prefix: str = "") -> ExpressionWrapper:
+    """Whether the candidate is expected to sit (``expected_q`` over its own exam)."""
+    return ExpressionWrapper(expected_q(prefix=prefix), output_field=BooleanField())
+
+
+def staff_candidacies(*, staff_ids: Iterable[int], year: int | None = None) -> QuerySet[Candidate]:
+    """The candidacies of these people (of exams of the year when given), with the exam joined
+    and ``status`` and ``is_expected`` annotated, in the order the exams opened."""
+    qs = Candidate.objects.filter(staff_id__in=list(staff_ids))
+    if year is not None:
+        qs = qs.filter(exam__year=year)
+    return (
+        qs.select_related("exam")
+        .annotate(status=candidate_status(), is_expected=candidate_expected())
+        .order_by("staff_id", "exam__opens_on", "exam_id")
+    )
 
 
 # --- exams ------------------------------------------------------------------------------

@@ -20,14 +20,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from exams.models import Candidate, Exam
 from exams.selectors import COUNTED, figure_aggregates
 from roster.models import Staff, StaffChange, Unit
 from training.models import TrainingKind
-from training.selectors import attended_in_year, events_in_year, required_hours
+from training.selectors import attended_in_year, events_in_year, hours_sum, required_hours
 
 from .models import AnnualReport, ExamSnapshot, SnapshotRun, TrainingSnapshot
 
@@ -143,7 +143,7 @@ def training_unit_counts(*, year: int) -> dict[tuple[int, bool], dict[str, Any]]
         attended_in_year(year=year)
         .order_by()
         .values("unit_id", "staff_id")
-        .annotate(n=Count("id"), hours=Sum("event__hours"))
+        .annotate(n=Count("id"), hours=hours_sum())
     )
     pairs_cte, pairs_params, pair_columns = _as_cte(pairs, "pairs")
     assert pair_columns == ["unit_id", "staff_id", "n", "hours"], pair_columns

@@ -6,9 +6,13 @@ the annual report all read them from here:
 
 - ``events``: events dated in the year (with a unit: those attended from its subtree);
 - ``by_kind``: events per kind, only kinds that had events;
-- ``attendances`` (人次): attendance records whose status is present or late;
+- ``attendances`` (人次): attendance records whose status is present or late
+  (``counted_q``, the one rule);
 - ``staff_trained`` (人数): distinct people among those records;
-- ``person_hours`` (学时): the sum of the events' hours over those records.
+- ``person_hours`` (学时): the sum of the events' hours over those records (``hours_sum``).
+
+A person's hours (``hours_of_staff``, the learning record, ``hours_below``) are the same
+records of that person, summed by the same expression.
 
 With a unit, the records are those whose frozen unit (the unit on the event's date) lies in
 the unit's subtree.
@@ -21,7 +25,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -41,10 +45,27 @@ def events_in_year(*, year: int) -> QuerySet[TrainingEvent]:
     return TrainingEvent.objects.filter(date__gte=start, date__lt=end)
 
 
+def counted_q(*, year: int | None = None, prefix: str = "") -> Q:
+    """THE rule of what the training figures count: an attendance record whose status is
+    present or late, of an event dated in the year (any year when ``year`` is None: a list
+    already narrowed to one year). ``prefix`` reaches attendances through a relation
+    (``attendances__`` from staff). Every figure, a unit's and a person's, is built on it."""
+    q = Q(**{f"{prefix}status__in": ATTENDED})
+    if year is not None:
+        start, end = year_range(year)
+        q &= Q(**{f"{prefix}event__date__gte": start, f"{prefix}event__date__lt": end})
+    return q
+
+
+def hours_sum(*, prefix: str = "", filter: Q | None = None) -> Sum:
+    """The hours of the records counted: the sum of their events' hours."""
+    return Sum(f"{prefix}event__hours", filter=filter, output_field=DecimalField(max_digits=12, decimal_places=2))
+
+
 def attended_in_year(*, year: int, unit: Unit | None = None) -> QuerySet[Attendance]:
-    """The attendance records that count (present or late) of events dated in the year."""
-    start, end = year_range(year)
-    qs = Attendance.objects.filter(status__in=ATTENDED, event__date__gte=start, event__date__lt=end)
+    """The attendance records that count (``counted_q``) of events dated in the year; with a
+    unit, those whose frozen unit lies in its subtree."""
+    qs = Attendance.objects.filter(counted_q(year=year))
     if unit is not None:
         qs = qs.filter(unit__path__startswith=unit.path)
     return qs
@@ -62,7 +83,7 @@ def training_stats(*, year: int, unit: Unit | None = None) -> dict[str, Any]:
     figures = attended.order_by().aggregate(
         attendances=Count("id"),
         staff_trained=Count("staff_id", distinct=True),
-        person_hours=Sum("event__hours"),
+        person_hours=hours_sum(),
     )
     return {
         "events": sum(by_kind.values()),
@@ -73,23 +94,60 @@ def training_stats(*, year: int, unit: Unit | None = None) -> dict[str, Any]:
     }
 
 
+def hours_of_staff(*, year: int, staff_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Each person's hours in the year: the records ``training_stats`` counts, summed per
+    person (people without any are left out: 0). One query per 2,000 people."""
+    ids = sorted(set(staff_ids))
+    hours: dict[int, Decimal] = {}
+    for start in range(0, len(ids), _CHUNK):
+        rows = (
+            attended_in_year(year=year)
+            .filter(staff_id__in=ids[start : start + _CHUNK])
+            .order_by()
+            .values("staff_id")
+            .annotate(hours=hours_sum())
+            .values_list("staff_id", "hours")
+        )
+        hours.update(rows)
+    return hours
+
+
+def staff_attendances(*, staff_ids: Iterable[int], year: int | None = None) -> QuerySet[Attendance]:
+    """Every attendance record of these people (any status), of events in the year when given,
+    oldest first, with the event and the unit of the day joined, and ``counted_hours``: the
+    event's hours where the record counts (``counted_q``), else 0."""
+    qs = Attendance.objects.filter(staff_id__in=list(staff_ids))
+    if year is not None:
+        start, end = year_range(year)
+        qs = qs.filter(event__date__gte=start, event__date__lt=end)
+    return qs.select_related("event", "unit").annotate(
+        counted_hours=Case(
+            When(counted_q(), then=F("event__hours")),
+            default=Value(Decimal("0")),
+            output_field=DecimalField(max_digits=5, decimal_places=2),
+        )
+    ).order_by("staff_id", "event__date", "event_id")
+
+
 def required_hours(*, year: int) -> Decimal:
     """The year's study-hours requirement: as configured, else 40."""
     hours = StudyHoursRequirement.objects.filter(year=year).values_list("hours", flat=True).first()
     return hours if hours is not None else DEFAULT_REQUIRED_HOURS
 
 
+def required_hours_of(*, years: Iterable[int]) -> dict[int, Decimal]:
+    """``required_hours`` for several years in one query."""
+    years = set(years)
+    configured = dict(StudyHoursRequirement.objects.filter(year__in=years).values_list("year", "hours"))
+    return {year: configured.get(year, DEFAULT_REQUIRED_HOURS) for year in years}
+
+
 def staff_hours(*, year: int) -> QuerySet[Staff]:
     """Staff annotated with ``hours``: their attended hours in the year (0 when none)."""
-    start, end = year_range(year)
-    counted = Q(
-        attendances__status__in=ATTENDED,
-        attendances__event__date__gte=start,
-        attendances__event__date__lt=end,
-    )
+    prefix = "attendances__"
     return Staff.objects.annotate(
         hours=Coalesce(
-            Sum("attendances__event__hours", filter=counted),
+            hours_sum(prefix=prefix, filter=counted_q(year=year, prefix=prefix)),
             Value(Decimal("0")),
             output_field=DecimalField(max_digits=8, decimal_places=2),
         )

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from access import scoping
 from access.scoping import Scope
 from api.selectors import not_sat_for_api
 from exams.models import Candidate, Exam, ExamKind
@@ -53,7 +54,15 @@ def not_sat_rows(*, scope: Scope, exam: Exam, unit: Unit) -> list[dict[str, str]
     entries = not_sat_entries(candidates)
     for entry, candidate in zip(entries, candidates, strict=True):
         entry["phone"] = scope.phone_for(candidate.staff) or ""
+        # a link to the person's learning record where the caller may read it (by current unit)
+        entry["record"] = record_linkable(scope, candidate.staff)
     return entries
+
+
+def record_linkable(scope: Scope, staff: Any) -> bool:
+    """Whether a list links a person to their learning record: the caller reads records and
+    the person's current unit (``staff.unit``, joined) lies in their subtree."""
+    return scope.can(scoping.RECORDS_READ) and scope.contains_path(staff.unit.path)
 
 
 def visible_exams(scope: Scope) -> QuerySet[Exam]:
@@ -71,8 +80,9 @@ def managed_events(scope: Scope) -> QuerySet[TrainingEvent]:
 
 
 def visible_attendance(*, scope: Scope, event: TrainingEvent) -> QuerySet:
-    """An event's attendance from the caller's subtree (by the unit on the event's day)."""
-    return scope.narrow(event_attendances(event=event), unit_field="unit")
+    """An event's attendance from the caller's subtree (by the unit on the event's day), each
+    person's current unit joined (``record_linkable``)."""
+    return scope.narrow(event_attendances(event=event), unit_field="unit").select_related("staff__unit")
 
 
 def imports_of(*, scope: Scope, kinds: Iterable[str], target_id: int) -> QuerySet[ImportRecord]:

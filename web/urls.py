@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, dashboard, events, exams, imports, reports, roster
+from .views import auth, dashboard, events, exams, imports, records, reports, roster
 
 app_name = "web"
 
@@ -34,6 +34,9 @@ urlpatterns = [
     path("events/<int:pk>/", events.event_page, name="event"),
     path("events/<int:pk>/sheet/", events.event_sheet_upload, name="event_sheet"),
     path("events/<int:pk>/qr/", events.event_qr, name="event_qr"),
+    # learning records (个人学法档案)
+    path("me/", records.my_record, name="my_record"),
+    path("staff/<str:staff_no>/", records.staff_record_page, name="staff_record"),
     # annual report
     path("reports/annual/", reports.annual_report_page, name="annual_report"),
     path("reports/annual/<int:year>.<str:fmt>", reports.annual_report_download, name="annual_report_download"),

@@ -17,7 +17,7 @@ from roster.models import Staff
 from roster.sync import roster_sync, roster_sync_create
 from tests.helpers import PASSWORD, Person, _fast_hasher_and_clean_cache, csv_bytes, people  # noqa: F401
 
-ROLES = ("hr", "legal_office", "liaison_a", "liaison_b", "viewer", "anonymous")
+ROLES = ("hr", "legal_office", "liaison_a", "liaison_b", "viewer", "staff", "anonymous")
 
 
 
@@ -41,12 +41,14 @@ class Persona:
         return {"Authorization": f"Token {self.token}"} if self.token else {}
 
 
-def make_persona(name: str, role: str | None, unit: str | None = None, *, exempt: bool = False) -> Persona:
+def make_persona(name: str, role: str | None, unit: str | None = None, *, exempt: bool = False,
+                 staff_no: str | None = None) -> Persona:
     if role is None:
         return Persona(name)
-    user_role, _ = user_role_set(username=name, role=role, unit_code=unit, password=PASSWORD, rate_limit_exempt=exempt)
+    user_role, _ = user_role_set(username=name, role=role, unit_code=unit, password=PASSWORD, rate_limit_exempt=exempt,
+                                 staff_no=staff_no)
     token, _ = Token.objects.get_or_create(user=user_role.user)
-    return Persona(name, user_role.user, token.key, unit)
+    return Persona(name, user_role.user, token.key, unit, extra={"staff_no": staff_no} if staff_no else {})
 
 
 @pytest.fixture
@@ -154,3 +156,11 @@ def activity(district) -> Activity:
     attendance_record(event=events["d"], staff_ids=[ids[t1[0].staff_no]], status="present")
     snapshots_refresh(everything=True)
     return Activity(exam=exam, events=events, year=today.year)
+
+
+@pytest.fixture
+def staff_persona(personas, district) -> Persona:
+    """The staff role (the self scope): the account of A's first person, 0001. Added to
+    ``personas`` as "staff"."""
+    personas["staff"] = make_persona("self_a", "staff", staff_no=district.a[0].staff_no)
+    return personas["staff"]

@@ -4,7 +4,9 @@ and outside the caller's scope.
 ``MATRIX`` is data keyed by route. Each entry says how to make the request for the object in
 unit A's subtree ("a") and for the one in unit B's subtree ("b"), the status each persona
 gets for each, and what to check in a successful answer. A route added to the API without
-an entry here fails ``test_every_schema_route_is_in_the_matrix``. An entry may add
+an entry here fails ``test_every_schema_route_is_in_the_matrix``. The personas include the
+staff role (the self scope: the account of A's first person), which gets 403 on every list,
+figure and other person, and 404 for another person's record. An entry may add
 ``variants``: more requests on the same route (a download format, a sheet upload beside a
 JSON list), each run for every persona and both objects too.
 
@@ -78,6 +80,8 @@ class World:
         return self.district.a if which == "a" else self.district.b
 
     def visible_staff(self, role: str) -> set[str]:
+        if role == "staff":
+            return {self.district.a[0].staff_no}
         if role == "liaison_a":
             return self.district.staff_nos("a")
         if role == "liaison_b":
@@ -85,11 +89,13 @@ class World:
         return self.district.staff_nos("a", "b", "t1")
 
     def hidden_people(self, role: str) -> list:
+        if role == "staff":
+            return [p for p in self.district.a[1:] + self.district.b + self.district.t1]
         groups = {"liaison_a": ("b", "t1"), "liaison_b": ("a", "t1")}.get(role, ())
         return [p for g in groups for p in getattr(self.district, g)]
 
     def visible_units(self, role: str) -> set[str]:
-        return {"liaison_a": {"A"}, "liaison_b": {"B"}}.get(role, {"D", "A", "B", "T", "T1", "E", "S1"})
+        return {"liaison_a": {"A"}, "liaison_b": {"B"}, "staff": {"A"}}.get(role, {"D", "A", "B", "T", "T1", "E", "S1"})
 
     def hidden_unit_names(self, role: str) -> set[str]:
         visible = self.visible_units(role)
@@ -109,6 +115,9 @@ class Variant:
     request: Request
     check: Check | None = None
     ok: int | None = None
+    # the rows its file holds, as its audit record must count them (default: the data rows of
+    # the active sheet of a CSV or XLSX)
+    rows: Callable[[Any], int] | None = None
 
 
 @dataclass(frozen=True)
@@ -135,22 +144,25 @@ def scoped(ok: int, *, viewer: int, liaisons: bool = True) -> dict[str, int | tu
         "liaison_a": (ok, 404) if liaisons else 403,
         "liaison_b": (404, ok) if liaisons else 403,
         "viewer": viewer,
+        "staff": 403,
         "anonymous": 401,
     }
 
 
 def hr_only(ok: int) -> dict[str, int | tuple[int, int]]:
-    return {"hr": ok, "legal_office": 403, "liaison_a": 403, "liaison_b": 403, "viewer": 403, "anonymous": 401}
+    return {"hr": ok, "legal_office": 403, "liaison_a": 403, "liaison_b": 403, "viewer": 403, "staff": 403,
+            "anonymous": 401}
 
 
 def legal_only(ok: int) -> dict[str, int | tuple[int, int]]:
-    return {"hr": 403, "legal_office": ok, "liaison_a": 403, "liaison_b": 403, "viewer": 403, "anonymous": 401}
+    return {"hr": 403, "legal_office": ok, "liaison_a": 403, "liaison_b": 403, "viewer": 403, "staff": 403,
+            "anonymous": 401}
 
 
 def unscoped(ok: int, *, hr: int = 403, viewer: int | None = None) -> dict[str, int | tuple[int, int]]:
     """Records without a unit (exams, reports): every reader gets both objects."""
     return {"hr": hr, "legal_office": ok, "liaison_a": ok, "liaison_b": ok, "viewer": ok if viewer is None else viewer,
-            "anonymous": 401}
+            "staff": 403, "anonymous": 401}
 
 
 # --- checks on successful answers -------------------------------------------------------
@@ -298,6 +310,71 @@ def check_report_file(response, world: World, which: Which, role: str) -> None:
     assert response.content[:2] == b"PK"
 
 
+def check_record(response, world: World, which: Which, role: str) -> None:
+    body = response.json()
+    assert body["staff_no"] == world.staff_no(which) and body["staff_no"] in world.visible_staff(role)
+    assert set(body) == {"staff_no", "name", "unit_code", "unit_name", "is_active", "years"}
+    year = body["years"][0]
+    assert year["year"] == world.activity.year
+    # A's 0001 sat (80) and attended A's lecture (2 h); B's 0101 sat (90) and attended both (5 h)
+    assert year["hours"] == (2 if which == "a" else 5)
+    assert [(e["status"], e["best_score"]) for e in year["exams"]] == [("passed", 80 if which == "a" else 90)]
+
+
+def check_my_record(response, world: World, which: Which, role: str) -> None:
+    body = response.json()
+    assert body["staff_no"] == world.district.a[0].staff_no
+    # every year (a candidate of last year's exam too), newest first; or the year asked for
+    year = world.activity.year
+    assert [y["year"] for y in body["years"]] == ([year, year - 1] if which == "a" else [year])
+
+
+def _workbook(response):
+    from openpyxl import load_workbook
+
+    return load_workbook(io.BytesIO(response.content))
+
+
+def _docx(response):
+    from docx import Document
+
+    return Document(io.BytesIO(response.content))
+
+
+def record_file_rows(response) -> int:
+    """A record's rows as its file shows them: one a year, one an attendance, one an exam."""
+    if response["Content-Type"] == DOCX:
+        document = _docx(response)
+        years = sum(1 for p in document.paragraphs if re.fullmatch(r"\d{4}年度", p.text))
+        return years + sum(len(t.rows) - 1 for t in document.tables)
+    return sum(sheet.max_row - 1 for sheet in _workbook(response))
+
+
+def check_record_file(response, world: World, which: Which, role: str) -> None:
+    assert response.content[:2] == b"PK"
+    staff_no = world.staff_no(which) if role != "staff" or which == "a" else world.district.a[0].staff_no
+    if response["Content-Type"] == DOCX:
+        assert staff_no in [run.text for p in _docx(response).paragraphs for run in p.runs]
+    else:
+        assert _workbook(response)["年度汇总"]["A2"].value == staff_no
+
+
+def learning_file_rows(response) -> int:
+    """The people a learning file lists: rows of 汇总, or pages of the docx."""
+    if response["Content-Type"] == DOCX:
+        return sum(1 for p in _docx(response).paragraphs if p.text.startswith("姓名："))
+    return _workbook(response)["汇总"].max_row - 1
+
+
+def check_learning_file(response, world: World, which: Which, role: str) -> None:
+    wanted = world.district.staff_nos(which)
+    if response["Content-Type"] == DOCX:
+        listed = {p.runs[3].text for p in _docx(response).paragraphs if p.text.startswith("姓名：")}
+    else:
+        listed = {row[0] for row in _workbook(response)["汇总"].iter_rows(min_row=2, values_only=True)}
+    assert listed == wanted
+
+
 # --- requests ---------------------------------------------------------------------------
 
 _numbers = itertools.count(5000)
@@ -379,6 +456,23 @@ def report_path(world: World, which: Which) -> str:
     return f"/api/v1/reports/annual/{world.activity.year - (which == 'b')}/"
 
 
+def record_path(world: World, which: Which) -> str:
+    return f"/api/v1/staff/{world.staff_no(which)}/record/"
+
+
+def my_record_path(world: World, which: Which) -> str:
+    return "/api/v1/me/record/" + ("" if which == "a" else f"?year={world.activity.year}")
+
+
+def learning_file_path(world: World, which: Which) -> str:
+    return f"/api/v1/units/{which.upper()}/learning-file/{world.activity.year}/"
+
+
+def record_variants(path: Callable[[World, Which], str]) -> tuple[Variant, ...]:
+    return tuple(Variant(fmt, get_with(path, f"format={fmt}"), check_record_file, rows=record_file_rows)
+                 for fmt in ("xlsx", "docx"))
+
+
 MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/auth/token/"): Route(
         request=post_token,
@@ -388,7 +482,8 @@ MATRIX: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/api/v1/units/"): Route(
         request=lambda c, w, which, r: c.get("/api/v1/units/" if which == "a" else "/api/v1/units/?parent=D"),
-        expect={"hr": 200, "legal_office": 200, "liaison_a": 200, "liaison_b": 200, "viewer": 200, "anonymous": 401},
+        expect={"hr": 200, "legal_office": 200, "liaison_a": 200, "liaison_b": 200, "viewer": 200, "staff": 403,
+                "anonymous": 401},
         check=check_units_list,
     ),
     ("GET", "/api/v1/units/{code}/"): Route(
@@ -502,6 +597,30 @@ MATRIX: dict[tuple[str, str], Route] = {
             Variant("docx", get_with(report_path, "format=docx"), check_report_file),
         ),
     ),
+    # --- learning records: legal_office everywhere, a liaison their subtree, the staff role itself
+    ("GET", "/api/v1/staff/{staff_no}/record/"): Route(
+        request=get_with(record_path),
+        # hr and viewers keep no training data; the staff role reads its own (A's 0001), 404 for anyone else
+        expect={**scoped(200, viewer=403), "hr": 403, "staff": (200, 404)},
+        check=check_record,
+        variants=record_variants(record_path),
+        audited=True,
+    ),
+    ("GET", "/api/v1/me/record/"): Route(
+        request=get_with(my_record_path),
+        expect={**{r: 403 for r in ROLES}, "staff": 200, "anonymous": 401},
+        check=check_my_record,
+        variants=record_variants(my_record_path),
+        audited=True,
+    ),
+    ("GET", "/api/v1/units/{code}/learning-file/{year}/"): Route(
+        request=get_with(learning_file_path),
+        expect={**scoped(200, viewer=403), "hr": 403},
+        check=check_learning_file,
+        variants=(Variant("docx", get_with(learning_file_path, "format=docx"), check_learning_file,
+                          rows=learning_file_rows),),
+        audited=True,
+    ),
 }
 
 
@@ -529,7 +648,7 @@ def test_every_matrix_entry_names_every_persona():
 
 
 @pytest.fixture
-def world(personas, district, activity) -> World:
+def world(personas, staff_persona, district, activity) -> World:
     syncs = {
         which: roster_sync_create(file=csv_bytes(district.a), file_name=f"{which}.csv", started_by=personas["hr"].user)
         for which in ("a", "b")
@@ -585,7 +704,27 @@ def _expected(entry: Route, variant: Variant, role: str) -> tuple[int, int]:
     return tuple(variant.ok if variant.ok and 200 <= code < 300 else code for code in pair)  # type: ignore[return-value]
 
 
-DOWNLOADS = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+class Read:
+    """A streamed answer (a file sent from disk) read whole, for the checks that read ``content``."""
+
+    def __init__(self, response) -> None:
+        self._response = response
+        self.status_code = response.status_code
+        self.content = b"".join(response.streaming_content)
+
+    def __getitem__(self, header: str) -> str:
+        return self._response[header]
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def read(response):
+    return Read(response) if getattr(response, "streaming", False) else response
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DOWNLOADS = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", DOCX)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -596,7 +735,7 @@ def test_permission_matrix(route, role, world):
     downloads: list[int] = []
     for variant in entry.all_variants():
         for which, wanted in zip(("a", "b"), _expected(entry, variant, role), strict=True):
-            response = variant.request(persona.client(), world, which, role)
+            response = read(variant.request(persona.client(), world, which, role))
             assert response.status_code == wanted, (variant.name, which, response.status_code, response.content[:300])
             assert "no-store" in response["Cache-Control"]
             assert_no_leaks(response, world, role)
@@ -604,7 +743,7 @@ def test_permission_matrix(route, role, world):
                 if variant.check is not None:
                     variant.check(response, world, which, role)
                 if entry.audited and response["Content-Type"].startswith(DOWNLOADS):
-                    downloads.append(len(_download_rows(response)) - 1)
+                    downloads.append(variant.rows(response) if variant.rows else len(_download_rows(response)) - 1)
             else:
                 assert response["Content-Type"].startswith("application/json")
             if response.status_code == 404:

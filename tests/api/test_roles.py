@@ -33,7 +33,7 @@ def test_set_role_liaison_with_unit_and_json(units):
     outcome = run_command("set_role", "li", "liaison", "--unit", "t1", "--json")
     assert outcome.code == 0, outcome.err
     assert outcome.json() == {"username": "li", "role": "liaison", "unit": "T1", "created": True,
-                              "rate_limit_exempt": False}
+                              "rate_limit_exempt": False, "staff_no": None}
     assert UserRole.objects.get(user__username="li").unit == units["T1"]
 
 
@@ -60,7 +60,7 @@ def test_set_role_refuses_a_weak_password(units):
 def test_set_role_rejects_an_unknown_role_in_chinese(units):
     outcome = run_command("set_role", "x", "boss")
     assert outcome.code == 1
-    assert outcome.err.strip() == "错误：角色应为 hr / legal_office / liaison / viewer 之一，而不是“boss”。"
+    assert outcome.err.strip() == "错误：角色应为 hr / legal_office / liaison / viewer / staff 之一，而不是“boss”。"
 
 
 def test_rate_limit_exempt_flag(units):

@@ -149,13 +149,16 @@ def test_grant_adds_a_capability_for_apps_added_later(personas):
 
 def test_domain_capabilities_are_granted_at_start_as_the_issue_lists_them():
     """Exams, training and reports add their capabilities through ``grant`` in ApiConfig.ready."""
-    caps = {role: set(scoping.capabilities_of(role)) for role in ("hr", "legal_office", "liaison", "viewer")}
+    caps = {role: set(scoping.capabilities_of(role)) for role in ("hr", "legal_office", "liaison", "viewer", "staff")}
     domain = set(scoping.DOMAIN_CAPABILITIES)
     assert caps["hr"] & domain == set()  # hr keeps its roster rights
-    assert domain - {scoping.REPORTS_READ_SUBTREE} <= caps["legal_office"]
+    assert domain - {scoping.REPORTS_READ_SUBTREE, scoping.RECORD_SELF} <= caps["legal_office"]
     assert caps["liaison"] & domain == {scoping.STATS_READ, scoping.EXAMS_READ, scoping.NOT_SAT_READ,
-                                        scoping.EVENTS_READ, scoping.EVENTS_WRITE, scoping.REPORTS_READ_SUBTREE}
+                                        scoping.EVENTS_READ, scoping.EVENTS_WRITE, scoping.REPORTS_READ_SUBTREE,
+                                        scoping.RECORDS_READ, scoping.LEARNING_FILE_READ}
     assert caps["viewer"] & domain == {scoping.STATS_READ, scoping.EXAMS_READ, scoping.REPORTS_READ}
+    # the self scope reads its own record and nothing else
+    assert caps["staff"] == {scoping.RECORDS_READ, scoping.RECORD_SELF}
 
 
 def test_within_is_the_liaisons_own_unit_unless_a_unit_is_named(personas, units):

@@ -17,6 +17,7 @@ HOME = {
     Role.LEGAL_OFFICE: "web:exams",
     Role.LIAISON: "web:dashboard",
     Role.VIEWER: "web:annual_report",
+    Role.STAFF: "web:my_record",
     SUPERUSER: "web:dashboard",
 }
 
@@ -34,7 +35,7 @@ class LogoutView(auth_views.LogoutView):
 @page()
 def home(request: HttpRequest, *, scope: Scope) -> HttpResponse:
     """Each role's home: hr the roster upload, the legal-affairs office the exams, a liaison
-    their unit's dashboard, a viewer the annual report."""
+    their unit's dashboard, a viewer the annual report, a staff account its own learning record."""
     target = HOME.get(scope.role or "")
     if target is None:
         return render_page(request, scope, "web/no_role.html", status=403)

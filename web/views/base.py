@@ -27,6 +27,8 @@ MENU: tuple[tuple[str, Any, str, str], ...] = (
     ("exams", _("考试"), scoping.EXAMS_READ, "web:exams"),
     ("events", _("培训活动"), scoping.EVENTS_READ, "web:events"),
     ("report", _("年度报告"), scoping.REPORTS_READ, "web:annual_report"),
+    # the staff role sees its own record and nothing else
+    ("record", _("我的学法档案"), scoping.RECORD_SELF, "web:my_record"),
 )
 
 
@@ -38,6 +40,7 @@ CAN: dict[str, str] = {
     "not_sat": scoping.NOT_SAT_READ,
     "events_write": scoping.EVENTS_WRITE,
     "reports": scoping.REPORTS_READ,
+    "records": scoping.RECORDS_READ,
 }
 
 
@@ -86,6 +89,8 @@ def role_label(scope: Scope) -> str:
     if scope.role is None:
         return str(_("未分配角色"))
     label = str(Role(scope.role).label)
+    if scope.person is not None:
+        return f"{label}（{scope.person.name}）"
     return f"{label}（{scope.unit.name}）" if scope.unit is not None else label
 
 

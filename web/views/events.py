@@ -19,7 +19,14 @@ from training.events import training_event_create
 from training.models import ATTENDED, TrainingEvent
 
 from ..forms import EventForm, SheetUploadForm
-from ..selectors import ATTENDANCE_KINDS, imports_of, managed_events, visible_attendance, visible_events
+from ..selectors import (
+    ATTENDANCE_KINDS,
+    imports_of,
+    managed_events,
+    record_linkable,
+    visible_attendance,
+    visible_events,
+)
 from .base import page, paginate, render_page
 
 ATTENDANCE_PER_PAGE = 100
@@ -59,9 +66,11 @@ def _event_page(request: HttpRequest, scope: Scope, event: TrainingEvent, form: 
     attendance = visible_attendance(scope=scope, event=event)
     managed = managed_events(scope).filter(pk=event.pk).exists()
     counts = dict(attendance.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    attendance_page = paginate(request, attendance, per_page=ATTENDANCE_PER_PAGE)
     context = {
         "event": event,
-        "attendance": paginate(request, attendance, per_page=ATTENDANCE_PER_PAGE),
+        "attendance": attendance_page,
+        "record_links": {a.staff_id for a in attendance_page.object_list if record_linkable(scope, a.staff)},
         "attended": sum(n for status, n in counts.items() if status in ATTENDED),
         "recorded": sum(counts.values()),
         "managed": managed,

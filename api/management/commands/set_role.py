@@ -5,31 +5,39 @@ from config.cli import DomainCommand
 
 
 class Command(DomainCommand):
-    help = "给用户设定角色（hr / legal_office / liaison / viewer），用户不存在时自动创建。单位联络员须用 --unit 指定单位。"
+    help = (
+        "给用户设定角色（hr / legal_office / liaison / viewer / staff），用户不存在时自动创建。"
+        "单位联络员须用 --unit 指定单位；本人账号（staff）须用 --staff-no 指定人员工号，只能查看本人的学法档案。"
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("username", help="用户名")
-        parser.add_argument("role", help="角色：hr、legal_office、liaison 或 viewer")
+        parser.add_argument("role", help="角色：hr、legal_office、liaison、viewer 或 staff")
         parser.add_argument("--unit", dest="unit", default=None, help="单位代码（仅 liaison 需要）")
+        parser.add_argument("--staff-no", dest="staff_no", default=None, help="人员工号（仅 staff 需要）")
         parser.add_argument("--password", default=None, help="设置密码（不填则不改；新用户无密码时不能登录）")
         parser.add_argument("--rate-limit-exempt", action="store_true", help="免于接口限流（系统对接、压力测试账号）")
         parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
 
-    def handle(self, *args, username: str, role: str, unit: str | None, password: str | None,
+    def handle(self, *args, username: str, role: str, unit: str | None, staff_no: str | None, password: str | None,
                rate_limit_exempt: bool, json: bool, **options) -> None:
         user_role, created = user_role_set(
-            username=username, role=role, unit_code=unit, password=password, rate_limit_exempt=rate_limit_exempt
+            username=username, role=role, unit_code=unit, password=password, rate_limit_exempt=rate_limit_exempt,
+            staff_no=staff_no,
         )
         if json:
             self.emit_json({
                 "username": user_role.user.get_username(),
                 "role": user_role.role,
                 "unit": user_role.unit.code if user_role.unit_id else None,
+                "staff_no": user_role.staff.staff_no if user_role.staff_id else None,
                 "created": created,
                 "rate_limit_exempt": user_role.rate_limit_exempt,
             })
             return
         where = f"，负责单位：{user_role.unit.name}（{user_role.unit.code}）" if user_role.unit_id else ""
+        if user_role.staff_id:
+            where = f"，本人：{user_role.staff.name}（{user_role.staff.staff_no}）"
         self.stdout.write(
             f"{'已创建用户' if created else '已更新用户'} {user_role.user.get_username()}："
             f"角色 {user_role.get_role_display()}（{user_role.role}）{where}。"

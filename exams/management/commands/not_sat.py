@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 from audit.models import AuditAction
 from audit.services import audit_record
-from config.cli import DomainCommand
+from config.cli import DomainCommand, command_username
 from config.errors import DomainError
 from exams import exports
 from exams.enrolment import exam_refresh
@@ -53,7 +52,7 @@ class Command(DomainCommand):
         if output is not None:
             # a file of names and phones is a personal-data export, audited like the API's downloads
             audit_record(
-                user=None, username=f"命令行:{_system_user()}", action=AuditAction.EXPORT,
+                user=None, username=command_username(), action=AuditAction.EXPORT,
                 target=f"exam:{exam.pk}:not_sat" + (f":{scope.code}" if scope else ""),
                 reason=f"命令行导出未参考人员名单（{fmt}，{output.name}）", rows=len(entries),
             )
@@ -65,9 +64,3 @@ class Command(DomainCommand):
         except OSError as exc:
             raise DomainError(f"无法写入文件 {path}：{exc.strerror or exc}")
 
-
-def _system_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a container)
-        return "?"

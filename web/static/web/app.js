@@ -74,9 +74,15 @@
     select.addEventListener("change", function () { select.form.submit(); });
   }
 
+  // --- a <button data-print> prints the page (the record page's A4 print stylesheet)
+  function printer(button) {
+    button.addEventListener("click", function () { window.print(); });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("[data-progress-url]"), follow);
     Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), sortable);
     Array.prototype.forEach.call(document.querySelectorAll("select[data-autosubmit]"), autosubmit);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), printer);
   });
 })();
