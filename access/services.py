@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,10 +22,14 @@ def user_role_set(
     password: str | None = None,
     rate_limit_exempt: bool = False,
     staff_no: str | None = None,
+    email: str | None = None,
 ) -> tuple[UserRole, bool]:
     """Give a user their one role, creating the user when needed. Returns (role, user created).
     A liaison names their unit (``unit_code``); a staff account names its one person
-    (``staff_no``), who must be on the roster and have no other account."""
+    (``staff_no``), who must be on the roster and have no other account. ``email`` (where a
+    liaison's reminders go) is set when given; "" clears it."""
+    if email is not None:
+        email = email_check(email)
     username = (username or "").strip()
     if not username:
         raise DomainError("用户名不能为空。")
@@ -72,6 +77,8 @@ def user_role_set(
             other = UserRole.objects.filter(staff=person).exclude(user__username=username).select_related("user").first()
             if other is not None:
                 raise DomainError(f"工号“{person.staff_no}”的人员已关联账号 {other.user.get_username()}，一人只能有一个本人账号。")
+        if email is not None:
+            user.email = email
         user.save()
         user_role, _ = UserRole.objects.update_or_create(
             user=user,
@@ -81,3 +88,15 @@ def user_role_set(
     return user_role, created
 
 
+def email_check(email: str) -> str:
+    """An address as stored ("" clears it); DomainError in Chinese when it is not one."""
+    email = (email or "").strip()
+    if not email:
+        return ""
+    try:
+        if len(email) > 254:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        raise DomainError(f"邮箱地址无效：“{email}”。")
+    return email

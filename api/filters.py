@@ -8,6 +8,7 @@ from django import forms
 
 from access.scoping import scope_for
 from exams.models import Exam, ExamKind
+from reminders.models import Channel, MessageStatus, ReminderMessage
 from roster.models import Staff, Unit, UnitKind
 from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind
 
@@ -111,6 +112,32 @@ class AttendanceFilter(django_filters.FilterSet):
     class Meta:
         model = Attendance
         fields = ["unit", "status"]
+
+    def filter_unit(self, queryset, name: str, value: str):
+        scope = scope_for(self.request.user)
+        return scope.narrow(queryset, within=scope.resolve_unit(value))
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A record's id: a positive integer (anything else is a 400)."""
+
+    field_class = StrictIntegerFormField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**62)
+        super().__init__(*args, **kwargs)
+
+
+class ReminderFilter(django_filters.FilterSet):
+    exam = IdFilter(field_name="exam_id", help_text="考试编号")
+    status = StrictChoiceFilter(choices=MessageStatus.choices, help_text="queued：待发送；sent：已发送；failed：发送失败")
+    channel = StrictChoiceFilter(choices=Channel.choices, help_text="email、wecom 或 dingtalk")
+    unit = django_filters.CharFilter(method="filter_unit", help_text="单位代码：发给该单位及其全部下级单位的提醒")
+
+    class Meta:
+        model = ReminderMessage
+        fields = ["exam", "status", "channel", "unit"]
 
     def filter_unit(self, queryset, name: str, value: str):
         scope = scope_for(self.request.user)

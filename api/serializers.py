@@ -16,6 +16,7 @@ from rest_framework.utils import html
 from access.scoping import Scope
 from exams.models import Audience as ExamAudience
 from exams.models import Exam, ExamKind
+from reminders.models import ReminderJob, ReminderMessage
 from roster.models import RosterSync, Staff, SyncMode, Unit
 from sheets.models import ImportRecord
 from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind
@@ -629,3 +630,48 @@ class StaffRecordSerializer(serializers.Serializer):
     unit_name = serializers.CharField()
     is_active = serializers.BooleanField()
     years = RecordYearSerializer(many=True, help_text="有考试或出勤记录的各年度，新的在前")
+# --- reminders --------------------------------------------------------------------------
+
+
+class ReminderMessageSerializer(serializers.ModelSerializer):
+    """One message of the outbox. The recipient is masked (an email) or a host (a robot)."""
+
+    kind_label = serializers.CharField(read_only=True, help_text="提醒类型（中文）")
+    exam = serializers.IntegerField(source="exam_id", read_only=True, allow_null=True, help_text="考试编号")
+    exam_name = serializers.SerializerMethodField()
+    unit = serializers.CharField(source="unit.code", read_only=True, help_text="接收方负责的单位（含下级单位）")
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    recipient = serializers.CharField(source="recipient_masked", read_only=True,
+                                      help_text="邮箱（脱敏）或群机器人的主机名")
+    not_sat = serializers.IntegerField(source="count", read_only=True, help_text="未参考（或学时未达标）人数")
+    error = serializers.CharField(source="last_error", read_only=True)
+
+    class Meta:
+        model = ReminderMessage
+        fields = ["id", "created_at", "sent_at", "kind", "kind_label", "exam", "exam_name", "unit", "unit_name",
+                  "channel", "recipient", "period", "forced", "status", "attempts", "not_sat", "error"]
+        read_only_fields = fields
+
+    def get_exam_name(self, instance: ReminderMessage) -> str | None:
+        return instance.exam.name if instance.exam_id else None
+
+
+class RemindRequestSerializer(serializers.Serializer):
+    dry_run = StrictBooleanField(default=False, help_text="true：试运行，不发送、不记录，只报告将发送的消息")
+    force = StrictBooleanField(default=False, help_text="true：本周期已发送的也再发送一次")
+
+
+class ReminderJobSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+    exam = serializers.IntegerField(source="exam_id", read_only=True, allow_null=True)
+    result = serializers.JSONField(read_only=True, help_text="完成后：与 remind_not_sat --json 相同的对象")
+
+    class Meta:
+        model = ReminderJob
+        fields = ["id", "kind", "exam", "dry_run", "force", "status", "message", "progress", "result", "created_at",
+                  "started_at", "finished_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, instance: ReminderJob) -> dict[str, int]:
+        return instance.progress()

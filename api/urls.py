@@ -21,6 +21,8 @@ router.register("events", views.EventViewSet, basename="event")
 router.register(r"events/(?P<id>[0-9]+)/attendance", views.EventAttendanceViewSet, basename="event-attendance")
 router.register("stats/participation", views.ParticipationViewSet, basename="participation")
 router.register("reports/annual", views.AnnualReportViewSet, basename="annual-report")
+router.register("reminders/jobs", views.ReminderJobViewSet, basename="reminder-job")
+router.register("reminders", views.ReminderViewSet, basename="reminder")
 
 urlpatterns = [
     path("v1/auth/token/", views.TokenView.as_view(), name="auth-token"),

@@ -35,6 +35,9 @@ from exams.selectors import exam_list, exam_stats
 from records.exports import CONTENT_TYPES as RECORD_CONTENT_TYPES
 from records.exports import learning_file_export, learning_file_name, record_file_name, staff_record_export
 from records.selectors import staff_record
+from reminders import capabilities as reminder_caps
+from reminders.selectors import reminder_jobs, reminder_messages
+from reminders.sendnow import reminder_job_create
 from reports.annual import annual_report_build, annual_report_file_name, annual_report_render, year_check
 from reports.selectors import participation_latest
 from roster.models import SyncSource
@@ -47,7 +50,7 @@ from training.events import training_event_create
 from training.models import Attendance, TrainingEvent
 from training.selectors import event_attendances
 
-from .filters import AttendanceFilter, EventFilter, ExamFilter, StaffFilter, UnitFilter
+from .filters import AttendanceFilter, EventFilter, ExamFilter, ReminderFilter, StaffFilter, UnitFilter
 from .parsers import LimitedJSONParser, LimitedMultiPartParser
 from .selectors import events_for_api, not_sat_for_api
 from .serializers import (
@@ -69,6 +72,9 @@ from .serializers import (
     ParticipationQuerySerializer,
     ParticipationRowSerializer,
     RecordQuerySerializer,
+    ReminderJobSerializer,
+    ReminderMessageSerializer,
+    RemindRequestSerializer,
     ReportQuerySerializer,
     ResultsUploadSerializer,
     RevealQuerySerializer,
@@ -433,6 +439,7 @@ class ExamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         "stats": scoping.STATS_READ,
         "exemptions": scoping.EXAMS_WRITE,
         "results": scoping.EXAMS_WRITE,
+        "remind": reminder_caps.REMINDERS_SEND,
     }
     serializer_class = ExamSerializer
     filterset_class = ExamFilter
@@ -485,6 +492,20 @@ class ExamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         record.refresh_from_db()
         return Response(ImportRecordSerializer(record).data, status=status.HTTP_202_ACCEPTED,
                         headers=_location("api:import-detail", pk=record.pk))
+
+
+    @extend_schema(summary="立即发送未参考提醒（法治办）：立即返回 202 与发送任务，在后台发送，可查询进度",
+                   request=RemindRequestSerializer, responses={202: ReminderJobSerializer})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def remind(self, request, *args, **kwargs):
+        exam = self.get_object()
+        serializer = RemindRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = reminder_job_create(exam_id=exam.pk, dry_run=serializer.validated_data["dry_run"],
+                                  force=serializer.validated_data["force"], started_by=request.user)
+        job.refresh_from_db()
+        return Response(ReminderJobSerializer(job).data, status=status.HTTP_202_ACCEPTED,
+                        headers=_location("api:reminder-job-detail", pk=job.pk))
 
 
 NOT_SAT_FORMAT_PARAMETER = OpenApiParameter(
@@ -645,6 +666,30 @@ class ParticipationViewSet(ScopedViewSet):
         rows = participation_latest(exam=exam, year=query.get("year"), unit=unit, rollup=query["rollup"])
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+# --- reminders --------------------------------------------------------------------------
+
+
+@extend_schema_view(list=extend_schema(
+    summary="提醒记录：每条提醒的时间、考试、单位、渠道、接收方（脱敏）、状态与错误（单位联络员：本单位及下级单位的）"
+))
+class ReminderViewSet(mixins.ListModelMixin, ScopedViewSet):
+    capabilities = {"list": reminder_caps.REMINDERS_READ}
+    serializer_class = ReminderMessageSerializer
+    filterset_class = ReminderFilter
+
+    def get_queryset(self):
+        return self.scope.narrow(reminder_messages())
+
+
+@extend_schema_view(retrieve=extend_schema(summary="一次立即发送的状态、进度与结果（法治办）"))
+class ReminderJobViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
+    capabilities = {"retrieve": reminder_caps.REMINDERS_SEND}
+    serializer_class = ReminderJobSerializer
+
+    def get_queryset(self):
+        return reminder_jobs()
 
 
 REPORT_CONTENT_TYPES = {"xlsx": XLSX, "docx": DOCX, "png": PNG}

@@ -339,3 +339,55 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
 }
+
+# --- reminders (reminders app): email, group robots, the outbox, the schedule -------------
+# (one block: the app, its enum names, email, its settings and its beat entries)
+from celery.schedules import crontab  # noqa: E402
+
+INSTALLED_APPS.insert(INSTALLED_APPS.index("api"), "reminders")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "ReminderStatusEnum": "reminders.models.MessageStatus",
+    "ReminderChannelEnum": "reminders.models.Channel",
+})
+# the address the messages' links start with (no trailing slash)
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS 与 EMAIL_USE_SSL 只能设置其一。")
+REMINDER_TIMEOUT_SECONDS = env_float("REMINDER_TIMEOUT_SECONDS", 10)
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", REMINDER_TIMEOUT_SECONDS)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "legaltrack@localhost")
+# SMTP when a server is configured; the console in development. Production without EMAIL_HOST
+# keeps SMTP, and the email channel reports every message failed ("未配置邮件服务器").
+EMAIL_BACKEND = (
+    "django.core.mail.backends.console.EmailBackend"
+    if not EMAIL_HOST and not PRODUCTION
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+REMINDER_INCLUDE_NAMES = env_bool("REMINDER_INCLUDE_NAMES", False)
+REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5)
+REMINDER_TIME = env_str("REMINDER_TIME", "09:00")
+REMINDER_WEEKDAY = env_int("REMINDER_WEEKDAY", 1)  # ISO: 1 is Monday
+REMINDER_FINAL_DAYS = [int(day) for day in env_list("REMINDER_FINAL_DAYS", ["7", "3", "1"])]
+# messages sent at once (threads), the first retry's delay (doubling each time) and its cap
+REMINDER_CONCURRENCY = env_int("REMINDER_CONCURRENCY", 8)
+REMINDER_RETRY_SECONDS = env_int("REMINDER_RETRY_SECONDS", 60)
+REMINDER_RETRY_MAX_SECONDS = env_int("REMINDER_RETRY_MAX_SECONDS", 3600)
+# added to a claim's lease beyond the batch's worst case of timeouts
+REMINDER_CLAIM_MARGIN_SECONDS = env_int("REMINDER_CLAIM_MARGIN_SECONDS", 30)
+_reminder_time = REMINDER_TIME.split(":")
+if (len(_reminder_time) != 2 or not all(part.isdigit() for part in _reminder_time)
+        or not (0 <= int(_reminder_time[0]) < 24 and 0 <= int(_reminder_time[1]) < 60) or not 1 <= REMINDER_WEEKDAY <= 7):
+    raise ImproperlyConfigured("REMINDER_TIME 应为 HH:MM，REMINDER_WEEKDAY 应为 1（周一）到 7（周日）。")
+_reminder_hour, _reminder_minute = int(_reminder_time[0]), int(_reminder_time[1])
+CELERY_BEAT_SCHEDULE["reminders-send-due"] = {
+    "task": "reminders.tasks.send_due_reminders",
+    "schedule": crontab(hour=_reminder_hour, minute=_reminder_minute),  # CELERY_TIMEZONE: Asia/Shanghai
+}
+CELERY_BEAT_SCHEDULE["reminders-retry"] = {"task": "reminders.tasks.retry_reminders", "schedule": 60.0}
+# --- end reminders ----------------------------------------------------------------------

@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from api.forms import ThrottledLoginMixin
 from exams.models import Audience as ExamAudience
-from exams.models import ExamKind
+from exams.models import Exam, ExamKind
+from reminders.models import ROBOTS, Channel, MessageStatus
 from roster.models import SyncMode, Unit
 from training.models import TrainingKind
 
@@ -137,3 +138,42 @@ class EventForm(forms.Form):
 def year_choices(*, first: int = 2020, today: dt.date | None = None) -> list[tuple[int, str]]:
     last = (today or timezone.localdate()).year
     return [(y, _("%(year)s 年") % {"year": y}) for y in range(last, first - 1, -1)]
+
+
+# --- reminders --------------------------------------------------------------------------
+
+
+class ReminderFilterForm(forms.Form):
+    """The filters of 提醒记录 (GET): an unknown value is ignored, like an empty one."""
+
+    exam = forms.TypedChoiceField(label=_("考试"), required=False, coerce=int, empty_value=None)
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部")), *MessageStatus.choices])
+    channel = forms.ChoiceField(label=_("渠道"), required=False, choices=[("", _("全部")), *Channel.choices])
+
+    def __init__(self, *args: Any, exams: QuerySet[Exam], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["exam"].choices = [("", _("全部")), *((e.pk, str(e)) for e in exams)]
+
+
+class ReminderSendForm(forms.Form):
+    exam = forms.ModelChoiceField(label=_("考试"), queryset=Exam.objects.none(), empty_label=None)
+    dry_run = forms.BooleanField(label=_("试运行"), required=False,
+                                 help_text=_("不发送、不记录，只列出将发送的消息。"))
+    force = forms.BooleanField(label=_("本周已发送的也再发送一次"), required=False)
+
+    def __init__(self, *args: Any, exams: QuerySet[Exam], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["exam"].queryset = exams
+
+
+class UnitRobotForm(forms.Form):
+    unit = UnitChoiceField(label=_("单位"), queryset=Unit.objects.none(), empty_label=None)
+    channel = forms.ChoiceField(label=_("渠道"), choices=[(c.value, c.label) for c in ROBOTS])
+    url = forms.CharField(label=_("Webhook 地址"), max_length=2000, widget=forms.PasswordInput(render_value=False),
+                          help_text=_("只接受 http/https；保存后只显示主机名。"))
+    secret = forms.CharField(label=_("加签密钥"), max_length=200, required=False,
+                             widget=forms.PasswordInput(render_value=False), help_text=_("仅钉钉机器人，可不填。"))
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units

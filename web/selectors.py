@@ -18,6 +18,8 @@ from access.scoping import Scope
 from api.selectors import not_sat_for_api
 from exams.models import Candidate, Exam, ExamKind
 from exams.selectors import exam_list, figure_aggregates, figures_from_counts, not_sat_entries
+from reminders.models import ReminderMessage
+from reminders.selectors import reminder_messages
 from reports.selectors import participation_latest, participation_trend
 from roster.models import Unit
 from sheets.models import ImportKind, ImportRecord
@@ -158,3 +160,26 @@ def unit_dashboard(*, unit: Unit, exam: Exam | None, year: int, trend_days: int 
     )
     board.training_computed_at = max((r["computed_at"] for r in training), default=None)
     return board
+
+
+# --- reminders --------------------------------------------------------------------------
+
+
+def visible_reminders(
+    *, scope: Scope, exam_id: int | None = None, status: str = "", channel: str = ""
+) -> QuerySet[ReminderMessage]:
+    """The messages of 提醒记录: every one for the legal-affairs office, those of their
+    subtree for a liaison; exam, unit and status joined."""
+    qs = scope.narrow(reminder_messages(), unit_field="unit")
+    if exam_id:
+        qs = qs.filter(exam_id=exam_id)
+    if status:
+        qs = qs.filter(status=status)
+    if channel:
+        qs = qs.filter(channel=channel)
+    return qs
+
+
+def remindable_exams(*, scope: Scope, today: dt.date | None = None) -> QuerySet[Exam]:
+    """Exams a "send now" may name: those that have not closed."""
+    return visible_exams(scope).filter(closes_on__gte=today or timezone.localdate()).order_by("closes_on", "id")

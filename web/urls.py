@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, dashboard, events, exams, imports, records, reports, roster
+from .views import auth, dashboard, events, exams, imports, records, reminders, reports, roster
 
 app_name = "web"
 
@@ -37,6 +37,13 @@ urlpatterns = [
     # learning records (个人学法档案)
     path("me/", records.my_record, name="my_record"),
     path("staff/<str:staff_no>/", records.staff_record_page, name="staff_record"),
+    # reminders (提醒记录), send now, the units' group robots
+    path("reminders/", reminders.reminders_page, name="reminders"),
+    path("reminders/send/", reminders.reminder_send, name="reminder_send"),
+    path("reminders/jobs/<int:pk>/", reminders.reminder_job_page, name="reminder_job"),
+    path("reminders/jobs/<int:pk>/progress/", reminders.reminder_job_progress, name="reminder_job_progress"),
+    path("reminders/channels/", reminders.channels_page, name="reminder_channels"),
+    path("reminders/channels/<str:code>/<str:channel>/clear/", reminders.channel_clear, name="reminder_channel_clear"),
     # annual report
     path("reports/annual/", reports.annual_report_page, name="annual_report"),
     path("reports/annual/<int:year>.<str:fmt>", reports.annual_report_download, name="annual_report_download"),

@@ -35,6 +35,8 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditAction, AuditEvent
 from exams.models import Exam
+from reminders.digests import period_week
+from reminders.models import MessageStatus, ReminderJob, ReminderMessage
 from roster.models import RosterSync, Staff, Unit
 from roster.sync import roster_sync_create
 from sheets.models import ImportKind, ImportRecord
@@ -72,6 +74,9 @@ class World:
     exams: dict[Which, Exam]
     # events organised by unit A and by unit B
     events: dict[Which, TrainingEvent]
+    # reminders sent to unit A's liaison and to unit B's robot; "send now" jobs
+    reminders: dict[Which, ReminderMessage] = field(default_factory=dict)
+    reminder_jobs: dict[Which, ReminderJob] = field(default_factory=dict)
 
     def staff_no(self, which: Which) -> str:
         return (self.district.a if which == "a" else self.district.b)[0].staff_no
@@ -295,6 +300,27 @@ def check_attendance_recorded(response, world: World, which: Which, role: str) -
 def check_participation(response, world: World, which: Which, role: str) -> None:
     codes = {r["unit_code"] for r in response.json()["results"]}
     assert codes == {which.upper()}
+
+
+def check_reminders(response, world: World, which: Which, role: str) -> None:
+    results = response.json()["results"]
+    assert [r["id"] for r in results] == [world.reminders[which].pk]
+    item = results[0]
+    assert item["unit"] == which.upper() and item["exam"] == world.activity.exam.pk
+    assert item["recipient"] == world.reminders[which].recipient_masked
+    assert item["status"] == "sent" and item["not_sat"] == 3
+
+
+def check_remind_accepted(response, world: World, which: Which, role: str) -> None:
+    body = response.json()
+    job = ReminderJob.objects.get(pk=body["id"])
+    assert job.exam_id == world.activity.exam.pk and job.dry_run == (which == "a")
+    assert job.started_by == world.personas[role].user and set(body["progress"]) == {"done", "total"}
+    assert response["Location"].endswith(f"/api/v1/reminders/jobs/{job.pk}/")
+
+
+def check_reminder_job(response, world: World, which: Which, role: str) -> None:
+    assert response.json()["id"] == world.reminder_jobs[which].pk
 
 
 def check_report(response, world: World, which: Which, role: str) -> None:
@@ -578,6 +604,27 @@ MATRIX: dict[tuple[str, str], Route] = {
         check=check_attendance_recorded,
         variants=(Variant("sheet", post_attendance_sheet, check_import_created, ok=201),),
     ),
+    # --- reminders: a liaison reads those of their subtree; only the legal-affairs office sends
+    ("GET", "/api/v1/reminders/"): Route(
+        request=lambda c, w, which, r: c.get(f"/api/v1/reminders/?unit={which.upper()}"),
+        expect={**scoped(200, viewer=403), "hr": 403},
+        check=check_reminders,
+        variants=(Variant("filters", lambda c, w, which, r: c.get(
+            f"/api/v1/reminders/?unit={which.upper()}&exam={w.activity.exam.pk}&status=sent"
+            f"&channel={'email' if which == 'a' else 'dingtalk'}"), check_reminders),),
+    ),
+    ("POST", "/api/v1/exams/{id}/remind/"): Route(
+        # "a": a dry run, "b": a real one
+        request=lambda c, w, which, r: c.post(f"/api/v1/exams/{w.activity.exam.pk}/remind/",
+                                              {"dry_run": which == "a"}, format="json"),
+        expect=legal_only(202),
+        check=check_remind_accepted,
+    ),
+    ("GET", "/api/v1/reminders/jobs/{id}/"): Route(
+        request=lambda c, w, which, r: c.get(f"/api/v1/reminders/jobs/{w.reminder_jobs[which].pk}/"),
+        expect=legal_only(200),
+        check=check_reminder_job,
+    ),
     # --- statistics and reports
     ("GET", "/api/v1/stats/participation/"): Route(
         request=lambda c, w, which, r: c.get(f"/api/v1/stats/participation/?unit={which.upper()}"),
@@ -663,7 +710,23 @@ def world(personas, staff_persona, district, activity) -> World:
 
     last_year = exam_create(name="去年的学法用法考试", year=activity.year - 1, kind="annual_law")
     events = {"a": activity.events["a"], "b": activity.events["b"]}
-    return World(personas, district, syncs, imports, activity, {"a": activity.exam, "b": last_year}, events)
+    from django.utils import timezone
+
+    from roster.models import Unit
+
+    period = period_week(timezone.localdate())
+    reminders = {
+        which: ReminderMessage.objects.create(
+            kind="not_sat", subject_key=f"exam:{activity.exam.pk}", exam=activity.exam,
+            unit=Unit.objects.get(code=which.upper()), channel=channel, recipient_key=key, recipient_masked=masked,
+            period=period.key, expires_at=period.expires_at, status=MessageStatus.SENT, count=3, attempts=1,
+        )
+        for which, channel, key, masked in (("a", "email", "user:1", "l***@example.gov.cn"),
+                                            ("b", "dingtalk", "unit:2", "oapi.dingtalk.com"))
+    }
+    jobs = {which: ReminderJob.objects.create(exam=activity.exam, dry_run=which == "a") for which in ("a", "b")}
+    return World(personas, district, syncs, imports, activity, {"a": activity.exam, "b": last_year}, events,
+                 reminders, jobs)
 
 
 def answer_text(response) -> str:

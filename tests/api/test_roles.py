@@ -1,4 +1,5 @@
-"""Roles: `python manage.py set_role USERNAME ROLE [--unit CODE] [--password PASSWORD]`, and the admin."""
+"""Roles: `python manage.py set_role USERNAME ROLE [--unit CODE] [--password PASSWORD] [--email ADDRESS]`, and the
+admin."""
 
 from __future__ import annotations
 
@@ -33,8 +34,27 @@ def test_set_role_liaison_with_unit_and_json(units):
     outcome = run_command("set_role", "li", "liaison", "--unit", "t1", "--json")
     assert outcome.code == 0, outcome.err
     assert outcome.json() == {"username": "li", "role": "liaison", "unit": "T1", "created": True,
-                              "rate_limit_exempt": False, "staff_no": None}
+                              "rate_limit_exempt": False, "staff_no": None, "email": ""}
     assert UserRole.objects.get(user__username="li").unit == units["T1"]
+
+
+def test_set_role_email_is_where_a_liaisons_reminders_go(units):
+    outcome = run_command("set_role", "li", "liaison", "--unit", "A", "--email", " li@example.gov.cn ", "--json")
+    assert outcome.code == 0, outcome.err
+    assert outcome.json()["email"] == "li@example.gov.cn"
+    assert User.objects.get(username="li").email == "li@example.gov.cn"
+    # changing the role again without --email keeps it; an empty --email clears it
+    run_command("set_role", "li", "liaison", "--unit", "T")
+    assert User.objects.get(username="li").email == "li@example.gov.cn"
+    assert "邮箱：li@example.gov.cn" in run_command("set_role", "li", "liaison", "--unit", "T").out
+    run_command("set_role", "li", "liaison", "--unit", "T", "--email", "")
+    assert User.objects.get(username="li").email == ""
+
+
+def test_set_role_refuses_an_address_that_is_not_one(units):
+    outcome = run_command("set_role", "li", "liaison", "--unit", "A", "--email", "not-an-address")
+    assert outcome.code == 1 and outcome.err.strip() == "错误：邮箱地址无效：“not-an-address”。"
+    assert not User.objects.filter(username="li").exists()
 
 
 def test_set_role_refuses_unknown_unit_and_unit_for_other_roles(units):

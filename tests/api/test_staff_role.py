@@ -21,7 +21,7 @@ User = get_user_model()
 def test_set_role_links_a_user_to_one_person(district):
     outcome = run_command("set_role", "zhang3", "staff", "--staff-no", "0001", "--password", "Long-enough-pw-1", "--json")
     assert outcome.code == 0, outcome.err
-    assert outcome.json() == {"username": "zhang3", "role": "staff", "unit": None, "staff_no": "0001", "created": True,
+    assert outcome.json() == {"username": "zhang3", "role": "staff", "unit": None, "staff_no": "0001", "email": "", "created": True,
                               "rate_limit_exempt": False}
     role = UserRole.objects.get(user__username="zhang3")
     assert (role.role, role.staff.staff_no, role.unit) == (Role.STAFF, "0001", None)

@@ -19,6 +19,7 @@ from access import scoping
 from access.scoping import Scope, scope_for
 from api.middleware import personal_data
 from config.jobs import Job
+from reminders import capabilities as reminder_caps
 
 # (key, label, capability, url name)
 MENU: tuple[tuple[str, Any, str, str], ...] = (
@@ -29,6 +30,7 @@ MENU: tuple[tuple[str, Any, str, str], ...] = (
     ("report", _("年度报告"), scoping.REPORTS_READ, "web:annual_report"),
     # the staff role sees its own record and nothing else
     ("record", _("我的学法档案"), scoping.RECORD_SELF, "web:my_record"),
+    ("reminders", _("提醒记录"), reminder_caps.REMINDERS_READ, "web:reminders"),
 )
 
 
@@ -41,6 +43,9 @@ CAN: dict[str, str] = {
     "events_write": scoping.EVENTS_WRITE,
     "reports": scoping.REPORTS_READ,
     "records": scoping.RECORDS_READ,
+    "reminders": reminder_caps.REMINDERS_READ,
+    "reminders_send": reminder_caps.REMINDERS_SEND,
+    "reminders_channels": reminder_caps.REMINDERS_CHANNELS,
 }
 
 

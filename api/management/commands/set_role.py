@@ -17,13 +17,15 @@ class Command(DomainCommand):
         parser.add_argument("--staff-no", dest="staff_no", default=None, help="人员工号（仅 staff 需要）")
         parser.add_argument("--password", default=None, help="设置密码（不填则不改；新用户无密码时不能登录）")
         parser.add_argument("--rate-limit-exempt", action="store_true", help="免于接口限流（系统对接、压力测试账号）")
+        parser.add_argument("--email", metavar="ADDRESS", default=None,
+                            help="用户的邮箱（单位联络员在此接收提醒邮件）；传空字符串则清除")
         parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
 
     def handle(self, *args, username: str, role: str, unit: str | None, staff_no: str | None, password: str | None,
-               rate_limit_exempt: bool, json: bool, **options) -> None:
+               rate_limit_exempt: bool, email: str | None, json: bool, **options) -> None:
         user_role, created = user_role_set(
             username=username, role=role, unit_code=unit, password=password, rate_limit_exempt=rate_limit_exempt,
-            staff_no=staff_no,
+            staff_no=staff_no, email=email,
         )
         if json:
             self.emit_json({
@@ -33,11 +35,14 @@ class Command(DomainCommand):
                 "staff_no": user_role.staff.staff_no if user_role.staff_id else None,
                 "created": created,
                 "rate_limit_exempt": user_role.rate_limit_exempt,
+                "email": user_role.user.email,
             })
             return
         where = f"，负责单位：{user_role.unit.name}（{user_role.unit.code}）" if user_role.unit_id else ""
         if user_role.staff_id:
             where = f"，本人：{user_role.staff.name}（{user_role.staff.staff_no}）"
+        if user_role.user.email:
+            where += f"，邮箱：{user_role.user.email}"
         self.stdout.write(
             f"{'已创建用户' if created else '已更新用户'} {user_role.user.get_username()}："
             f"角色 {user_role.get_role_display()}（{user_role.role}）{where}。"
