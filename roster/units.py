@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 
 from config.errors import DomainError, Problem
 from sheets.reader import SheetError, read_table
 
 from .columns import UNIT_SCHEMA
-from .models import Unit, UnitKind
+from .models import Staff, Unit, UnitKind
 from .roster_rows import UnitLookup
 
 KIND_WORDS = {
@@ -27,6 +28,11 @@ KIND_WORDS = {
 }
 
 
+# the words a 上级代码 cell may hold to say "this unit is the root of the tree"
+ROOT_WORDS = {"根", "根单位", "无", "ROOT", "-", "/"}
+UNIT_FIELDS = ("name", "parent", "kind", "sort_order")
+
+
 @dataclass
 class UnitImportResult:
     created: int = 0
@@ -34,6 +40,9 @@ class UnitImportResult:
     unchanged: int = 0
     errors: list[Problem] = field(default_factory=list)
     applied: bool = False
+    dry_run: bool = False
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    moves: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -41,13 +50,21 @@ class UnitImportResult:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "applied": self.applied,
+            "dry_run": self.dry_run,
+            "changes": self.changes,
+            "moves": self.moves,
             "errors": [p.as_dict() for p in self.errors],
         }
 
 
-def unit_import(*, data: bytes, filename: str) -> UnitImportResult:
-    """Create or update units by code from a units file. All or nothing."""
-    result = UnitImportResult()
+def unit_import(*, data: bytes, filename: str, dry_run: bool = False) -> UnitImportResult:
+    """Create or update units by code from a units file. All or nothing.
+
+    A column the file does not have (上级代码, 类型, 排序) leaves the stored value alone, and so
+    does an empty 类型 or 排序 cell. An empty 上级代码 cell on a unit that has a parent is an
+    error unless the cell says the unit is the root (根/ROOT/无/-). Moving a unit with staff or
+    sub-units is allowed and reported in ``moves``."""
+    result = UnitImportResult(dry_run=dry_run)
     try:
         table = read_table(data, filename=filename, schema=UNIT_SCHEMA)
     except SheetError as exc:
@@ -55,33 +72,18 @@ def unit_import(*, data: bytes, filename: str) -> UnitImportResult:
         return result
 
     existing = {u.code: u for u in Unit.objects.all()}
+    code_of = {u.pk: c for c, u in existing.items()}
     wanted: dict[str, dict[str, Any]] = {}
     for row in table.rows:
         code = table.value(row, "code").upper()
-        name = table.value(row, "name")
-        parent_code = table.value(row, "parent_code").upper()
-        kind_text = table.value(row, "kind")
-        order_text = table.value(row, "sort_order")
         problems_before = len(result.errors)
+        spec = _row_spec(table, row, code, existing.get(code), code_of, result.errors)
         if not code:
             result.errors.append(Problem(row.number, table.label("code"), "", "单位代码为空。"))
         elif code in wanted:
             result.errors.append(Problem(row.number, table.label("code"), code, "单位代码重复。"))
-        if not name:
-            result.errors.append(Problem(row.number, table.label("name"), "", "单位名称为空。"))
-        kind = KIND_WORDS.get(kind_text.lower() if kind_text.isascii() else kind_text) if kind_text else UnitKind.OTHER
-        if kind is None:
-            result.errors.append(
-                Problem(row.number, table.label("kind"), kind_text, "单位类型应为 admin/department/town/education/school/other 或对应中文。")
-            )
-        sort_order = 0
-        if order_text:
-            try:
-                sort_order = int(float(order_text))
-            except ValueError:
-                result.errors.append(Problem(row.number, table.label("sort_order"), order_text, "排序应为整数。"))
         if len(result.errors) == problems_before:
-            wanted[code] = {"row": row.number, "name": name, "parent_code": parent_code, "kind": kind, "sort_order": sort_order}
+            wanted[code] = spec
 
     known_codes = set(existing) | set(wanted)
     for code, spec in wanted.items():
@@ -100,6 +102,9 @@ def unit_import(*, data: bytes, filename: str) -> UnitImportResult:
         result.errors.sort(key=lambda p: p.row or 0)
         return result
 
+    _describe_changes(result, existing, code_of, wanted)
+    if dry_run:
+        return result
     with transaction.atomic():
         to_create = [
             Unit(code=code, name=spec["name"], kind=spec["kind"], sort_order=spec["sort_order"])
@@ -117,15 +122,83 @@ def unit_import(*, data: bytes, filename: str) -> UnitImportResult:
                 for k, v in values.items():
                     setattr(unit, k, v)
                 changed.append(unit)
-                if code in existing:
-                    result.updated += 1
-            elif code in existing:
-                result.unchanged += 1
-        result.created = len(to_create)
         Unit.objects.bulk_update(changed, ["name", "kind", "sort_order", "parent_id"])
         units_rebuild_paths()
     result.applied = True
     return result
+
+
+def _row_spec(table: Any, row: Any, code: str, current: Unit | None, code_of: dict[int, str], errors: list[Problem]) -> dict[str, Any]:
+    """One row's wanted values, with the stored ones where the file says nothing."""
+    name = table.value(row, "name")
+    if not name:
+        errors.append(Problem(row.number, table.label("name"), "", "单位名称为空。"))
+    stored_parent = code_of.get(current.parent_id) if current is not None and current.parent_id else ""
+    parent_code = stored_parent or ""
+    if table.has("parent_code"):
+        parent_text = table.value(row, "parent_code").upper()
+        if parent_text in ROOT_WORDS:
+            parent_code = ""
+        elif parent_text:
+            parent_code = parent_text
+        elif stored_parent:
+            errors.append(Problem(
+                row.number, table.label("parent_code"), "",
+                f"上级代码为空，但该单位现属“{stored_parent}”；若要设为根单位，请填“根”，否则请填上级代码或删去此列。",
+            ))
+        else:
+            parent_code = ""
+    kind = current.kind if current is not None else UnitKind.OTHER
+    kind_text = table.value(row, "kind")
+    if kind_text:
+        found = KIND_WORDS.get(kind_text.lower() if kind_text.isascii() else kind_text)
+        if found is None:
+            errors.append(
+                Problem(row.number, table.label("kind"), kind_text, "单位类型应为 admin/department/town/education/school/other 或对应中文。")
+            )
+        else:
+            kind = found
+    sort_order = current.sort_order if current is not None else 0
+    order_text = table.value(row, "sort_order")
+    if order_text:
+        try:
+            sort_order = int(float(order_text))
+        except ValueError:
+            errors.append(Problem(row.number, table.label("sort_order"), order_text, "排序应为整数。"))
+    return {"row": row.number, "name": name, "parent_code": parent_code, "kind": str(kind), "sort_order": sort_order}
+
+
+def _describe_changes(
+    result: UnitImportResult, existing: dict[str, Unit], code_of: dict[int, str], wanted: dict[str, dict[str, Any]]
+) -> None:
+    """Fill counts, ``changes`` ({code, field, old, new}) and ``moves`` before anything is written."""
+    moved_codes: list[tuple[str, str | None, str | None]] = []
+    for code, spec in wanted.items():
+        unit = existing.get(code)
+        new = {"name": spec["name"], "parent": spec["parent_code"] or None, "kind": spec["kind"], "sort_order": spec["sort_order"]}
+        if unit is None:
+            result.created += 1
+            result.changes.extend({"code": code, "field": f, "old": None, "new": new[f]} for f in UNIT_FIELDS)
+            continue
+        old = {"name": unit.name, "parent": code_of.get(unit.parent_id) if unit.parent_id else None,
+               "kind": unit.kind, "sort_order": unit.sort_order}
+        diffs = [{"code": code, "field": f, "old": old[f], "new": new[f]} for f in UNIT_FIELDS if old[f] != new[f]]
+        result.changes.extend(diffs)
+        if diffs:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        if old["parent"] != new["parent"]:
+            moved_codes.append((code, old["parent"], new["parent"]))
+    if not moved_codes:
+        return
+    ids = [existing[c].pk for c, _, _ in moved_codes]
+    staff = dict(Staff.objects.filter(unit_id__in=ids, is_active=True).order_by().values_list("unit_id").annotate(n=Count("id")))
+    subs = dict(Unit.objects.filter(parent_id__in=ids).order_by().values_list("parent_id").annotate(n=Count("id")))
+    for code, old_parent, new_parent in moved_codes:
+        pk = existing[code].pk
+        result.moves.append({"code": code, "old_parent": old_parent, "new_parent": new_parent,
+                             "staff": staff.get(pk, 0), "sub_units": subs.get(pk, 0)})
 
 
 def unit_parent_check(*, unit: Unit, parent: Unit | None) -> None:

@@ -52,3 +52,54 @@ def test_unknown_parent_and_cycle_are_refused_with_rows(tmp_path):
 def test_unknown_kind_is_a_row_error(tmp_path):
     outcome = run_command("import_units", write(tmp_path, [["A", "甲", "", "星球"]]), "--json")
     assert outcome.code != 0 and outcome.json()["errors"][0]["column"] == "类型"
+
+
+def _tree(tmp_path):
+    rows = [["D", "区", "", "admin", "1"], ["E", "教育局", "D", "education", "2"], ["S", "一中", "E", "school", "7"]]
+    outcome = run_command("import_units", write(tmp_path, rows, header=HEADER + ["排序"]))
+    assert outcome.code == 0
+
+
+def test_a_rename_file_without_parent_kind_or_order_keeps_them(tmp_path):
+    _tree(tmp_path)
+    outcome = run_command("import_units", write(tmp_path, [["S", "柳东第一中学"]], header=["代码", "名称"]), "--json")
+    assert outcome.code == 0
+    school = Unit.objects.get(code="S")
+    assert school.name == "柳东第一中学"
+    assert school.parent.code == "E" and school.kind == "school" and school.sort_order == 7
+    assert school.depth == 2
+
+
+def test_an_empty_parent_cell_on_a_unit_with_a_parent_is_an_error_unless_it_says_root(tmp_path):
+    _tree(tmp_path)
+    outcome = run_command("import_units", write(tmp_path, [["S", "一中", "", "school"]]), "--json")
+    assert outcome.code != 0
+    error = outcome.json()["errors"][0]
+    assert error["row"] == 2 and error["column"] == "上级代码" and "根" in error["message"]
+    assert Unit.objects.get(code="S").parent.code == "E"
+    root = run_command("import_units", write(tmp_path, [["S", "一中", "根", "school"]]), "--json")
+    assert root.code == 0 and Unit.objects.get(code="S").parent is None
+
+
+def test_dry_run_json_lists_every_change_and_writes_nothing(tmp_path):
+    _tree(tmp_path)
+    rows = [["S", "柳东一中", "D", "school"], ["N", "新单位", "D", ""]]
+    outcome = run_command("import_units", write(tmp_path, rows), "--dry-run", "--json")
+    assert outcome.code == 0
+    body = outcome.json()
+    assert body["dry_run"] is True and body["applied"] is False
+    changes = {(c["code"], c["field"]): (c["old"], c["new"]) for c in body["changes"]}
+    assert changes[("S", "name")] == ("一中", "柳东一中")
+    assert changes[("S", "parent")] == ("E", "D")
+    assert ("S", "kind") not in changes
+    assert changes[("N", "name")] == (None, "新单位")
+    assert Unit.objects.get(code="S").name == "一中" and not Unit.objects.filter(code="N").exists()
+
+
+def test_moving_a_unit_with_staff_and_sub_units_is_reported_as_a_move(tmp_path):
+    _tree(tmp_path)
+    outcome = run_command("import_units", write(tmp_path, [["E", "教育局", "根", "education"]]), "--json")
+    assert outcome.code == 0
+    moves = outcome.json()["moves"]
+    assert moves == [{"code": "E", "old_parent": "D", "new_parent": None, "staff": 0, "sub_units": 1}]
+    assert Unit.objects.get(code="S").depth == 1
