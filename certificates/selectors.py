@@ -140,10 +140,28 @@ def certificates_reconcile(*, unit: Unit | None = None) -> dict[str, Any]:
     }
 
 
-def certificates_renewed_between(*, start: dt.date, end: dt.date, unit: Unit | None = None) -> int:
-    """Certificates renewed by a renewal exam closing within [start, end]."""
-    qs = CertificateRenewal.objects.filter(exam__closes_on__gte=start, exam__closes_on__lte=end)
+def certificates_renewed_in(*, year: int, unit: Unit | None = None) -> int:
+    """Certificates renewed by the renewal exams of ``year``."""
+    qs = CertificateRenewal.objects.filter(exam__year=year)
     if unit is not None:
         qs = qs.filter(certificate__staff__unit__path__startswith=unit.path)
     return qs.values("certificate_id").distinct().count()
 
+
+def certificates_year_figures(*, year: int, today: dt.date, unit: Unit | None = None) -> dict[str, Any]:
+    """The annual report's ``{holders, renewed, expired, due}``: the register as of 31
+    December of ``year`` (or ``today``, for the current year), and the certificates the year's
+    renewal exams renewed."""
+    as_of = min(dt.date(year, 12, 31), today)
+    certs = Certificate.objects.all()
+    if unit is not None:
+        certs = certs.filter(staff__unit__path__startswith=unit.path)
+    aggregates = _aggregates(as_of)
+    totals = certs.order_by().aggregate(holders=aggregates["holders"], expired=aggregates["expired"],
+                                        due=aggregates["due"])
+    return {
+        "holders": totals["holders"] or 0,
+        "renewed": certificates_renewed_in(year=year, unit=unit),
+        "expired": totals["expired"] or 0,
+        "due": totals["due"] or 0,
+    }
