@@ -21,14 +21,24 @@ from certificates.selectors import STAT_KEYS, STATE_CHOICES, certificate_entry, 
 from exams.models import Exam
 
 from .parsers import LimitedMultiPartParser
-from .serializers import ImportRecordSerializer, SheetUploadSerializer, StrictBooleanField, StrictChoiceField
+from .serializers import (
+    ImportRecordSerializer,
+    KeepBlankFormValueMixin,
+    SheetUploadSerializer,
+    StrictBooleanField,
+    StrictChoiceField,
+)
 from .throttling import ApiUserRateThrottle, UploadRateThrottle
 from .views import ID_PARAMETER, UNIT_PARAMETER, ScopedViewSet, _query
 
 
+class StrictDateField(KeepBlankFormValueMixin, serializers.DateField):
+    """A date in the query: sent empty, it is refused (not taken as "today")."""
+
+
 class CertificateQuerySerializer(serializers.Serializer):
     unit = serializers.CharField(required=False, max_length=64, help_text="单位代码：该单位及其全部下级单位")
-    on = serializers.DateField(required=False, input_formats=["%Y-%m-%d"], help_text="按哪一天计算状态，默认今天")
+    on = StrictDateField(required=False, input_formats=["%Y-%m-%d"], help_text="按哪一天计算状态，默认今天")
 
 
 class CertificateListQuerySerializer(CertificateQuerySerializer):

@@ -8,6 +8,8 @@ class CertificatesConfig(AppConfig):
     def ready(self) -> None:
         from .audience import register_renewal_audience
         from .capabilities import grant_certificate_capabilities
+        from .due_reminders import register_reminder_kind
 
         grant_certificate_capabilities()
+        register_reminder_kind()
         register_renewal_audience()
