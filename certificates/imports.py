@@ -27,14 +27,14 @@ from sheets.services import (
     import_record_take_file,
 )
 
+from .bulk import certificates_insert, certificates_update, changes_insert
 from .columns import CERTIFICATE_SCHEMA, MAX_AUTHORITY, MAX_NUMBER, CellError, parse_day, parse_kind, parse_status
-from .models import Certificate, CertificateChange, CertificateChangeKind, CertificateStatus
+from .models import Certificate, CertificateChangeKind, CertificateStatus
 
 logger = logging.getLogger(__name__)
 
 CERT_LOCK_ID = 7_340_016
 IN_CHUNK = 2_000
-BATCH = 2_000
 # the fields an import may change, in the order the history lists them
 TRACKED = ("kind", "issued_on", "expires_on", "status", "authority")
 COUNT_KEYS = ("created", "updated", "unchanged", "unmatched", "conflicts", "invalid")
@@ -263,18 +263,15 @@ def _apply(record: ImportRecord) -> None:
             problems.extend(matched.problems)
         resolved = [(by_row[m.row.number], m.staff) for m in (matched.matched if matched else [])]
         existing = _existing(sorted({p.number for p, _ in resolved}))
-        creates: list[Certificate] = []
-        updates: list[Certificate] = []
+        creates: list[tuple] = []  # bulk.CERT_COLUMNS
+        updates: list[tuple] = []  # (id, kind, issued_on, expires_on, status, authority)
         changes: list[tuple[int | str, str, str, str]] = []  # (pk or number, field, old, new)
         unchanged = 0
         for p, staff in resolved:
             current = existing.get(p.number)
             if current is None:
-                creates.append(Certificate(
-                    number=p.number, kind=p.kind, staff_id=staff.id, issued_on=p.issued_on, expires_on=p.expires_on,
-                    status=p.status or CertificateStatus.ACTIVE, authority=p.authority or "", created_at=now,
-                    updated_at=now,
-                ))
+                creates.append((p.number, p.kind, staff.id, p.issued_on, p.expires_on, p.authority or "",
+                                p.status or CertificateStatus.ACTIVE, now, now))
                 continue
             pk, staff_id, holder_no, *old = current
             if staff_id != staff.id:
@@ -293,7 +290,7 @@ def _apply(record: ImportRecord) -> None:
             if not diff:
                 unchanged += 1
                 continue
-            updates.append(Certificate(pk=pk, updated_at=now, **new))
+            updates.append((pk, new["kind"], new["issued_on"], new["expires_on"], new["status"], new["authority"]))
             changes += [(pk, name, str(wanted[name]), str(new[name])) for name in diff]
         problems.sort(key=lambda pr: (pr.row or 0, pr.column or ""))
         good = len(creates) + len(updates) + unchanged
@@ -304,21 +301,10 @@ def _apply(record: ImportRecord) -> None:
                                  counts=_counts(total, 0, 0, 0, problems), problems=problems, message=why,
                                  warnings=table.warnings)
             return
-        Certificate.objects.bulk_create(creates, batch_size=BATCH)
-        if updates:
-            Certificate.objects.bulk_update(updates, [*TRACKED, "updated_at"], batch_size=BATCH)
-        pks = dict(Certificate.objects.filter(number__in=[c.number for c in creates]).values_list("number", "pk")) \
-            if creates and not all(c.pk for c in creates) else {c.number: c.pk for c in creates}
-        history = [
-            CertificateChange(certificate_id=pks[c.number], import_record_id=record.pk, kind=CertificateChangeKind.CREATED,
-                              new_value=c.number, changed_at=now)
-            for c in creates
-        ] + [
-            CertificateChange(certificate_id=pk, import_record_id=record.pk, kind=CertificateChangeKind.UPDATED,
-                              field=name, old_value=old, new_value=new, changed_at=now)
-            for pk, name, old, new in changes
-        ]
-        CertificateChange.objects.bulk_create(history, batch_size=BATCH)
+        certificates_insert(rows=creates, record_id=record.pk, at=now)
+        certificates_update(rows=updates, at=now)
+        changes_insert(rows=[(pk, record.pk, CertificateChangeKind.UPDATED.value, name, old, new, now)
+                             for pk, name, old, new in changes])
         counts = _counts(total, len(creates), len(updates), unchanged, problems)
         message = (
             f"执法证导入完成：共 {total} 行，新增 {counts['created']}，更新 {counts['updated']}，未变 {counts['unchanged']}，"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.errors import DomainError
@@ -20,6 +20,9 @@ from .models import Certificate, CertificateChange, CertificateChangeKind, Certi
 from .state import DUE, EXPIRED, certificate_state
 
 BATCH = 2_000
+CERT = Certificate._meta.db_table
+RENEWAL = CertificateRenewal._meta.db_table
+CHANGE = CertificateChange._meta.db_table
 
 
 @dataclass
@@ -55,6 +58,33 @@ def renewed_expiry(*, old: dt.date, closes_on: dt.date, years: int | None = None
     return add_years(max(old, closes_on), int(settings.CERT_RENEWAL_YEARS if years is None else years))
 
 
+def _apply_renewals(*, exam: Exam, at: dt.datetime) -> None:
+    """Set-based: the new expiries onto the certificates, and one history row each, from the
+    renewal rows this run wrote (this exam's, stamped ``at``)."""
+    ops = connection.ops
+    params = [exam.pk, ops.adapt_datetimefield_value(at)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {CERT} SET expires_on = r.new_expires_on, updated_at = r.renewed_at
+                  FROM {RENEWAL} r WHERE r.certificate_id = {CERT}.id AND r.exam_id = %s AND r.renewed_at = %s""",
+            params,
+        )
+        cursor.execute(
+            f"""INSERT INTO {CHANGE} (certificate_id, import_record_id, kind, field, old_value, new_value, changed_at)
+                SELECT r.certificate_id, NULL, %s, 'expires_on', {_iso('r.old_expires_on')}, {_iso('r.new_expires_on')},
+                       r.renewed_at
+                  FROM {RENEWAL} r WHERE r.exam_id = %s AND r.renewed_at = %s""",
+            [CertificateChangeKind.RENEWED.value, *params],
+        )
+
+
+def _iso(column: str) -> str:
+    """A date column as YYYY-MM-DD text, on either database."""
+    if connection.vendor == "postgresql":
+        return f"to_char({column}, 'YYYY-MM-DD')"
+    return f"CAST({column} AS TEXT)"
+
+
 def certificates_renew(*, exam: Exam, dry_run: bool = False, user: Any = None) -> RenewalResult:
     if exam.kind != ExamKind.ENFORCEMENT_RENEWAL:
         raise DomainError(f"只有执法续职考试可以续期执法证；考试 {exam.pk}“{exam.name}”是{exam.get_kind_display()}。")
@@ -64,38 +94,28 @@ def certificates_renew(*, exam: Exam, dry_run: bool = False, user: Any = None) -
     with transaction.atomic():
         Exam.objects.select_for_update().filter(pk=exam.pk).first()
         passed = Candidate.objects.filter(exam=exam, passed=True).values("staff_id")
-        certs = list(
+        certs = (
             Certificate.objects.filter(kind=CertificateKind.ENFORCEMENT, staff_id__in=passed)
-            .select_related("staff").order_by("number")
+            .order_by("number").values_list("pk", "number", "staff__staff_no", "status", "expires_on")
         )
         done = set(CertificateRenewal.objects.filter(exam=exam).values_list("certificate_id", flat=True))
         renewals: list[CertificateRenewal] = []
-        changed: list[Certificate] = []
-        for cert in certs:
-            if cert.pk in done:
+        by = user if getattr(user, "pk", None) else None
+        for pk, number, staff_no, status, expires_on in certs:
+            if pk in done:
                 result.already_renewed += 1
                 continue
-            if certificate_state(status=cert.status, expires_on=cert.expires_on, on=closes_on) not in (DUE, EXPIRED):
+            if certificate_state(status=status, expires_on=expires_on, on=closes_on) not in (DUE, EXPIRED):
                 result.not_due += 1
                 continue
-            new = renewed_expiry(old=cert.expires_on, closes_on=closes_on)
-            renewals.append(CertificateRenewal(certificate=cert, exam=exam, old_expires_on=cert.expires_on,
-                                               new_expires_on=new, renewed_at=now,
-                                               renewed_by=user if getattr(user, "pk", None) else None))
-            result.certificates.append({"number": cert.number, "staff_no": cert.staff.staff_no,
-                                        "old_expires_on": cert.expires_on.isoformat(),
-                                        "new_expires_on": new.isoformat()})
-            cert.expires_on, cert.updated_at = new, now
-            changed.append(cert)
+            new = renewed_expiry(old=expires_on, closes_on=closes_on)
+            renewals.append(CertificateRenewal(certificate_id=pk, exam=exam, old_expires_on=expires_on,
+                                               new_expires_on=new, renewed_at=now, renewed_by=by))
+            result.certificates.append({"number": number, "staff_no": staff_no,
+                                        "old_expires_on": expires_on.isoformat(), "new_expires_on": new.isoformat()})
         result.renewed = len(renewals)
         if dry_run or not renewals:
             return result
         CertificateRenewal.objects.bulk_create(renewals, batch_size=BATCH)
-        Certificate.objects.bulk_update(changed, ["expires_on", "updated_at"], batch_size=BATCH)
-        CertificateChange.objects.bulk_create([
-            CertificateChange(certificate_id=r.certificate_id, kind=CertificateChangeKind.RENEWED, field="expires_on",
-                              old_value=r.old_expires_on.isoformat(), new_value=r.new_expires_on.isoformat(),
-                              changed_at=now)
-            for r in renewals
-        ], batch_size=BATCH)
+        _apply_renewals(exam=exam, at=now)
     return result
