@@ -16,10 +16,11 @@ from django.utils import timezone
 from config.errors import DomainError
 from exams.models import Candidate, Exam, ExamKind
 
+from .bulk import rows_insert
 from .models import Certificate, CertificateChange, CertificateChangeKind, CertificateKind, CertificateRenewal
 from .state import DUE, EXPIRED, certificate_state
 
-BATCH = 2_000
+RENEWAL_COLUMNS = ("certificate_id", "exam_id", "old_expires_on", "new_expires_on", "renewed_at", "renewed_by_id")
 CERT = Certificate._meta.db_table
 RENEWAL = CertificateRenewal._meta.db_table
 CHANGE = CertificateChange._meta.db_table
@@ -99,8 +100,8 @@ def certificates_renew(*, exam: Exam, dry_run: bool = False, user: Any = None) -
             .order_by("number").values_list("pk", "number", "staff__staff_no", "status", "expires_on")
         )
         done = set(CertificateRenewal.objects.filter(exam=exam).values_list("certificate_id", flat=True))
-        renewals: list[CertificateRenewal] = []
-        by = user if getattr(user, "pk", None) else None
+        renewals: list[tuple] = []  # RENEWAL_COLUMNS
+        by = user.pk if getattr(user, "pk", None) else None
         for pk, number, staff_no, status, expires_on in certs:
             if pk in done:
                 result.already_renewed += 1
@@ -109,13 +110,12 @@ def certificates_renew(*, exam: Exam, dry_run: bool = False, user: Any = None) -
                 result.not_due += 1
                 continue
             new = renewed_expiry(old=expires_on, closes_on=closes_on)
-            renewals.append(CertificateRenewal(certificate_id=pk, exam=exam, old_expires_on=expires_on,
-                                               new_expires_on=new, renewed_at=now, renewed_by=by))
+            renewals.append((pk, exam.pk, expires_on, new, now, by))
             result.certificates.append({"number": number, "staff_no": staff_no,
                                         "old_expires_on": expires_on.isoformat(), "new_expires_on": new.isoformat()})
         result.renewed = len(renewals)
         if dry_run or not renewals:
             return result
-        CertificateRenewal.objects.bulk_create(renewals, batch_size=BATCH)
+        rows_insert(table=RENEWAL, columns=RENEWAL_COLUMNS, rows=renewals)
         _apply_renewals(exam=exam, at=now)
     return result
