@@ -182,6 +182,10 @@ SHEETS_MAX_COMPRESSION_RATIO = env_int("SHEETS_MAX_COMPRESSION_RATIO", 200)
 ROSTER_DROP_DIR = env_str("ROSTER_DROP_DIR", "")
 ROSTER_DROP_SCAN_SECONDS = env_int("ROSTER_DROP_SCAN_SECONDS", 60)
 ROSTER_MASS_DEACTIVATION_RATIO = env_float("ROSTER_MASS_DEACTIVATION_RATIO", 0.10)
+# how long a sync or a staff write waits for the roster lock before answering "busy" (a job
+# then retries with backoff; a request answers 503 with Retry-After)
+ROSTER_LOCK_WAIT_SECONDS = env_float("ROSTER_LOCK_WAIT_SECONDS", 5)
+ROSTER_LOCK_JOB_WAIT_SECONDS = env_float("ROSTER_LOCK_JOB_WAIT_SECONDS", 30)
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
@@ -207,8 +211,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # queued and a beat job re-dispatches them.
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
-# A job left "running" longer than this is presumed dead and handed out again.
-JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 300)
+# A running job renews its lease every JOB_HEARTBEAT_SECONDS (a heartbeat thread, and its
+# progress updates); one left "running" past its lease is presumed dead and handed out again
+# by the sweeper (every JOB_SWEEP_SECONDS). A few heartbeats long, so a kill is noticed fast.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 30)
+JOB_HEARTBEAT_SECONDS = env_float("JOB_HEARTBEAT_SECONDS", 10)
+JOB_SWEEP_SECONDS = env_float("JOB_SWEEP_SECONDS", 15)
+# transient database failures (a lost connection, a failover, a busy lock) are retried this
+# many times, waiting JOB_RETRY_SECONDS, then twice that, and so on
+JOB_DB_RETRIES = env_int("JOB_DB_RETRIES", 5)
+JOB_RETRY_SECONDS = env_float("JOB_RETRY_SECONDS", 1)
 
 # --- reports ----------------------------------------------------------------------------
 # Changes to the figures are gathered for this long before the snapshots are recomputed
@@ -327,7 +339,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "jobs-redispatch-stale": {
         "task": "config.tasks.redispatch_stale_jobs",
-        "schedule": 60.0,
+        "schedule": JOB_SWEEP_SECONDS,
     },
     "reports-snapshots-refresh": {
         "task": "reports.tasks.refresh_snapshots_scheduled",

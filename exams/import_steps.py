@@ -14,11 +14,12 @@ from typing import Any
 from django.db import transaction
 
 from config.errors import CONFLICT, INVALID, UNMATCHED, Problem
-from config.jobs import JobStatus
+from config.jobs import JobStatus, job_finish
 from roster.matching import ID_NUMBER, STAFF_NO
 from sheets.models import ImportRecord
 from sheets.reader import Row, SheetError, Table, read_table
 from sheets.services import (
+    IMPORT_OUTCOME,
     import_record_finish,
     import_record_read,
 )
@@ -81,7 +82,9 @@ def import_applying(record: ImportRecord) -> Iterator[None]:
         record.applied = False
         if record.message and not record.message.startswith(DRY_RUN_PREFIX):
             record.message = DRY_RUN_PREFIX + record.message
-        record.save()
+        # the rollback undid the finish too: the record is running again under this token
+        record.finished_at = None
+        job_finish(job=record, fields=IMPORT_OUTCOME)
 
 
 DRY_RUN_PREFIX = "试运行（未作任何改动）："
