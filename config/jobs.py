@@ -181,7 +181,9 @@ class Heartbeat(threading.Thread):
 
     def run(self) -> None:
         try:
-            while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
+            # never fewer than three beats a lease, whatever the two settings say
+            every = min(settings.JOB_HEARTBEAT_SECONDS, settings.JOB_LEASE_SECONDS / 3)
+            while not self.stopped.wait(every):
                 if not self.beat():
                     break
         finally:

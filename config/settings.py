@@ -135,6 +135,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
+# Timeouts (PostgreSQL): a session idle inside a transaction (a hung lock holder) is ended
+# after DB_IDLE_IN_TRANSACTION_TIMEOUT_MS, in every process; web requests also bound their lock
+# waits and statements (config/dbtimeouts.py, installed by config/wsgi.py).
+DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = env_int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60_000)
+DB_WEB_LOCK_TIMEOUT_MS = env_int("DB_WEB_LOCK_TIMEOUT_MS", 5_000)
+DB_WEB_STATEMENT_TIMEOUT_MS = env_int("DB_WEB_STATEMENT_TIMEOUT_MS", 60_000)
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = (
+        f"{_pg_options.get('options', '')} -c idle_in_transaction_session_timeout={DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+    ).strip()
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -232,7 +244,11 @@ REPORTS_SNAPSHOT_SCHEDULE_SECONDS = env_int("REPORTS_SNAPSHOT_SCHEDULE_SECONDS",
 # --- cache ------------------------------------------------------------------------------
 REDIS_CACHE_URL = env_str("REDIS_CACHE_URL", "")
 if REDIS_CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
+    # degrades to "no cache" (a warning logged) while Redis is unreachable: config/cache.py
+    CACHES = {"default": {
+        "BACKEND": "config.cache.DegradingRedisCache", "LOCATION": REDIS_CACHE_URL,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
