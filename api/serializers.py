@@ -442,7 +442,8 @@ class EventSerializer(serializers.ModelSerializer):
     organiser_name = serializers.CharField(source="organiser.name", read_only=True, allow_null=True, default=None)
     audience_units = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True,
                                                   help_text="参加对象为 units 时的单位代码（含下级单位）")
-    signin_url = serializers.SerializerMethodField(help_text="扫码签到页面的地址（二维码图片：地址后加 qr.png 或 qr.svg）")
+    signin_url = serializers.SerializerMethodField(
+        help_text="扫码签到页面的地址（二维码图片：地址后加 qr.png 或 qr.svg）；仅对可管理该活动的用户给出，其他人为 null")
 
     class Meta:
         model = TrainingEvent
@@ -452,7 +453,12 @@ class EventSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_signin_url(self, event: TrainingEvent) -> str:
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_signin_url(self, event: TrainingEvent) -> str | None:
+        # the URL carries the sign-in token: only for a caller who runs the event
+        # (``Scope.events_with_managed``); everyone else, and any event not so annotated, gets null
+        if not getattr(event, "caller_manages", False):
+            return None
         path = reverse("training:signin", args=[event.signin_token])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path

@@ -575,7 +575,8 @@ class EventViewSet(mixins.ListModelMixin, ScopedViewSet):
     throttle_classes = [ApiUserRateThrottle, UploadRateThrottle]
 
     def get_queryset(self):
-        return self.scope.events(events_for_api())
+        # each event says whether the caller runs it: only then does it carry its sign-in URL
+        return self.scope.events_with_managed(self.scope.events(events_for_api()))
 
     def create(self, request, *args, **kwargs):
         serializer = EventCreateSerializer(data=request.data, context=self.get_serializer_context())

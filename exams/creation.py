@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from config.errors import DomainError
 from config.events import EXAM, figures_changed
+from config.text import refuse_control_chars
 
 from .enrolment import candidates_refresh_scores, enrol_audience, roster_mark
 from .models import DEFAULT_AUDIENCE, Attempt, Audience, EnrolledVia, Exam, ExamKind
@@ -64,6 +65,7 @@ def exam_validate(
         raise DomainError("考试名称不能为空。")
     if len(name) > 200:
         raise DomainError("考试名称过长（最多 200 字）。")
+    refuse_control_chars(name, label="考试名称")
     if not isinstance(year, int) or not 2000 <= year <= 2100:
         raise DomainError(f"年度应在 2000 到 2100 之间，而不是“{year}”。")
     if kind not in ExamKind.values:

@@ -25,6 +25,18 @@ from django.conf import settings
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 _SHAPE = re.compile(r"^\d{17}[\dX]$")
+# what Excel makes of an 18-digit number in a cell not formatted as text: 4.50203E+17 on
+# screen and in a CSV, or the 15 digits it keeps followed by zeros
+_SCIENTIFIC = re.compile(r"^\d+(\.\d+)?E\+?\d+$")
+EXCEL_NUMBER = "身份证号被 Excel 存成了数字，后几位已经丢失；请把该列设置为“文本”格式后重新导出。"
+
+
+def excel_mangled(value: str) -> bool:
+    """``value`` (normalised) is an ID number that Excel turned into a number: scientific
+    notation, or 18 digits whose last three Excel zeroed (and the check digit then fails)."""
+    if _SCIENTIFIC.match(value):
+        return True
+    return len(value) == 18 and value.isdigit() and value.endswith("000") and check_digit(value[:17]) != value[17]
 
 
 def normalise(raw: str) -> str:
@@ -44,6 +56,8 @@ def problem(value: str, *, today: dt.date | None = None) -> str | None:
     """Why ``value`` (already normalised) is not a valid ID number, in Chinese; None if valid."""
     if not value:
         return "身份证号为空。"
+    if excel_mangled(value):
+        return EXCEL_NUMBER
     if not _SHAPE.match(value):
         return "身份证号应为 18 位：17 位数字加 1 位数字或 X。"
     if not _plausible_birth_date(value[6:14], today or dt.date.today()):

@@ -121,7 +121,12 @@ def match_rows(
             for (number, value), reason, digest in zip(typed, reasons, digests, strict=True)
         }
     per_row: list[tuple[Row, dict[str, str]]] = []
+    # a cell holding a control character makes its row invalid: it is never credited to anyone
+    controls = table.control_problems()
     for row in table.rows:
+        if controls and row.number in controls:
+            result.problems.extend(controls[row.number])
+            continue
         values: dict[str, str] = {}
         broken = False
         if STAFF_NO in active_keys:
@@ -132,7 +137,7 @@ def match_rows(
                 if table.is_numeric(row, ID_NUMBER):
                     result.problems.append(Problem(
                         row.number, table.label(ID_NUMBER), idnumbers.mask(raw),
-                        "身份证号被 Excel 存成了数字，后几位已经丢失；请把该列设置为“文本”格式后重新导出。", INVALID,
+                        idnumbers.EXCEL_NUMBER, INVALID,
                     ))
                     broken = True
                 else:

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.jobs import Job
+from config.text import validate_no_control_chars
 
 from . import idnumbers
 
@@ -20,8 +21,8 @@ class UnitKind(models.TextChoices):
 
 
 class Unit(models.Model):
-    code = models.CharField(_("单位代码"), max_length=32, unique=True)
-    name = models.CharField(_("单位名称"), max_length=200)
+    code = models.CharField(_("单位代码"), max_length=32, unique=True, validators=[validate_no_control_chars])
+    name = models.CharField(_("单位名称"), max_length=200, validators=[validate_no_control_chars])
     parent = models.ForeignKey(
         "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
@@ -49,9 +50,9 @@ class Unit(models.Model):
 
 
 class Staff(models.Model):
-    staff_no = models.CharField(_("工号"), max_length=64, unique=True)
-    name = models.CharField(_("姓名"), max_length=100)
-    gender = models.CharField(_("性别"), max_length=8, blank=True, default="")
+    staff_no = models.CharField(_("工号"), max_length=64, unique=True, validators=[validate_no_control_chars])
+    name = models.CharField(_("姓名"), max_length=100, validators=[validate_no_control_chars])
+    gender = models.CharField(_("性别"), max_length=8, blank=True, default="", validators=[validate_no_control_chars])
     id_number_cipher = models.CharField(_("身份证号（密文）"), max_length=128, editable=False)
     id_number_hash = models.CharField(_("身份证号（散列）"), max_length=64, unique=True, editable=False)
     id_number_masked = models.CharField(_("身份证号"), max_length=32, editable=False)
@@ -59,11 +60,11 @@ class Staff(models.Model):
     unit = models.ForeignKey(
         Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="staff", db_index=False
     )
-    position = models.CharField(_("职务"), max_length=200, blank=True, default="")
-    category = models.CharField(_("人员类别"), max_length=100, blank=True, default="")
+    position = models.CharField(_("职务"), max_length=200, blank=True, default="", validators=[validate_no_control_chars])
+    category = models.CharField(_("人员类别"), max_length=100, blank=True, default="", validators=[validate_no_control_chars])
     is_head = models.BooleanField(_("单位正职"), default=False)
-    enforcement_cert = models.CharField(_("执法证号"), max_length=64, blank=True, default="")
-    phone = models.CharField(_("手机号"), max_length=32, blank=True, default="")
+    enforcement_cert = models.CharField(_("执法证号"), max_length=64, blank=True, default="", validators=[validate_no_control_chars])
+    phone = models.CharField(_("手机号"), max_length=32, blank=True, default="", validators=[validate_no_control_chars])
     is_active = models.BooleanField(_("在册"), default=True)
     joined_on = models.DateField(_("入册日期"), null=True, blank=True)
     left_on = models.DateField(_("离册日期"), null=True, blank=True)

@@ -146,10 +146,13 @@ def prepare_roster(table: Table, units: UnitLookup) -> PreparedRoster:
         for i in [i for i, value in enumerate(values) if len(value) > limit]:
             too_long.setdefault(i, []).append(field_name)
 
+    # cells holding a control character, by row number (none, in the usual file)
+    controls = table.control_problems()
     flagged = [
         i
         for i in range(count)
-        if not staff_nos[i]
+        if (controls and numbers[i] in controls)
+        or not staff_nos[i]
         or not names[i]
         or id_reasons[i] is not None
         or unit_ids[i] is None
@@ -173,6 +176,7 @@ def prepare_roster(table: Table, units: UnitLookup) -> PreparedRoster:
     for i in flagged:
         number = numbers[i]
         staff_no = staff_nos[i]
+        problems.extend(controls.get(number, ()))
         if not staff_no:
             problems.append(Problem(number, label("staff_no"), "", "工号为空。"))
         elif staff_no in duplicated_staff_nos:
@@ -189,7 +193,7 @@ def prepare_roster(table: Table, units: UnitLookup) -> PreparedRoster:
         if reason == "excel":
             problems.append(Problem(
                 number, label("id_number"), idnumbers.mask(ids[i]),
-                "身份证号被 Excel 存成了数字，后几位已经丢失；请把该列设置为“文本”格式后重新导出。",
+                idnumbers.EXCEL_NUMBER,
             ))
         elif reason is not None:
             problems.append(Problem(number, label("id_number"), idnumbers.mask(ids[i]), reason))

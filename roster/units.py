@@ -74,9 +74,11 @@ def unit_import(*, data: bytes, filename: str, dry_run: bool = False) -> UnitImp
     existing = {u.code: u for u in Unit.objects.all()}
     code_of = {u.pk: c for c, u in existing.items()}
     wanted: dict[str, dict[str, Any]] = {}
+    controls = table.control_problems()
     for row in table.rows:
         code = table.value(row, "code").upper()
         problems_before = len(result.errors)
+        result.errors.extend(controls.get(row.number, ()))
         spec = _row_spec(table, row, code, existing.get(code), code_of, result.errors)
         if not code:
             result.errors.append(Problem(row.number, table.label("code"), "", "单位代码为空。"))
