@@ -270,9 +270,13 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Behind a proxy that ends TLS (nginx) and always sets X-Forwarded-Proto itself: only then may
+# the header say a request came over HTTPS. Left off, a client could claim HTTPS by sending it.
+TRUST_X_FORWARDED_PROTO = env_bool("TRUST_X_FORWARDED_PROTO", False)
+if TRUST_X_FORWARDED_PROTO:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
@@ -283,7 +287,7 @@ if PRODUCTION:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ScopePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -325,8 +329,11 @@ SPECTACULAR_SETTINGS = {
         "AttendanceStatusEnum": "training.models.AttendanceStatus",
     },
 }
-# Login: the 6th wrong password within the window, for one account or from one address, is refused.
+# Login: the 6th wrong password within the window for one account is refused; from one address
+# (a whole office behind one NAT or proxy) the limit is its own, so one person's typos never
+# lock out a colleague.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
 # Request bodies: JSON writes, and uploads (a spreadsheet plus the form's fields).
 API_JSON_MAX_BYTES = env_int("API_JSON_MAX_BYTES", 1024 * 1024)
@@ -338,6 +345,10 @@ CONTENT_SECURITY_POLICY = env_str(
     "frame-ancestors 'none'",
 )
 NO_STORE_PATH_PREFIXES = ["/api/v1/"]
+# An API token is refused (401) this many hours after it was issued; signing in again issues a new one.
+API_TOKEN_TTL_HOURS = env_float("API_TOKEN_TTL_HOURS", 12)
+# /api/schema/ and /api/docs/ for anyone (development), or only for a signed-in user (production).
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", not PRODUCTION)
 # An open exam's figures and not-sat list check the roster for changes the roster's own
 # refresh missed at most this often (per exam and process).
 API_EXAM_REFRESH_SECONDS = env_int("API_EXAM_REFRESH_SECONDS", 10)
@@ -346,6 +357,8 @@ API_EXAM_REFRESH_SECONDS = env_int("API_EXAM_REFRESH_SECONDS", 10)
 # --- web pages (web app) -----------------------------------------------------------------
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
+# a form without a good CSRF token: the site's own Chinese page (Django's advises DEBUG=True)
+CSRF_FAILURE_VIEW = "web.views.errors.csrf_failure"
 # --- end web pages ----------------------------------------------------------------------
 
 CELERY_BEAT_SCHEDULE = {

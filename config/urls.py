@@ -14,3 +14,9 @@ urlpatterns = [
     path("api/", include("api.urls")),  # --- REST API
     path("", include("web.urls")),  # --- web pages
 ]
+
+# the site's own error pages in Chinese (JSON under /api/); see web/views/errors.py
+handler400 = "web.views.errors.bad_request"
+handler403 = "web.views.errors.permission_denied"
+handler404 = "web.views.errors.page_not_found"
+handler500 = "web.views.errors.server_error"
