@@ -181,6 +181,8 @@ SHEETS_MAX_COMPRESSION_RATIO = env_int("SHEETS_MAX_COMPRESSION_RATIO", 200)
 # --- roster -----------------------------------------------------------------------------
 ROSTER_DROP_DIR = env_str("ROSTER_DROP_DIR", "")
 ROSTER_DROP_SCAN_SECONDS = env_int("ROSTER_DROP_SCAN_SECONDS", 60)
+# files in the drop folder's processed/ and rejected/ are deleted after this many days
+ROSTER_DROP_RETENTION_DAYS = env_int("ROSTER_DROP_RETENTION_DAYS", 30)
 ROSTER_MASS_DEACTIVATION_RATIO = env_float("ROSTER_MASS_DEACTIVATION_RATIO", 0.10)
 
 # --- Celery -----------------------------------------------------------------------------
