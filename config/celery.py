@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger
+from celery.signals import after_setup_logger, after_setup_task_logger, beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -22,3 +22,12 @@ def _redact_worker_logs(logger, **kwargs) -> None:
     for handler in logger.handlers:
         if not any(isinstance(f, RedactPersonalData) for f in handler.filters):
             handler.addFilter(RedactPersonalData())
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_wrong_field_keys(**kwargs) -> None:
+    """A worker or beat does not start with keys that do not fit the stored data."""
+    from roster.fieldkeys import field_keys_refuse_start
+
+    field_keys_refuse_start()

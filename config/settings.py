@@ -53,12 +53,19 @@ DEV_FIELD_ENCRYPTION_KEY = "ZGV2LWZpZWxkLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24="
 
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else DEV_SECRET_KEY)
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "" if PRODUCTION else DEV_FIELD_ENCRYPTION_KEY)
+# Key rotation: FIELD_ENCRYPTION_KEYS="new,old" (the first encrypts, all decrypt). Unset: the
+# one-key form FIELD_ENCRYPTION_KEY. FIELD_HASH_KEYS likewise for the ID numbers' lookup hash
+# (the first hashes, all are tried by lookups); unset, it follows the encryption keys.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", []) or ([FIELD_ENCRYPTION_KEY] if FIELD_ENCRYPTION_KEY else [])
+FIELD_HASH_KEYS = env_list("FIELD_HASH_KEYS", []) or FIELD_ENCRYPTION_KEYS
+if os.environ.get("FIELD_ENCRYPTION_KEYS", "").strip():
+    FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEYS[0]
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 
 if PRODUCTION:
     if not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("生产模式必须设置真实的 SECRET_KEY（至少 50 个字符）。")
-    if not FIELD_ENCRYPTION_KEY or FIELD_ENCRYPTION_KEY == DEV_FIELD_ENCRYPTION_KEY:
+    if not FIELD_ENCRYPTION_KEYS or DEV_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS + FIELD_HASH_KEYS:
         raise ImproperlyConfigured("生产模式必须设置真实的 FIELD_ENCRYPTION_KEY。")
     if DEBUG:
         raise ImproperlyConfigured("生产模式不能开启 DEBUG。")

@@ -243,3 +243,28 @@ class StaffChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.field}"
+
+
+class KeyPurpose(models.TextChoices):
+    AES = "aes", _("加密密钥")
+    HMAC = "hmac", _("散列密钥")
+
+
+class FieldKeyCanary(models.Model):
+    """A keyed MAC of a fixed string for each key the stored data uses (never the key). The web
+    app, the workers and the commands refuse to start when the configured keys do not match."""
+
+    purpose = models.CharField(_("用途"), max_length=8, choices=KeyPurpose.choices)
+    canary = models.CharField(_("校验值"), max_length=64)
+    # retired: the rotation moved every value to a newer key; the key may be removed
+    retired = models.BooleanField(_("已退役"), default=False)
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    retired_at = models.DateTimeField(_("退役时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("密钥校验")
+        verbose_name_plural = _("密钥校验")
+        constraints = [models.UniqueConstraint(fields=["purpose", "canary"], name="field_key_canary_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} {self.canary[:8]}"
