@@ -3,7 +3,14 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger, beat_init, worker_init
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    beat_init,
+    worker_init,
+    worker_ready,
+    worker_shutdown,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -31,3 +38,23 @@ def _refuse_wrong_field_keys(**kwargs) -> None:
     from roster.fieldkeys import field_keys_refuse_start
 
     field_keys_refuse_start()
+
+
+_heartbeat = None
+
+
+@worker_ready.connect
+def _start_worker_heartbeat(sender=None, **kwargs) -> None:
+    """Write ``worker:<queue>`` for /readyz while this worker runs."""
+    global _heartbeat
+    from ops.heartbeat import WorkerHeartbeat
+
+    queues = [queue.name for queue in getattr(getattr(sender, "task_consumer", None), "queues", [])]
+    _heartbeat = WorkerHeartbeat(queues or [app.conf.task_default_queue])
+    _heartbeat.start()
+
+
+@worker_shutdown.connect
+def _stop_worker_heartbeat(**kwargs) -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop()

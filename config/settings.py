@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "training",
     "reports",
     "records",
+    "ops",  # --- operations: readiness, metrics, backups
     "api",  # --- REST API (api app)
     "web",  # --- web pages (web app)
 ]
@@ -250,7 +251,7 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -400,3 +401,13 @@ CELERY_BEAT_SCHEDULE["reminders-send-due"] = {
 }
 CELERY_BEAT_SCHEDULE["reminders-retry"] = {"task": "reminders.tasks.retry_reminders", "schedule": 60.0}
 # --- end reminders ----------------------------------------------------------------------
+
+# --- operations (ops app): readiness, heartbeats, metrics, logs, backups -----------------
+# /readyz: a worker's heartbeat (per queue) and beat's last tick must be younger than this
+READYZ_STALE_SECONDS = env_int("READYZ_STALE_SECONDS", 120)
+# the queues that must have a live worker (default: the default queue)
+READYZ_QUEUES = env_list("READYZ_QUEUES", [CELERY_TASK_DEFAULT_QUEUE])
+# how often each worker writes its heartbeat, and beat its tick
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 30)
+CELERY_BEAT_SCHEDULER = "ops.beat:RecordingScheduler"
+# --- end operations ---------------------------------------------------------------------
