@@ -7,6 +7,9 @@ from celery.signals import (
     after_setup_logger,
     after_setup_task_logger,
     beat_init,
+    before_task_publish,
+    task_postrun,
+    task_prerun,
     worker_init,
     worker_ready,
     worker_shutdown,
@@ -24,11 +27,29 @@ app.autodiscover_tasks(["config"])
 @after_setup_task_logger.connect
 def _redact_worker_logs(logger, **kwargs) -> None:
     """A worker sets up its own log handlers: mask ID numbers and phones there too."""
+    from django.conf import settings
+
+    from .logs import ContextFilter, JsonFormatter
     from .redact import RedactPersonalData
 
     for handler in logger.handlers:
+        if not any(isinstance(f, ContextFilter) for f in handler.filters):
+            handler.addFilter(ContextFilter())
         if not any(isinstance(f, RedactPersonalData) for f in handler.filters):
             handler.addFilter(RedactPersonalData())
+        if getattr(settings, "LOG_FORMAT", "plain") == "json":
+            handler.setFormatter(JsonFormatter())
+
+
+def _connect_log_context() -> None:
+    from .logs import task_postrun_clear_context, task_prerun_set_context, task_publish_add_request_id
+
+    before_task_publish.connect(task_publish_add_request_id, weak=False)
+    task_prerun.connect(task_prerun_set_context, weak=False)
+    task_postrun.connect(task_postrun_clear_context, weak=False)
+
+
+_connect_log_context()
 
 
 @worker_init.connect
