@@ -53,12 +53,19 @@ DEV_FIELD_ENCRYPTION_KEY = "ZGV2LWZpZWxkLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24="
 
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else DEV_SECRET_KEY)
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "" if PRODUCTION else DEV_FIELD_ENCRYPTION_KEY)
+# Key rotation: FIELD_ENCRYPTION_KEYS="new,old" (the first encrypts, all decrypt). Unset: the
+# one-key form FIELD_ENCRYPTION_KEY. FIELD_HASH_KEYS likewise for the ID numbers' lookup hash
+# (the first hashes, all are tried by lookups); unset, it follows the encryption keys.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", []) or ([FIELD_ENCRYPTION_KEY] if FIELD_ENCRYPTION_KEY else [])
+FIELD_HASH_KEYS = env_list("FIELD_HASH_KEYS", []) or FIELD_ENCRYPTION_KEYS
+if os.environ.get("FIELD_ENCRYPTION_KEYS", "").strip():
+    FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEYS[0]
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 
 if PRODUCTION:
     if not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("生产模式必须设置真实的 SECRET_KEY（至少 50 个字符）。")
-    if not FIELD_ENCRYPTION_KEY or FIELD_ENCRYPTION_KEY == DEV_FIELD_ENCRYPTION_KEY:
+    if not FIELD_ENCRYPTION_KEYS or DEV_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS + FIELD_HASH_KEYS:
         raise ImproperlyConfigured("生产模式必须设置真实的 FIELD_ENCRYPTION_KEY。")
     if DEBUG:
         raise ImproperlyConfigured("生产模式不能开启 DEBUG。")
@@ -87,12 +94,14 @@ INSTALLED_APPS = [
     "training",
     "reports",
     "records",
+    "ops",  # --- operations: readiness, metrics, backups
     "api",  # --- REST API (api app)
     "web",  # --- web pages (web app)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.logs.RequestIdMiddleware",  # X-Request-ID in, out, into the logs and the tasks
     "api.middleware.SecurityHeadersMiddleware",  # --- REST API: CSP, no-store on personal data
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -193,6 +202,8 @@ SHEETS_MAX_COMPRESSION_RATIO = env_int("SHEETS_MAX_COMPRESSION_RATIO", 200)
 # --- roster -----------------------------------------------------------------------------
 ROSTER_DROP_DIR = env_str("ROSTER_DROP_DIR", "")
 ROSTER_DROP_SCAN_SECONDS = env_int("ROSTER_DROP_SCAN_SECONDS", 60)
+# files in the drop folder's processed/ and rejected/ are deleted after this many days
+ROSTER_DROP_RETENTION_DAYS = env_int("ROSTER_DROP_RETENTION_DAYS", 30)
 ROSTER_MASS_DEACTIVATION_RATIO = env_float("ROSTER_MASS_DEACTIVATION_RATIO", 0.10)
 # how long a sync or a staff write waits for the roster lock before answering "busy" (a job
 # then retries with backoff; a request answers 503 with Retry-After)
@@ -253,14 +264,29 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- logging ----------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request_id, user_id,
+# job_id); "plain" (default) keeps the text lines, with the request id.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
     # no ID number or phone reaches a log line, whatever an exception message carries
-    "filters": {"redact": {"()": "config.redact.RedactPersonalData"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "filters": {"redact": {"()": "config.redact.RedactPersonalData"}, "context": {"()": "config.logs.ContextFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own console handler (DEBUG only) would print a second, plain line: its records
+    # go to the root handler instead
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
 
 # --- security for production ------------------------------------------------------------
@@ -269,7 +295,7 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # Behind a proxy that ends TLS (nginx) and always sets X-Forwarded-Proto itself: only then may
 # the header say a request came over HTTPS. Left off, a client could claim HTTPS by sending it.
 TRUST_X_FORWARDED_PROTO = env_bool("TRUST_X_FORWARDED_PROTO", False)
@@ -432,3 +458,13 @@ CELERY_BEAT_SCHEDULE["reminders-send-due"] = {
 }
 CELERY_BEAT_SCHEDULE["reminders-retry"] = {"task": "reminders.tasks.retry_reminders", "schedule": 60.0}
 # --- end reminders ----------------------------------------------------------------------
+
+# --- operations (ops app): readiness, heartbeats, metrics, logs, backups -----------------
+# /readyz: a worker's heartbeat (per queue) and beat's last tick must be younger than this
+READYZ_STALE_SECONDS = env_int("READYZ_STALE_SECONDS", 120)
+# the queues that must have a live worker (default: the default queue)
+READYZ_QUEUES = env_list("READYZ_QUEUES", [CELERY_TASK_DEFAULT_QUEUE])
+# how often each worker writes its heartbeat, and beat its tick
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 30)
+CELERY_BEAT_SCHEDULER = "ops.beat:RecordingScheduler"
+# --- end operations ---------------------------------------------------------------------

@@ -170,6 +170,47 @@ class RosterSync(Job):
         }
 
 
+class DropFileStatus(models.TextChoices):
+    PENDING = "pending", _("等待文件稳定")
+    QUEUED = "queued", _("已提交同步")
+    DUPLICATE = "duplicate", _("内容已同步过")
+    REJECTED = "rejected", _("已拒收")
+
+
+class RosterDropFile(models.Model):
+    """One file seen in the drop folder: its size and mtime at the last scan (a file is taken
+    only when both are unchanged across two scans), then what became of it."""
+
+    path = models.CharField(_("文件"), max_length=500)
+    size = models.BigIntegerField(_("大小"), default=0)
+    mtime = models.FloatField(_("修改时间戳"), default=0)
+    status = models.CharField(_("状态"), max_length=16, choices=DropFileStatus.choices, default=DropFileStatus.PENDING)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, default="")
+    sync = models.ForeignKey(
+        RosterSync, verbose_name=_("名册同步"), null=True, blank=True, on_delete=models.SET_NULL, related_name="drop_files"
+    )
+    reason = models.TextField(_("说明"), blank=True, default="")
+    moved_to = models.CharField(_("移至"), max_length=500, blank=True, default="")
+    first_seen_at = models.DateTimeField(_("首次发现"), default=timezone.now)
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("投递目录文件")
+        verbose_name_plural = _("投递目录文件")
+        ordering = ["-first_seen_at", "-id"]
+        constraints = [
+            # one file waiting under one name; the scan looks it up by path
+            models.UniqueConstraint(fields=["path"], condition=models.Q(status="pending"), name="roster_drop_file_pending_once"),
+        ]
+        indexes = [
+            # the follow-up of queued files whose sync ended refused or failed
+            models.Index(fields=["status", "sync"], name="roster_drop_file_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path}（{self.get_status_display()}）"
+
+
 class ChangeKind(models.TextChoices):
     CREATED = "created", _("新增")
     UPDATED = "updated", _("修改")
@@ -203,3 +244,28 @@ class StaffChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.field}"
+
+
+class KeyPurpose(models.TextChoices):
+    AES = "aes", _("加密密钥")
+    HMAC = "hmac", _("散列密钥")
+
+
+class FieldKeyCanary(models.Model):
+    """A keyed MAC of a fixed string for each key the stored data uses (never the key). The web
+    app, the workers and the commands refuse to start when the configured keys do not match."""
+
+    purpose = models.CharField(_("用途"), max_length=8, choices=KeyPurpose.choices)
+    canary = models.CharField(_("校验值"), max_length=64)
+    # retired: the rotation moved every value to a newer key; the key may be removed
+    retired = models.BooleanField(_("已退役"), default=False)
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    retired_at = models.DateTimeField(_("退役时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("密钥校验")
+        verbose_name_plural = _("密钥校验")
+        constraints = [models.UniqueConstraint(fields=["purpose", "canary"], name="field_key_canary_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} {self.canary[:8]}"
