@@ -607,6 +607,8 @@ class AnnualReportSerializer(serializers.Serializer):
     staff = serializers.DictField(help_text="active、as_of、by_unit_kind")
     exams = serializers.ListField(child=serializers.DictField(), help_text="每个考试：id、name、kind、各项数字、by_unit、by_unit_kind")
     training = serializers.DictField(help_text="events、by_kind、attendances、staff_trained、person_hours、court_observation")
+    certificates = serializers.DictField(
+        child=serializers.IntegerField(), help_text="执法证：holders（持证人数）、renewed（本年度续期）、expired、due")
     narrative = serializers.CharField()
     unit = serializers.DictField(required=False, help_text="仅单位联络员的报告：{code, name}，统计范围为该单位及其下级单位")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import certificates, views
 from .docs_views import SchemaView, SwaggerView
 
 app_name = "api"
@@ -23,6 +23,10 @@ router.register("stats/participation", views.ParticipationViewSet, basename="par
 router.register("reports/annual", views.AnnualReportViewSet, basename="annual-report")
 router.register("reminders/jobs", views.ReminderJobViewSet, basename="reminder-job")
 router.register("reminders", views.ReminderViewSet, basename="reminder")
+router.register("certificates/imports", certificates.CertificateImportViewSet, basename="certificate-import")
+router.register("certificates", certificates.CertificateViewSet, basename="certificate")
+router.register(r"exams/(?P<id>[0-9]+)/renew-certificates", certificates.ExamRenewCertificatesViewSet,
+                basename="exam-renew-certificates")
 
 urlpatterns = [
     path("v1/auth/token/", views.TokenView.as_view(), name="auth-token"),

@@ -468,3 +468,16 @@ READYZ_QUEUES = env_list("READYZ_QUEUES", [CELERY_TASK_DEFAULT_QUEUE])
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 30)
 CELERY_BEAT_SCHEDULER = "ops.beat:RecordingScheduler"
 # --- end operations ---------------------------------------------------------------------
+
+# --- certificates (issue 16: the register of enforcement certificates) ------------------
+INSTALLED_APPS.insert(INSTALLED_APPS.index("api"), "certificates")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "CertificateKindEnum": "certificates.models.CertificateKind",
+    "CertificateStatusEnum": "certificates.models.CertificateStatus",
+})
+# a certificate is "due" when it expires within this many days; a renewal adds these years
+CERT_RENEWAL_WINDOW_DAYS = env_int("CERT_RENEWAL_WINDOW_DAYS", 90)
+CERT_RENEWAL_YEARS = env_int("CERT_RENEWAL_YEARS", 1)
+if CERT_RENEWAL_WINDOW_DAYS < 0 or CERT_RENEWAL_YEARS < 1:
+    raise ImproperlyConfigured("CERT_RENEWAL_WINDOW_DAYS 不能为负数，CERT_RENEWAL_YEARS 至少为 1。")
+# --- end certificates -------------------------------------------------------------------

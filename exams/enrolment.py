@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -26,11 +26,33 @@ EXAM_TABLE = Exam._meta.db_table
 STAFF = Staff._meta.db_table
 
 
-_AUDIENCE_SQL = (
-    "(e.audience = 'all'"
-    " OR (e.audience = 'enforcement' AND s.enforcement_cert <> '')"
-    " OR (e.audience = 'heads' AND s.is_head = %s))"
-)
+_ROSTER_ENFORCEMENT_SQL = "s.enforcement_cert <> ''"
+# Who holds an enforcement certificate, by exam kind, when an app knows better than the roster's
+# 执法证号 column (certificates: the register, while it is not empty). Each entry is a function
+# returning a parameterless SQL condition on ``e`` (the exam) and ``s`` (the staff row); it is
+# registered from the app's ``AppConfig.ready``, so exams never imports that app.
+ENFORCEMENT_AUDIENCE_RULES: dict[str, Callable[[], str]] = {}
+
+
+def register_enforcement_audience(*, kind: str, rule: Callable[[], str]) -> None:
+    ENFORCEMENT_AUDIENCE_RULES[kind] = rule
+
+
+def _enforcement_sql() -> str:
+    if not ENFORCEMENT_AUDIENCE_RULES:
+        return _ROSTER_ENFORCEMENT_SQL
+    branches = " ".join(
+        f"WHEN e.kind = '{kind}' THEN ({rule()})" for kind, rule in sorted(ENFORCEMENT_AUDIENCE_RULES.items())
+    )
+    return f"(CASE {branches} ELSE ({_ROSTER_ENFORCEMENT_SQL}) END)"
+
+
+def audience_sql() -> str:
+    return (
+        "(e.audience = 'all'"
+        f" OR (e.audience = 'enforcement' AND {_enforcement_sql()})"
+        " OR (e.audience = 'heads' AND s.is_head = %s))"
+    )
 _CANDIDATE_COLUMNS = (
     "exam_id, staff_id, unit_id, exempt, exempt_reason, best_score, attempt_count, passed, left_on, enrolled_via, enrolled_at"
 )
@@ -62,7 +84,7 @@ def enrol_audience(
         INSERT INTO {CANDIDATE} ({_CANDIDATE_COLUMNS})
         SELECT e.id, s.id, s.unit_id, %s, '', NULL, 0, %s,
                CASE WHEN s.is_active = %s THEN NULL ELSE COALESCE(s.left_on, %s) END, %s, %s
-          FROM {EXAM_TABLE} e JOIN {STAFF} s ON {_AUDIENCE_SQL}
+          FROM {EXAM_TABLE} e JOIN {STAFF} s ON {audience_sql()}
          WHERE e.id IN ({sql_in(exam_ids)}) AND {staff_sql} {not_enrolled}
         {"" if fresh else "ON CONFLICT DO NOTHING"}
     """

@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.db.models import Count
 from django.utils import timezone
 
+from certificates.selectors import certificates_year_figures
 from config.errors import DomainError
 from config.jobs import JobStatus, job_enqueue, job_finish, job_run
 from exams.enrolment import exams_refresh_open
@@ -69,6 +70,9 @@ def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit |
     - ``training``: ``training_stats(year)`` (``events``, ``by_kind``, ``attendances``,
       ``staff_trained``, ``person_hours``) and ``court_observation`` (``events``,
       ``head_attendances``);
+    - ``certificates``: the enforcement-certificate register as of 31 December (today, for the
+      current year): ``holders`` (people), ``renewed`` (by the year's renewal exams),
+      ``expired`` and ``due``;
     - ``narrative``: the paragraph for the annual report.
 
     Past years do not move with the roster: exam figures use the candidates' frozen units and
@@ -142,6 +146,7 @@ def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit |
         "staff": _staff_now(units, today, root=root_row),
         "exams": exam_entries,
         "training": training,
+        "certificates": certificates_year_figures(year=year, today=today, unit=root),
     }
     if root_row is not None:
         report["unit"] = {"code": root_row.code, "name": root_row.name}

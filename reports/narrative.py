@@ -117,10 +117,32 @@ def _training_clauses(training: dict[str, Any]) -> list[str]:
     return clauses
 
 
+def certificates_sentence(certificates: dict[str, Any] | None, *, as_of: str = "") -> str:
+    """"全年通过执法续职考试续期行政执法证12张；截至12月31日持证320人，待续期8张、已过期3张。"
+    Empty while the certificate register is (every figure zero)."""
+    c = certificates or {}
+    if not any(c.get(key) for key in ("holders", "renewed", "expired", "due")):
+        return ""
+    parts = []
+    if c.get("renewed"):
+        parts.append(f"全年通过执法续职考试续期行政执法证{c['renewed']}张")
+    when = f"截至{int(as_of[5:7])}月{int(as_of[8:10])}日" if len(as_of) == 10 else "目前"
+    tail = f"{when}持证{c.get('holders', 0)}人"
+    pending = [f"{label}{c[key]}张" for key, label in (("due", "待续期"), ("expired", "已过期")) if c.get(key)]
+    if pending:
+        tail += "，" + "、".join(pending)
+    parts.append(tail)
+    return "；".join(parts) + "。"
+
+
 def annual_narrative(report: dict[str, Any], *, district: str = "") -> str:
     exam_part = "，".join(_exam_clauses(report.get("exams") or [], district))
     training_part = "，".join(_training_clauses(report.get("training") or {}))
     sentence = "；".join(part for part in (exam_part, training_part) if part)
+    # the register's figures are as of 31 December, or today (the staff figure's date) this year
+    today = str((report.get("staff") or {}).get("as_of") or "")
+    as_of = min(f"{report['year']}-12-31", today) if today else f"{report['year']}-12-31"
+    certificates = certificates_sentence(report.get("certificates"), as_of=as_of)
     if not sentence:
-        return f"{report['year']}年度暂无学法用法考试和法治培训记录。"
-    return sentence + "。"
+        return f"{report['year']}年度暂无学法用法考试和法治培训记录。" + certificates
+    return sentence + "。" + certificates

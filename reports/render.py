@@ -179,6 +179,12 @@ def render_xlsx(report: dict[str, Any]) -> bytes:
         formats=_figure_formats(2), widths={1: 30, 2: 12},
     )
     _table(book, "培训", ["项目", "数值"], [list(row) for row in training_rows(report)], widths={1: 28, 2: 12})
+    certificates = report.get("certificates")
+    if certificates is not None:
+        _table(book, "执法证", ["项目", "数值"], [
+            ["持证人数", certificates.get("holders", 0)], ["本年度续期（张）", certificates.get("renewed", 0)],
+            ["已过期（张）", certificates.get("expired", 0)], ["待续期（张）", certificates.get("due", 0)],
+        ], widths={1: 20, 2: 12})
     data = book.save()
     assert data is not None
     return data

@@ -11,6 +11,7 @@ class ImportKind(models.TextChoices):
     EXAM_RESULTS = "exam_results", _("考试成绩")
     EXAM_EXEMPTIONS = "exam_exemptions", _("免考名单")
     ATTENDANCE = "attendance", _("签到表")
+    CERTIFICATES = "certificates", _("执法证登记")
 
 
 class ImportRecord(Job):

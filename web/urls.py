@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, dashboard, events, exams, imports, records, reminders, reports, roster
+from .views import auth, certificates, dashboard, events, exams, imports, records, reminders, reports, roster
 
 app_name = "web"
 
@@ -44,6 +44,11 @@ urlpatterns = [
     path("reminders/jobs/<int:pk>/progress/", reminders.reminder_job_progress, name="reminder_job_progress"),
     path("reminders/channels/", reminders.channels_page, name="reminder_channels"),
     path("reminders/channels/<str:code>/<str:channel>/clear/", reminders.channel_clear, name="reminder_channel_clear"),
+    # enforcement certificates (执法证管理)
+    path("certificates/", certificates.certificates_page, name="certificates"),
+    path("certificates/import/", certificates.certificates_upload, name="certificates_upload"),
+    path("certificates/<str:state>.<str:fmt>", certificates.certificates_download, name="certificates_download"),
+    path("exams/<int:pk>/renew-certificates/", certificates.exam_renew, name="exam_renew"),
     # annual report
     path("reports/annual/", reports.annual_report_page, name="annual_report"),
     path("reports/annual/<int:year>.<str:fmt>", reports.annual_report_download, name="annual_report_download"),

@@ -407,6 +407,23 @@ def check_learning_file(response, world: World, which: Which, role: str) -> None
     assert listed == wanted
 
 
+def check_certificates(response, world: World, which: Which, role: str) -> None:
+    results = response.json()["results"]
+    assert [r["number"] for r in results] == [f"证{world.staff_no(which)}"]
+    assert results[0]["unit_code"] == which.upper() and results[0]["state"] == "valid"
+
+
+def check_certificate_stats(response, world: World, which: Which, role: str) -> None:
+    body = response.json()
+    assert body["holders"] == 1 and body["valid"] == 1
+    assert [r["unit_code"] for r in body["by_unit"]] == [which.upper()]
+
+
+def check_renewal(response, world: World, which: Which, role: str) -> None:
+    body = response.json()
+    assert body["dry_run"] == (which == "a") and body["renewed"] + body["already_renewed"] + body["not_due"] == 0
+
+
 # --- requests ---------------------------------------------------------------------------
 
 _numbers = itertools.count(5000)
@@ -416,6 +433,22 @@ def post_staff(client: APIClient, world: World, which: Which, role: str):
     body = {"staff_no": f"N{next(_numbers)}", "name": "新同事", "id_number": new_id(), "unit": which.upper(),
             "phone": "13912345678"}
     return client.post("/api/v1/staff/", body, format="json")
+
+
+def post_certificates(client: APIClient, world: World, which: Which, role: str):
+    person = world.people(which)[1]
+    rows = [[person.name, "", person.staff_no, f"新证{person.staff_no}", "执法证", "2024-01-01", "2030-01-01"]]
+    data = csv_bytes(rows, header=["姓名", "身份证号", "工号", "证件号", "证件类型", "发证日期", "有效期至"])
+    upload = SimpleUploadedFile("certs.csv", data, content_type="text/csv")
+    return client.post("/api/v1/certificates/imports/", {"file": upload, "dry_run": "true"}, format="multipart")
+
+
+def post_renew(client: APIClient, world: World, which: Which, role: str):
+    from exams.creation import exam_create
+
+    exam = Exam.objects.filter(kind="enforcement_renewal").first() or exam_create(
+        name="执法续职考试", year=world.activity.year, kind="enforcement_renewal")
+    return client.post(f"/api/v1/exams/{exam.pk}/renew-certificates/", {"dry_run": which == "a"}, format="json")
 
 
 def post_sync(client: APIClient, world: World, which: Which, role: str):
@@ -672,6 +705,26 @@ MATRIX: dict[tuple[str, str], Route] = {
         variants=record_variants(my_record_path),
         audited=True,
     ),
+    # --- certificates: legal_office everywhere, a liaison reads their subtree; the others 403
+    ("GET", "/api/v1/certificates/"): Route(
+        request=lambda c, w, which, r: c.get(f"/api/v1/certificates/?unit={which.upper()}"),
+        expect={**scoped(200, viewer=403), "hr": 403},
+        check=check_certificates,
+        variants=(Variant("filters", lambda c, w, which, r: c.get(
+            f"/api/v1/certificates/?unit={which.upper()}&state=valid&kind=enforcement&on=2026-06-01"),
+            check_certificates),),
+    ),
+    ("GET", "/api/v1/certificates/stats/"): Route(
+        request=lambda c, w, which, r: c.get(f"/api/v1/certificates/stats/?unit={which.upper()}&on=2026-06-01"),
+        expect={**scoped(200, viewer=403), "hr": 403},
+        check=check_certificate_stats,
+    ),
+    ("POST", "/api/v1/certificates/imports/"): Route(
+        request=post_certificates, expect=legal_only(201), check=check_import_created,
+    ),
+    ("POST", "/api/v1/exams/{id}/renew-certificates/"): Route(
+        request=post_renew, expect=legal_only(200), check=check_renewal,
+    ),
     ("GET", "/api/v1/units/{code}/learning-file/{year}/"): Route(
         request=get_with(learning_file_path),
         expect={**scoped(200, viewer=403), "hr": 403},
@@ -737,6 +790,13 @@ def world(personas, staff_persona, district, activity) -> World:
                                             ("b", "dingtalk", "unit:2", "oapi.dingtalk.com"))
     }
     jobs = {which: ReminderJob.objects.create(exam=activity.exam, dry_run=which == "a") for which in ("a", "b")}
+    import datetime as dt
+
+    from certificates.models import Certificate
+
+    for person in (district.a[0], district.b[0]):
+        Certificate.objects.create(number=f"证{person.staff_no}", staff=Staff.objects.get(staff_no=person.staff_no),
+                                   issued_on=dt.date(2024, 1, 1), expires_on=dt.date(2030, 1, 1))
     return World(personas, district, syncs, imports, activity, {"a": activity.exam, "b": last_year}, events,
                  reminders, jobs)
 

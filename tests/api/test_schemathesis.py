@@ -41,7 +41,7 @@ def _lost_on_the_wire(value) -> bool:
     )
 
 
-MULTIPART_ONLY = ("/roster/syncs/", "/exemptions/", "/results/")
+MULTIPART_ONLY = ("/roster/syncs/", "/exemptions/", "/results/", "/certificates/imports/")
 
 
 @schema.hook("filter_body")

@@ -101,7 +101,7 @@ def report_url(year: int, fmt: str = "") -> str:
 def test_annual_report_json_is_the_reports_builder(personas, activity):
     body = personas["viewer"].client().get(report_url(activity.year)).json()
     built = annual_report_build(year=activity.year)
-    assert set(body) == {"year", "staff", "exams", "training", "narrative"}
+    assert set(body) == {"year", "staff", "exams", "training", "certificates", "narrative"}
     assert body["narrative"] == built["narrative"]
     # E has nobody in the exam: it is listed with its zeros
     assert body["exams"][0]["sat"] == 4

@@ -31,7 +31,7 @@ FIGURES = {"candidates", "exempt", "expected", "sat", "not_sat", "passed", "fail
 
 def test_the_report_has_exactly_the_issues_keys(district):
     report = annual_report_build(year=district.year)
-    assert set(report) == {"year", "staff", "exams", "training", "narrative"}
+    assert set(report) == {"year", "staff", "exams", "training", "certificates", "narrative"}
     assert set(report["staff"]) == {"active", "as_of", "by_unit_kind"}
     (exam,) = report["exams"]
     assert set(exam) == {"id", "name", "kind", "by_unit", "by_unit_kind"} | FIGURES

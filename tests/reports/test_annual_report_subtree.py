@@ -24,7 +24,7 @@ FIGURES = {"candidates", "exempt", "expected", "sat", "not_sat", "passed", "fail
 
 def test_the_subtree_report_has_the_districts_keys_and_its_unit(district):
     report = annual_report_build(year=district.year, root=district.units["T"])
-    assert set(report) == {"year", "staff", "exams", "training", "narrative", "unit"}
+    assert set(report) == {"year", "staff", "exams", "training", "certificates", "narrative", "unit"}
     assert report["unit"] == {"code": "T", "name": "测试镇"}
     json.dumps(report)
 

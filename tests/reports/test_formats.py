@@ -52,7 +52,7 @@ def _workbook(report):
 
 def test_the_workbook_has_one_sheet_per_table_with_chinese_headers_and_frozen_header_rows(report):
     workbook = _workbook(report)
-    assert workbook.sheetnames == ["概况", "在册人员", "考试", "考试分单位", "考试分单位类型", "培训"]
+    assert workbook.sheetnames == ["概况", "在册人员", "考试", "考试分单位", "考试分单位类型", "培训", "执法证"]
     headers = {name: [c.value for c in workbook[name][1]] for name in workbook.sheetnames}
     figures = ["考生", "免考", "应考", "实考", "未考", "合格", "不合格", "参考率", "合格率", "平均分"]
     assert headers["考试"] == ["考试名称", "考试类型", *figures]

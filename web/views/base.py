@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from access import scoping
 from access.scoping import Scope, scope_for
 from api.middleware import personal_data
+from certificates import capabilities as cert_caps
 from config.jobs import Job
 from reminders import capabilities as reminder_caps
 
@@ -31,6 +32,7 @@ MENU: tuple[tuple[str, Any, str, str], ...] = (
     # the staff role sees its own record and nothing else
     ("record", _("我的学法档案"), scoping.RECORD_SELF, "web:my_record"),
     ("reminders", _("提醒记录"), reminder_caps.REMINDERS_READ, "web:reminders"),
+    ("certificates", _("执法证管理"), cert_caps.CERTIFICATES_READ, "web:certificates"),
 )
 
 
@@ -46,6 +48,7 @@ CAN: dict[str, str] = {
     "reminders": reminder_caps.REMINDERS_READ,
     "reminders_send": reminder_caps.REMINDERS_SEND,
     "reminders_channels": reminder_caps.REMINDERS_CHANNELS,
+    "certificates_write": cert_caps.CERTIFICATES_WRITE,
 }
 
 

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from access import scoping
 from access.scoping import Scope
+from certificates import capabilities as cert_caps
+from certificates.imports import certificate_import_confirm
 from config.errors import AMBIGUOUS, CONFLICT, DUPLICATE, INVALID, UNMATCHED, DomainError
 from exams.imports import exam_import_confirm
 from exams.models import EXAM_IMPORT_KINDS
@@ -37,6 +39,9 @@ COUNT_LABELS = {
     "conflicts": _("信息冲突"),
     "invalid": _("无效"),
     "ambiguous": _("无法确定"),
+    "created": _("新增"),
+    "updated": _("更新"),
+    "unchanged": _("未变"),
 }
 PROBLEMS_PER_PAGE = 200
 
@@ -57,6 +62,7 @@ def import_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
     ]
     shown = [p for p in problems if not kind or p.get("kind") == kind]
     is_exam = record.kind in EXAM_IMPORT_KINDS
+    is_certificates = record.kind == ImportKind.CERTIFICATES
     dry_run = bool((record.options or {}).get("dry_run"))
     refusal = import_record_confirm_refusal(record=record) if dry_run else ""
     counts = [{"key": k, "label": COUNT_LABELS.get(k, k), "value": v} for k, v in (record.counts or {}).items()]
@@ -72,11 +78,15 @@ def import_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
         "problems_cut": len(shown) > PROBLEMS_PER_PAGE,
         "is_exam": is_exam,
         "is_attendance": record.kind == ImportKind.ATTENDANCE,
-        "can_confirm": is_exam and dry_run and not refusal and scope.can(scoping.EXAMS_WRITE),
+        "is_certificates": is_certificates,
+        "can_confirm": dry_run and not refusal and (
+            (is_exam and scope.can(scoping.EXAMS_WRITE))
+            or (is_certificates and scope.can(cert_caps.CERTIFICATES_WRITE))
+        ),
         "confirm_refusal": refusal,
     }
-    return render_page(request, scope, "web/imports/detail.html", context,
-                       section="exams" if is_exam else "events")
+    section = "exams" if is_exam else "certificates" if is_certificates else "events"
+    return render_page(request, scope, "web/imports/detail.html", context, section=section)
 
 
 @page(scoping.IMPORTS_READ)
@@ -85,12 +95,18 @@ def import_progress(request: HttpRequest, pk: int, *, scope: Scope) -> HttpRespo
     return progress_json(scope.get(scope.imports(ImportRecord.objects.all()), pk=pk))
 
 
-@page(scoping.EXAMS_WRITE)
+@page(scoping.IMPORTS_READ)
 @require_POST
 def import_confirm(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
     dry_run = _record(scope, pk)
     try:
-        record = exam_import_confirm(dry_run_record=dry_run, started_by=request.user)
+        if dry_run.kind == ImportKind.CERTIFICATES:
+            scope.require(cert_caps.CERTIFICATES_WRITE)
+            record = ImportRecord.objects.get(
+                pk=certificate_import_confirm(dry_run_record=dry_run, started_by=request.user).import_id)
+        else:
+            scope.require(scoping.EXAMS_WRITE)
+            record = exam_import_confirm(dry_run_record=dry_run, started_by=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("web:import", pk=dry_run.pk)
