@@ -40,6 +40,7 @@ from reminders.sendnow import reminder_job_create
 from reports.annual import annual_report_build, annual_report_file_name, annual_report_render, year_check
 from reports.selectors import participation_latest
 from roster.models import SyncSource
+from roster.ordering import unit_order
 from roster.selectors import roster_syncs, staff_list
 from roster.staff import staff_create, staff_id_number_reveal, staff_update
 from roster.sync import roster_sync_submit
@@ -234,7 +235,7 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
-        return self.scope.units().select_related("parent").order_by("path")
+        return self.scope.units().select_related("parent").order_by(*unit_order())
 
     @extend_schema(
         summary="单位（含下级单位）的年度学法档案：xlsx（汇总、明细）或 docx（每人一页），列出年末在册人员；记入审计",

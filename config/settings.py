@@ -378,6 +378,9 @@ API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", not PRODUCTION)
 # An open exam's figures and not-sat list check the roster for changes the roster's own
 # refresh missed at most this often (per exam and process).
 API_EXAM_REFRESH_SECONDS = env_int("API_EXAM_REFRESH_SECONDS", 10)
+# An import into an exam that closed more than this many days ago carries a warning and an
+# audit record (a past year's "stable" figures are about to change).
+EXAM_LATE_IMPORT_DAYS = env_int("EXAM_LATE_IMPORT_DAYS", 90)
 # --- end REST API -----------------------------------------------------------------------
 
 # --- web pages (web app) -----------------------------------------------------------------

@@ -32,6 +32,9 @@ class Unit(models.Model):
     # "/1/7/23/": ids from the root down. Kept by unit services; a subtree is a prefix match.
     path = models.CharField(_("路径"), max_length=512, default="/", editable=False)
     depth = models.PositiveSmallIntegerField(_("层级"), default=0, editable=False)
+    # the unit's place in the tree order (depth first; siblings by sort_order, then code), kept
+    # by units_rebuild_paths with the path, so SQL can ORDER BY one column: see roster.ordering
+    tree_key = models.PositiveIntegerField(_("树序"), default=0, editable=False)
     # when the unit joined the tree; empty for units older than this column. A per-unit table of
     # a past exam lists a unit without candidates only if it stood then.
     created_at = models.DateTimeField(_("创建时间"), null=True, blank=True, default=timezone.now, editable=False)
@@ -39,10 +42,12 @@ class Unit(models.Model):
     class Meta:
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
-        ordering = ["path"]
+        ordering = ["tree_key", "code"]
         indexes = [
             # subtree filters: path LIKE '/1/7/%'
             models.Index(fields=["path"], name="unit_path_idx"),
+            # every list of units, in tree order (roster.ordering)
+            models.Index(fields=["tree_key"], name="unit_tree_key_idx"),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ from exams.models import Audience as ExamAudience
 from exams.models import Exam, ExamKind
 from reminders.models import ROBOTS, Channel, MessageStatus
 from roster.models import SyncMode, Unit
+from roster.ordering import unit_order
 from training.models import TrainingKind
 
 ON_ERROR_CHOICES = [
@@ -129,7 +130,7 @@ class EventForm(forms.Form):
     def __init__(self, *args: Any, units: QuerySet[Unit], organiser_required: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["organiser"]
-        field.queryset = units.filter(is_active=True).order_by("path")
+        field.queryset = units.filter(is_active=True).order_by(*unit_order())
         field.required = organiser_required
         field.empty_label = _("（全区）") if not organiser_required else None
         self.fields["date"].initial = timezone.localdate()
