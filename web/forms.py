@@ -3,7 +3,7 @@ units a form offers come from the caller's scope."""
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -135,9 +135,8 @@ class EventForm(forms.Form):
         self.fields["date"].initial = timezone.localdate()
 
 
-def year_choices(*, first: int = 2020, today: dt.date | None = None) -> list[tuple[int, str]]:
-    last = (today or timezone.localdate()).year
-    return [(y, _("%(year)s 年") % {"year": y}) for y in range(last, first - 1, -1)]
+def year_choices(years: Iterable[int]) -> list[tuple[int, str]]:
+    return [(y, _("%(year)s 年") % {"year": y}) for y in sorted(set(years), reverse=True)]
 
 
 # --- reminders --------------------------------------------------------------------------

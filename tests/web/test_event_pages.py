@@ -136,3 +136,23 @@ def test_event_page_runs_a_fixed_number_of_queries(personas, district, django_as
         client.get("/events/")
     body = page.content.decode()
     assert not re.search(r"\d{17}[\dX]", body)  # no ID number anywhere
+
+
+def test_the_events_list_filters_by_year_and_keeps_the_year_across_pages(personas, units):
+    for n in range(31):
+        training_event_create(title=f"讲座{n}", kind=TrainingKind.LECTURE, date=dt.date(2025, 1, 1) + dt.timedelta(n),
+                              hours="2")
+    make_event("今年讲座", None)
+    client = personas["legal_office"].client()
+    assert len(client.get("/events/").context["events"].paginator.object_list) == 32
+    page = client.get("/events/?year=2025")
+    assert page.context["events"].paginator.count == 31 and "2025 年培训活动" in page.content.decode()
+    assert 'href="?year=2025&amp;page=2"' in page.content.decode()
+    assert {e.title for e in client.get("/events/?year=2026").context["events"]} == {"今年讲座"}
+    assert client.get("/events/?year=nonsense").context["events"].paginator.count == 32
+
+
+def test_a_liaisons_events_heading_does_not_claim_district_events_as_their_own(personas, units):
+    make_event("全区讲座", None)
+    text = personas["liaison_t"].client().get("/events/").content.decode()
+    assert "主办的活动" not in text and "面向全区" in text

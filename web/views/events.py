@@ -39,8 +39,21 @@ def _event(scope: Scope, pk: int, *, managed: bool = False) -> TrainingEvent:
 @page(scoping.EVENTS_READ)
 @require_GET
 def events_page(request: HttpRequest, *, scope: Scope) -> HttpResponse:
-    events = paginate(request, visible_events(scope).order_by("-date", "-id"), per_page=30)
-    return render_page(request, scope, "web/events/list.html", {"events": events}, section="events")
+    events = visible_events(scope).order_by("-date", "-id")
+    year = _year_filter(request.GET.get("year"))
+    if year is not None:
+        events = events.filter(date__year=year)
+    context = {"events": paginate(request, events, per_page=30), "year": year}
+    return render_page(request, scope, "web/events/list.html", context, section="events")
+
+
+def _year_filter(value: str | None) -> int | None:
+    # an unknown or empty year shows every year, as the other list filters do
+    try:
+        year = int((value or "").strip())
+    except ValueError:
+        return None
+    return year if 2000 <= year <= 2100 else None
 
 
 @page(scoping.EVENTS_WRITE)
