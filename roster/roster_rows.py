@@ -75,6 +75,7 @@ class PreparedRoster:
     # the plain number of each valid row, by row number: sealed (encrypted, masked) only for the
     # rows that turn out to need it, once the stage has been compared with the staff table
     id_numbers: dict[int, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def valid_count(self) -> int:
@@ -107,6 +108,14 @@ def prepare_roster(table: Table, units: UnitLookup) -> PreparedRoster:
 
     numbers = [r.number for r in rows]
     staff_nos, names, unit_texts = column(i_staff_no), column(i_name), column(i_unit)
+    staff_no_bit = 1 << i_staff_no
+    staff_nos_as_numbers = sum(1 for r in rows if r.numeric & staff_no_bit)
+    if staff_nos_as_numbers:
+        # 00123 stored as a number reads back as 123: a different person to the sync
+        prepared.warnings.append(
+            f"“{table.label('staff_no')}”列有 {staff_nos_as_numbers} 个单元格在 Excel 中是数字格式；"
+            "如果工号以 0 开头，开头的 0 已经丢失。请把该列设置为“文本”格式后重新导出。"
+        )
     id_bit = 1 << i_id
     id_as_number = [bool(r.numeric & id_bit) for r in rows]
     ids = [value.replace(" ", "").upper() for value in column(i_id)]
