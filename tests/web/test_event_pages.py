@@ -156,3 +156,10 @@ def test_a_liaisons_events_heading_does_not_claim_district_events_as_their_own(p
     make_event("全区讲座", None)
     text = personas["liaison_t"].client().get("/events/").content.decode()
     assert "主办的活动" not in text and "面向全区" in text
+
+
+def test_hours_read_the_same_way_whole_or_not(personas, units):
+    training_event_create(title="半天", kind=TrainingKind.LECTURE, date=dt.date(2026, 4, 1), hours="1.5")
+    make_event("一天", None)
+    body = personas["legal_office"].client().get("/events/").content.decode()
+    assert '<td class="num">1.5</td>' in body and '<td class="num">2</td>' in body and "1.50" not in body
