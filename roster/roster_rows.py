@@ -7,6 +7,7 @@ lookup built beforehand.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -45,6 +46,14 @@ class UnitLookup:
         if unit_id in self.inactive:
             return None, f"单位“{text}”已停用。"
         return unit_id, None
+
+    def close_names(self, text: str, limit: int = 3) -> list[str]:
+        """Up to ``limit`` active unit names that ``text`` may mean: names holding it (「法规处」
+        for 「区司法局法规处」) first, then names that read alike."""
+        names = [n for n, pk in self.by_name.items() if pk is None or pk not in self.inactive]
+        holding = sorted((n for n in names if text in n), key=len)
+        alike = difflib.get_close_matches(text, names, n=limit, cutoff=0.4)
+        return list(dict.fromkeys([*holding, *alike]))[:limit]
 
 
 MAX_LENGTHS = {"staff_no": 64, "name": 100, "position": 200, "category": 100, "enforcement_cert": 64, "phone": 32}
