@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
-from .models import RosterSync, Staff, StaffChange, Unit
+from .models import RosterSync, Staff, StaffChange, SyncPreviewChange, Unit
 
 
 def roster_summary() -> dict[str, int]:
@@ -44,3 +44,27 @@ def staff_history(staff: Staff) -> QuerySet[StaffChange]:
 
 def roster_syncs() -> QuerySet[RosterSync]:
     return RosterSync.objects.select_related("started_by")
+
+
+def sync_preview_changes(
+    *, sync: RosterSync, kind: str | None = None, unit: Unit | None = None
+) -> QuerySet[SyncPreviewChange]:
+    """Every change a dry run would make, in file order (the deactivated, who have no row, last),
+    optionally of one kind or within one unit's subtree."""
+    changes = SyncPreviewChange.objects.filter(sync=sync).select_related("unit")
+    if kind:
+        changes = changes.filter(kind=kind)
+    if unit is not None:
+        changes = changes.filter(unit__path__startswith=unit.path)
+    return changes.order_by(F("row_no").asc(nulls_last=True), "staff_no", "id")
+
+
+def preview_change_dict(change: SyncPreviewChange) -> dict:
+    return {
+        "row": change.row_no,
+        "staff_no": change.staff_no,
+        "name": change.name,
+        "unit_code": change.unit.code if change.unit else None,
+        "kind": change.kind,
+        "fields": change.fields,
+    }

@@ -318,6 +318,7 @@ def _run(sync: RosterSync) -> None:
             if refusal or sync.dry_run:
                 # the preview feeds the "check, then confirm" screens; an applied sync has its history
                 sync.preview = stage.preview()
+                stage.store_changes(sync=sync, id_numbers=prepared.id_numbers)
             if refusal:
                 if not problems or sync.skip_invalid:
                     problems.append(Problem(None, None, None, refusal))
