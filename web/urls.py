@@ -14,6 +14,8 @@ urlpatterns = [
     # roster (hr)
     path("roster/", roster.roster_upload, name="roster"),
     path("roster/syncs/<int:pk>/", roster.roster_sync_page, name="roster_sync"),
+    path("roster/syncs/<int:pk>/changes/", roster.roster_sync_changes, name="roster_sync_changes"),
+    path("roster/syncs/<int:pk>/changes.xlsx", roster.roster_sync_changes_xlsx, name="roster_sync_changes_xlsx"),
     path("roster/syncs/<int:pk>/progress/", roster.roster_sync_progress, name="roster_sync_progress"),
     path("roster/syncs/<int:pk>/confirm/", roster.roster_sync_confirm_view, name="roster_sync_confirm"),
     # exams
