@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import F, QuerySet
+import re
+
+from django.db.models import F, Q, QuerySet
+
+from sheets.reader import normalise_text
 
 from .models import RosterSync, Staff, StaffChange, SyncPreviewChange, Unit
 
@@ -36,6 +40,20 @@ def staff_list(*, unit: Unit | None = None, active: bool | None = None) -> Query
     if active is not None:
         qs = qs.filter(is_active=active)
     return qs
+
+
+def staff_search(qs: QuerySet[Staff], *, text: str, by_phone: bool) -> QuerySet[Staff]:
+    """Staff whose 工号 starts with ``text``, whose name holds it, or (``by_phone``, for callers
+    who see phones) whose phone ends with at least its last 4 digits. Full-width characters
+    and separators in a typed phone are ignored."""
+    text = normalise_text(text)
+    if not text:
+        return qs.none()
+    found = Q(staff_no__istartswith=text) | Q(name__icontains=text)
+    digits = re.sub(r"[\s\-]", "", text)
+    if by_phone and digits.isdigit() and len(digits) >= 4:
+        found |= Q(phone__endswith=digits)
+    return qs.filter(found).order_by("-is_active", "staff_no")
 
 
 def staff_history(staff: Staff) -> QuerySet[StaffChange]:

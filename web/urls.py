@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, dashboard, events, exams, imports, records, reminders, reports, roster
+from .views import auth, dashboard, events, exams, imports, people, records, reminders, reports, roster
 
 app_name = "web"
 
@@ -18,6 +18,9 @@ urlpatterns = [
     path("roster/syncs/<int:pk>/changes.xlsx", roster.roster_sync_changes_xlsx, name="roster_sync_changes_xlsx"),
     path("roster/syncs/<int:pk>/progress/", roster.roster_sync_progress, name="roster_sync_progress"),
     path("roster/syncs/<int:pk>/confirm/", roster.roster_sync_confirm_view, name="roster_sync_confirm"),
+    # staff search and a person's page (hr, legal_office; a liaison: their subtree)
+    path("people/", people.people_page, name="people"),
+    path("people/<str:staff_no>/", people.person_page, name="person"),
     # exams
     path("exams/", exams.exams_page, name="exams"),
     path("exams/new/", exams.exam_new, name="exam_new"),
