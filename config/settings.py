@@ -182,6 +182,10 @@ SHEETS_MAX_COMPRESSION_RATIO = env_int("SHEETS_MAX_COMPRESSION_RATIO", 200)
 ROSTER_DROP_DIR = env_str("ROSTER_DROP_DIR", "")
 ROSTER_DROP_SCAN_SECONDS = env_int("ROSTER_DROP_SCAN_SECONDS", 60)
 ROSTER_MASS_DEACTIVATION_RATIO = env_float("ROSTER_MASS_DEACTIVATION_RATIO", 0.10)
+# QR sign-in: the projected code changes every SIGNIN_ROTATE_SECONDS and is accepted for two
+# periods; a form opened with a fresh code may be sent within SIGNIN_FORM_SECONDS
+SIGNIN_ROTATE_SECONDS = env_int("SIGNIN_ROTATE_SECONDS", 30)
+SIGNIN_FORM_SECONDS = env_int("SIGNIN_FORM_SECONDS", 600)
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")

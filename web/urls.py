@@ -39,6 +39,7 @@ urlpatterns = [
     path("events/<int:pk>/", events.event_page, name="event"),
     path("events/<int:pk>/sheet/", events.event_sheet_upload, name="event_sheet"),
     path("events/<int:pk>/qr/", events.event_qr, name="event_qr"),
+    path("events/<int:pk>/qr/code.svg", events.event_qr_code, name="event_qr_code"),
     # learning records (个人学法档案)
     path("me/", records.my_record, name="my_record"),
     path("staff/<str:staff_no>/", records.staff_record_page, name="staff_record"),

@@ -115,9 +115,21 @@ def test_the_qr_page_shows_the_sign_in_code_full_screen(personas, units):
     event = make_event("全区讲座", None)
     client = personas["legal_office"].client()
     body = client.get(f"/events/{event.pk}/qr/").content.decode()
-    assert f'src="/signin/{event.signin_token}/qr.svg"' in body and 'class="projection"' in body
-    assert f"/signin/{event.signin_token}/" in body
+    # a rotating code (the default): the organiser's image, reloaded each period, and no address
+    assert f'src="/events/{event.pk}/qr/code.svg"' in body and 'class="projection"' in body
+    assert event.signin_token not in body
+
+    TrainingEvent.objects.filter(pk=event.pk).update(signin_rotates=False)  # an online event: a fixed link
+    body = client.get(f"/events/{event.pk}/qr/").content.decode()
+    assert f'src="/signin/{event.signin_token}/qr.svg"' in body and f"/signin/{event.signin_token}/" in body
     assert client.get(f"/signin/{event.signin_token}/qr.svg")["Content-Type"] == "image/svg+xml"
+
+
+def test_an_online_event_is_created_without_rotation(personas, units):
+    personas["legal_office"].client().post("/events/new/", event_form(organiser=""))
+    assert TrainingEvent.objects.get().signin_rotates is False  # the box left unticked in the form
+    personas["legal_office"].client().post("/events/new/", event_form(organiser="", title="现场", signin_rotates="on"))
+    assert TrainingEvent.objects.get(title="现场").signin_rotates is True
 
 
 def test_event_page_runs_a_fixed_number_of_queries(personas, district, django_assert_max_num_queries):
