@@ -483,7 +483,7 @@ class EventSerializer(serializers.ModelSerializer):
         model = TrainingEvent
         fields = [
             "id", "title", "kind", "date", "hours", "organiser", "organiser_name", "speaker", "location", "audience",
-            "audience_units", "signin_opens_at", "signin_closes_at", "signin_url",
+            "audience_units", "signin_opens_at", "signin_closes_at", "signin_rotates", "signin_url",
         ]
         read_only_fields = fields
 
@@ -513,6 +513,9 @@ class EventCreateSerializer(serializers.Serializer):
                                            help_text="参加对象为 units 时的单位代码")
     signin_opens_at = YearDateTimeField(required=False, allow_null=True, default=None)
     signin_closes_at = YearDateTimeField(required=False, allow_null=True, default=None)
+    signin_rotates = serializers.BooleanField(
+        required=False, default=True, help_text="会场二维码定时更换（默认是）；线上活动可设为 false，使用固定链接"
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         scope: Scope = self.context["scope"]

@@ -209,6 +209,10 @@ ROSTER_MASS_DEACTIVATION_RATIO = env_float("ROSTER_MASS_DEACTIVATION_RATIO", 0.1
 # then retries with backoff; a request answers 503 with Retry-After)
 ROSTER_LOCK_WAIT_SECONDS = env_float("ROSTER_LOCK_WAIT_SECONDS", 5)
 ROSTER_LOCK_JOB_WAIT_SECONDS = env_float("ROSTER_LOCK_JOB_WAIT_SECONDS", 30)
+# QR sign-in: the projected code changes every SIGNIN_ROTATE_SECONDS and is accepted for two
+# periods; a form opened with a fresh code may be sent within SIGNIN_FORM_SECONDS
+SIGNIN_ROTATE_SECONDS = env_int("SIGNIN_ROTATE_SECONDS", 30)
+SIGNIN_FORM_SECONDS = env_int("SIGNIN_FORM_SECONDS", 600)
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")

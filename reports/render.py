@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import io
 import json
+import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -330,6 +332,18 @@ def cjk_font_path() -> str:
     raise DomainError(MISSING_FONT, code="unavailable")
 
 
+def axis_floor(rates: Iterable[float | None]) -> float:
+    """Where a rate chart's axis starts, as a fraction: 0, unless every rate is high, when it is
+    the tens of per cent just below the lowest (93%–100% bars start at 90%, so that they differ
+    to the eye). The chart labels its axis, so the cut is never hidden."""
+    known = [float(r) for r in rates if r is not None]
+    if not known:
+        return 0.0
+    lowest = min(known) * 100
+    floor = math.floor((lowest - 2) / 10) * 10
+    return floor / 100 if floor >= 50 else 0.0
+
+
 def render_png(report: dict[str, Any]) -> bytes:
     import matplotlib
 
@@ -359,8 +373,9 @@ def render_png(report: dict[str, Any]) -> bytes:
         axes.set_xticks(positions)
         axes.set_xticklabels([u["unit_name"] for u in units], rotation=45 if len(units) > 6 else 0, ha="right"
                              if len(units) > 6 else "center", fontproperties=font, fontsize=8 if len(units) > 12 else 10)
-        axes.set_ylim(0, 118)
-        axes.set_yticks(range(0, 101, 20))
+        floor = round(axis_floor(u[key] for u in units for key in ("participation_rate", "pass_rate")) * 100)
+        axes.set_ylim(floor, 100 + (100 - floor) * 0.18)  # headroom for the legend
+        axes.set_yticks(range(floor, 101, 20 if floor == 0 else (10 if floor <= 60 else 5)))
         axes.yaxis.set_major_formatter(PercentFormatter(100))
         axes.set_ylabel("比例", fontproperties=font)
         axes.set_title(f"{scope_prefix(report)}{year}年{exam['name']}各单位参考率和合格率", fontproperties=font,

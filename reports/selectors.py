@@ -21,13 +21,14 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from exams.models import Candidate, Exam
 from exams.selectors import COUNTED, figure_aggregates
 from roster.models import Staff, StaffChange, Unit
 from roster.ordering import unit_order, unit_sort_key
-from training.models import TrainingKind
+from training.models import TrainingEvent, TrainingKind
 from training.selectors import attended_in_year, events_in_year, hours_sum, required_hours
 
 from .models import AnnualReport, ExamSnapshot, SnapshotRun, TrainingSnapshot
@@ -407,3 +408,12 @@ def snapshot_last_computed(*, exam: Exam | None = None, year: int | None = None)
 
 def annual_reports() -> QuerySet[AnnualReport]:
     return AnnualReport.objects.select_related("started_by")
+
+
+def report_years(*, today: dt.date | None = None) -> list[int]:
+    """The years a report can be asked for, newest first: those with an exam or a training
+    event, and the current year (whose report is being written)."""
+    years = set(Exam.objects.values_list("year", flat=True).distinct())
+    years |= set(TrainingEvent.objects.annotate(y=ExtractYear("date")).values_list("y", flat=True).distinct())
+    years.add((today or timezone.localdate()).year)
+    return sorted(years, reverse=True)

@@ -274,3 +274,31 @@ class FieldKeyCanary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} {self.canary[:8]}"
+class PreviewKind(models.TextChoices):
+    CREATED = "created", _("新增")
+    UPDATED = "updated", _("修改")
+    DEACTIVATED = "deactivated", _("停用")
+    REACTIVATED = "reactivated", _("恢复")
+
+
+class SyncPreviewChange(models.Model):
+    """One change a dry run (or a refused sync) would have made, with the old and new value of
+    each field: what HR approves before "停用 150 人". ID numbers are stored masked only."""
+
+    sync = models.ForeignKey(RosterSync, on_delete=models.CASCADE, related_name="preview_changes")
+    row_no = models.PositiveIntegerField(_("行号"), null=True, blank=True)
+    staff_no = models.CharField(_("工号"), max_length=64)
+    name = models.CharField(_("姓名"), max_length=100)
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    kind = models.CharField(_("类型"), max_length=16, choices=PreviewKind.choices)
+    fields = models.JSONField(_("字段"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("同步预览变动")
+        verbose_name_plural = _("同步预览变动")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["sync", "kind"], name="syncpreview_sync_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.staff_no}"

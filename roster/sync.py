@@ -269,11 +269,11 @@ def _run(sync: RosterSync) -> None:
     except (FileNotFoundError, ValueError):
         _finish(sync, status=JobStatus.FAILED, applied=False, message="同步文件已不存在，请重新上传。", problems=[])
         return
-    sync.warnings = table.warnings
     sync.rows = len(table.rows)
     job_progress(job=sync, done=0, total=len(table.rows))
 
     prepared = prepare_roster(table, unit_lookup())
+    sync.warnings = [*table.warnings, *prepared.warnings]
     job_progress(job=sync, done=len(table.rows) // 2)
     problems = list(prepared.problems)
     full = sync.mode == SyncMode.FULL
@@ -309,6 +309,7 @@ def _run(sync: RosterSync) -> None:
             if refusal or sync.dry_run:
                 # the preview feeds the "check, then confirm" screens; an applied sync has its history
                 sync.preview = stage.preview()
+                stage.store_changes(sync=sync, id_numbers=prepared.id_numbers)
             if refusal:
                 if not problems or sync.skip_invalid:
                     problems.append(Problem(None, None, None, refusal))

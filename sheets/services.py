@@ -102,6 +102,8 @@ def import_record_confirm_refusal(*, record: ImportRecord, now: dt.datetime | No
         return "试运行尚未完成。"
     if record.status != JobStatus.SUCCEEDED:
         return "试运行未通过，不能确认：请改正文件后重新上传。"
+    if (record.counts or {}).get("applied") == 0:
+        return "没有可导入的行（各行已是最新，或都有问题），无需确认。"
     if not record.source_file or record.created_at < (now or timezone.now()) - DRY_RUN_KEEP:
         return "该试运行已确认过或已超过一天，请重新上传文件。"
     return ""

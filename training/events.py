@@ -68,6 +68,7 @@ def training_event_create(
     audience_units: Iterable[Unit] = (),
     signin_opens_at: dt.datetime | None = None,
     signin_closes_at: dt.datetime | None = None,
+    signin_rotates: bool = True,
 ) -> TrainingEvent:
     title, kind, value = training_event_clean(title=title, kind=kind, hours=hours, date=date)
     refuse_control_chars(speaker, label="主讲人")
@@ -81,6 +82,7 @@ def training_event_create(
     event = TrainingEvent.objects.create(
         title=title, kind=kind, date=date, hours=value, organiser=organiser, speaker=speaker, location=location,
         audience=audience, signin_opens_at=signin_opens_at, signin_closes_at=signin_closes_at,
+        signin_rotates=signin_rotates,
     )
     units = list(audience_units)
     if units:

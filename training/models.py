@@ -62,6 +62,10 @@ class TrainingEvent(models.Model):
     signin_closes_at = models.DateTimeField(
         _("签到截止时间"), null=True, blank=True, help_text=_("留空则为活动当天 24 点。")
     )
+    signin_rotates = models.BooleanField(
+        _("签到二维码定时更换"), default=True,
+        help_text=_("会场投屏的二维码每隔一段时间更换，转发出去的截图一分钟内失效。线上活动可关闭，使用固定链接。"),
+    )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     class Meta:

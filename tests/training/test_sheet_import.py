@@ -55,6 +55,14 @@ def test_row_is_matched_by_name_with_unit_code_or_unit_name(staff, event):
     assert result.applied == 2 and recorded(event) == ["0001", "0005"]
 
 
+def test_a_short_unit_name_is_reported_as_the_unit_with_close_matches(staff, event):
+    result = run(event, [["张三", "财政局", "", "", ""], ["李四", "火星局", "", "", ""]])
+    first, second = result.errors
+    assert (first.row, first.column, first.value, first.kind) == (2, "单位", "财政局", "unmatched")
+    assert first.message == "单位名称无法识别：财政局（相近的单位：测试区财政局）"
+    assert second.message.startswith("单位名称无法识别：火星局") and "名册中找不到此人" not in second.message
+
+
 def test_name_and_unit_match_needs_the_unit_not_just_the_name(staff, event):
     # three 王五 in the district, only one of them in A
     result = run(event, [["王五", "A", "", "", ""]])
