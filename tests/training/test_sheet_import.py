@@ -170,7 +170,7 @@ def test_importing_the_same_sheet_again_adds_nothing(staff, event):
 def test_reimport_does_not_overwrite_a_qr_sign_in(staff, event):
     Staff.objects.filter(staff_no="0001").update(id_number_masked="450203********1234")
     moment = timezone.make_aware(dt.datetime(2024, 5, 20, 9, 0))
-    attendance_self_sign_in(event=event, staff_no="0001", id_last4="1234", now=moment)
+    attendance_self_sign_in(event=event, who="0001", id_last4="1234", now=moment)
     result = run(event, [["张三", "A", "", "", "", ]], header=SIGNIN_HEADER)
     assert (result.applied, result.already_recorded) == (0, 1)
     assert Attendance.objects.get(event=event).source == AttendanceSource.QR
