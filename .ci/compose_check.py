@@ -55,6 +55,8 @@ def load() -> dict:
             fail(f"{name} does not point at the redis service")
         if "depends_on" not in service:
             fail(f"{name} has no depends_on")
+        if not (service.get("healthcheck") or {}).get("test"):
+            fail(f"{name} has no healthcheck")
     if "gunicorn" not in str(services["web"]["command"]):
         fail("web does not run gunicorn")
     if "worker" not in str(services["worker"]["command"]):
@@ -152,6 +154,24 @@ def main() -> None:
         processes.append(beat)
         wait_for(lambda: "beat: Starting" in beat_log.read_text(), 60, beat, beat_log, "beat")
         print("beat: celery beat started")
+
+        def ready() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+                    return response.status == 200
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                return False
+
+        wait_for(ready, 90, web, web_log, "/readyz (database, migrations, broker, workers, beat)")
+        print("web: /readyz answered 200 with the worker and beat running")
+        for name in APP_SERVICES:
+            test = services[name]["healthcheck"]["test"]
+            argv = test[1:] if test[0] == "CMD" else ["sh", "-c", test[1]]
+            argv = [arg.replace("127.0.0.1:8000", f"127.0.0.1:{port}") for arg in argv]
+            done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+            if done.returncode != 0:
+                fail(f"{name}'s healthcheck failed: {done.stdout[-1000:]}{done.stderr[-1000:]}")
+        print("healthchecks: web, worker and beat pass their compose health checks")
 
         redis_port = free_port()
         redis_command = command_of(services["redis"]) + f" --port {redis_port} --bind 127.0.0.1 --dir {tmp}"

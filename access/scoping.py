@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Model, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
 from roster.models import RosterSync, Staff, Unit
@@ -296,6 +296,18 @@ class Scope:
         if not self.can(EVENTS_WRITE):
             return qs.none()
         return self.narrow(qs, unit_field="organiser")
+
+    def events_with_managed(self, qs: QuerySet[M]) -> QuerySet[M]:
+        """``qs`` with ``caller_manages`` on each event: whether it is among ``events_managed``
+        (the same rule, as one column of the same query). Anything that carries an event's
+        sign-in token (its sign-in URL, its QR code) is shown only where this is true."""
+        if not self.can(EVENTS_WRITE) or self.role is None or self.is_self:
+            managed: Any = Value(False)
+        elif self.everywhere:
+            managed = Value(True)
+        else:
+            managed = ExpressionWrapper(self.unit_q("organiser"), output_field=BooleanField())
+        return qs.annotate(caller_manages=managed)
 
     # --- personal data ------------------------------------------------------------------
     @property

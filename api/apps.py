@@ -10,6 +10,7 @@ class ApiConfig(AppConfig):
 
         from access.scoping import grant_domain_capabilities
 
+        from . import signals  # noqa: F401  (tokens are revoked when a user or role changes)
         from .forms import ThrottledAdminAuthenticationForm
 
         # The admin's login form counts wrong passwords like the API's token endpoint does.

@@ -27,6 +27,25 @@ DOMAIN_STATUS = {
 }
 
 
+def _chinese_detail(exc: Exception) -> str | None:
+    """DRF's own words for these errors, in Chinese whatever language the client asked for
+    (every message of the API's own is Chinese too)."""
+    if isinstance(exc, exceptions.Throttled):
+        wait = exc.wait
+        return f"请求过于频繁，请 {max(1, int(-(-wait // 1)))} 秒后再试。" if wait else "请求过于频繁，请稍后再试。"
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return "不支持这种请求内容类型，请发送 application/json（上传文件用 multipart/form-data）。"
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return "不支持此请求方法。"
+    if isinstance(exc, exceptions.NotAcceptable):
+        return "无法提供所要求的响应格式（Accept）。"
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return "未登录：请提供令牌（Authorization: Token <令牌>）或先登录。"
+    if isinstance(exc, exceptions.ParseError) and exc.detail.isascii():
+        return "请求内容无法解析。"
+    return None
+
+
 def _code_of(exc: exceptions.APIException) -> str:
     codes = exc.get_codes()
     if isinstance(codes, str):
@@ -57,5 +76,5 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         code = _code_of(exc) if isinstance(exc, exceptions.APIException) else (
             "not_found" if response.status_code == 404 else "permission_denied"
         )
-        response.data = {"detail": str(response.data["detail"]), "code": code}
+        response.data = {"detail": _chinese_detail(exc) or str(response.data["detail"]), "code": code}
     return response

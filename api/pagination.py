@@ -16,6 +16,7 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    invalid_page_message = "页码超出范围：没有第 {page_number} 页。"
 
     def get_page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
@@ -37,7 +38,8 @@ class Pagination(PageNumberPagination):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_query_param:
-                parameter["schema"]["minimum"] = 1
+                # up to nine digits; a page past the end is a 404 (documented on every list)
+                parameter["schema"].update(minimum=1, maximum=999_999_999)
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"].update(minimum=1, maximum=self.max_page_size)
         return parameters

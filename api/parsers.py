@@ -26,11 +26,18 @@ def _refuse_if_larger(parser_context: dict | None, limit: int) -> None:
 class LimitedJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         _refuse_if_larger(parser_context, settings.API_JSON_MAX_BYTES)
-        return super().parse(stream, media_type, parser_context)
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except exceptions.ParseError:
+            # DRF's own message is English, with the decoder's words ("JSON parse error - ...")
+            raise exceptions.ParseError("请求内容不是有效的 JSON。")
 
 
 class LimitedMultiPartParser(MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         # the file may be as large as a spreadsheet may be, plus the form's own fields
         _refuse_if_larger(parser_context, settings.API_UPLOAD_MAX_BYTES)
-        return super().parse(stream, media_type, parser_context)
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except exceptions.ParseError:
+            raise exceptions.ParseError("请求内容不是有效的 multipart/form-data 表单。")

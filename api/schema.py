@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+
+class ChineseCsrfSessionScheme(SessionScheme):
+    """The session authentication with Chinese CSRF refusals is documented as DRF's own."""
+
+    target_class = "api.authentication.SessionAuthentication"
 
 
 @extend_schema_field(OpenApiTypes.ANY)
@@ -29,6 +36,7 @@ ERROR_DESCRIPTIONS = {
     "403": "角色无权进行此操作",
     "404": "对象不存在或不在查看范围内",
     "413": "请求内容超过大小上限",
+    "409": "与现有数据冲突（例如已有同名考试、考试已截止）",
     "415": "不支持的内容类型",
     "429": "请求过于频繁",
 }
@@ -42,8 +50,29 @@ class ApiAutoSchema(AutoSchema):
         if "{" in self.path or self.method == "GET" or self.method == "PATCH":
             codes.append("404")
         if self.method in ("POST", "PUT", "PATCH"):
-            codes += ["413", "415"]
+            codes += ["409", "413", "415"]
         return codes
+
+    def _get_filter_parameters(self):
+        """django-filter's parameters as the filters check them: a year from 2000 to 2100, an
+        id from 1 (``YearFilter``, ``IdFilter``: integers with bounds)."""
+        parameters = super()._get_filter_parameters()
+        filterset_class = getattr(self.view, "filterset_class", None)
+        if filterset_class is None:
+            return parameters
+        from django import forms
+
+        for parameter in parameters:
+            found = filterset_class.base_filters.get(parameter["name"])
+            if found is None:
+                continue
+            if issubclass(found.field_class, forms.IntegerField):
+                parameter["schema"]["type"] = "integer"
+            if found.extra.get("min_value") is not None:
+                parameter["schema"]["minimum"] = found.extra["min_value"]
+            if found.extra.get("max_value") is not None:
+                parameter["schema"]["maximum"] = found.extra["max_value"]
+        return parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

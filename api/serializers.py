@@ -3,8 +3,9 @@ what a caller may see comes from the scope in the serializer's context."""
 
 from __future__ import annotations
 
+import math
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -294,18 +295,51 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-def strict_decimal(*, max_digits: int, decimal_places: int, **kwargs: Any) -> serializers.DecimalField:
-    """A decimal given as a JSON number or as text like "60" or "1.5" (no exponent, no spaces)."""
-    pattern = rf"^-?\d{{0,{max_digits - decimal_places}}}(?:\.\d{{0,{decimal_places}}})?$"
-    text = re.compile(pattern)
+def _decimal_pattern(*, whole: int, places: int, minimum: Decimal | None) -> str:
+    """Text that reads as a decimal of at most ``whole`` digits before the point and ``places``
+    after it, and (for a minimum of 0 or more) at least that minimum: what the schema's pattern
+    promises is exactly what the field accepts. Only the minimums 0 and 10**-places occur."""
+    number = rf"(?:0|[1-9]\d{{0,{whole - 1}}})(?:\.\d{{0,{places}}})?"
+    if minimum is None:
+        return rf"^-?{number}$"
+    if minimum == 0:
+        return rf"^{number}$"
+    assert minimum == Decimal(1).scaleb(-places), minimum
+    fraction = "|".join(rf"\.0{{{zeros}}}[1-9]\d{{0,{places - zeros - 1}}}" for zeros in range(places))
+    return rf"^(?:[1-9]\d{{0,{whole - 1}}}(?:\.\d{{0,{places}}})?|0?(?:{fraction}))$"
 
-    @extend_schema_field({"anyOf": [{"type": "number"}, {"type": "string", "pattern": pattern}]})
+
+def strict_decimal(*, max_digits: int, decimal_places: int, **kwargs: Any) -> serializers.DecimalField:
+    """A decimal given as a JSON number or as text like "60" or "1.5" (no exponent, no spaces,
+    no leading zeros). A JSON number with more places is rounded half up to ``decimal_places``
+    (a float is rarely exact); text may not have more. The schema states the bounds."""
+    whole = max_digits - decimal_places
+    minimum = kwargs.get("min_value")
+    step = Decimal(1).scaleb(-decimal_places)
+    largest = Decimal(10) ** whole - step
+    maximum = min(kwargs["max_value"], largest) if kwargs.get("max_value") is not None else largest
+    kwargs["max_value"] = maximum
+    pattern = _decimal_pattern(whole=whole, places=decimal_places, minimum=minimum)
+    text = re.compile(pattern)
+    number_schema: dict[str, Any] = {"type": "number", "maximum": float(maximum)}
+    if minimum is not None:
+        number_schema["minimum"] = float(minimum)
+
+    @extend_schema_field({"anyOf": [number_schema, {"type": "string", "pattern": pattern}]})
     class StrictDecimalField(serializers.DecimalField):
         def to_internal_value(self, data: Any) -> Decimal:
             if isinstance(data, bool) or not isinstance(data, (int, float, str)):
                 self.fail("invalid")
             if isinstance(data, str) and not text.match(data):
                 self.fail("invalid")
+            if isinstance(data, float) and math.isfinite(data):
+                if not float(minimum if minimum is not None else -maximum) <= data <= float(maximum):
+                    self.fail("min_value" if minimum is not None and data < minimum else "max_value",
+                              min_value=minimum, max_value=maximum)
+                rounded = Decimal(repr(data)).quantize(step, rounding=ROUND_HALF_UP)
+                # the number the schema allowed is within the bounds; rounding keeps it there
+                rounded = min(max(rounded, minimum if minimum is not None else -maximum), maximum)
+                return super().to_internal_value(str(rounded))
             return super().to_internal_value(data)
 
     return StrictDecimalField(max_digits=max_digits, decimal_places=decimal_places, **kwargs)
@@ -442,17 +476,23 @@ class EventSerializer(serializers.ModelSerializer):
     organiser_name = serializers.CharField(source="organiser.name", read_only=True, allow_null=True, default=None)
     audience_units = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True,
                                                   help_text="参加对象为 units 时的单位代码（含下级单位）")
-    signin_url = serializers.SerializerMethodField(help_text="扫码签到页面的地址（二维码图片：地址后加 qr.png 或 qr.svg）")
+    signin_url = serializers.SerializerMethodField(
+        help_text="扫码签到页面的地址（二维码图片：地址后加 qr.png 或 qr.svg）；仅对可管理该活动的用户给出，其他人为 null")
 
     class Meta:
         model = TrainingEvent
         fields = [
             "id", "title", "kind", "date", "hours", "organiser", "organiser_name", "speaker", "location", "audience",
-            "audience_units", "signin_opens_at", "signin_closes_at", "signin_url",
+            "audience_units", "signin_opens_at", "signin_closes_at", "signin_rotates", "signin_url",
         ]
         read_only_fields = fields
 
-    def get_signin_url(self, event: TrainingEvent) -> str:
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_signin_url(self, event: TrainingEvent) -> str | None:
+        # the URL carries the sign-in token: only for a caller who runs the event
+        # (``Scope.events_with_managed``); everyone else, and any event not so annotated, gets null
+        if not getattr(event, "caller_manages", False):
+            return None
         path = reverse("training:signin", args=[event.signin_token])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
@@ -473,6 +513,9 @@ class EventCreateSerializer(serializers.Serializer):
                                            help_text="参加对象为 units 时的单位代码")
     signin_opens_at = YearDateTimeField(required=False, allow_null=True, default=None)
     signin_closes_at = YearDateTimeField(required=False, allow_null=True, default=None)
+    signin_rotates = serializers.BooleanField(
+        required=False, default=True, help_text="会场二维码定时更换（默认是）；线上活动可设为 false，使用固定链接"
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         scope: Scope = self.context["scope"]

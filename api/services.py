@@ -11,6 +11,7 @@ from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from config.errors import UNMATCHED, DomainError, Problem
 from exams.enrolment import exam_refresh
@@ -18,6 +19,7 @@ from exams.imports import exam_import_create, exam_import_enqueue, exam_import_r
 from exams.models import Exam
 from sheets.models import ImportKind, ImportRecord
 
+from .authentication import token_expired
 from .models import LoginThrottle
 
 # --- login throttle ---------------------------------------------------------------------
@@ -42,12 +44,18 @@ def _throttle_keys(username: str, address: str | None) -> list[str]:
     return keys
 
 
+def _limit_of(key: str) -> int:
+    """An account's limit, or an address's (one NAT or proxy may hold a whole office)."""
+    return settings.LOGIN_ADDRESS_FAILURE_LIMIT if key.startswith("address:") else settings.LOGIN_FAILURE_LIMIT
+
+
 def _reserve(keys: list[str], now: float) -> int:
     """Count this attempt as a failure in advance, atomically for every key. Returns 0 when the
     attempt may go on, else the seconds until it may be tried again. Refused attempts are not
-    counted, and the password is never checked for them."""
+    counted, and the password is never checked for them. Each key has its own limit
+    (``LOGIN_FAILURE_LIMIT`` for the account, ``LOGIN_ADDRESS_FAILURE_LIMIT`` for the address)
+    within the same window."""
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    limit = settings.LOGIN_FAILURE_LIMIT
     cutoff = now - window
     stamp = timezone.now()
     with transaction.atomic():
@@ -57,9 +65,9 @@ def _reserve(keys: list[str], now: float) -> int:
         rows = list(LoginThrottle.objects.select_for_update().filter(key__in=keys).order_by("key"))
         for row in rows:
             row.failures = sorted(t for t in row.failures if t > cutoff)
-        full = [row for row in rows if len(row.failures) >= limit]
+        full = [(row, _limit_of(row.key)) for row in rows if len(row.failures) >= _limit_of(row.key)]
         if full:
-            return max(int(row.failures[-limit] + window - now) + 1 for row in full)
+            return max(int(row.failures[-limit] + window - now) + 1 for row, limit in full)
         for row in rows:
             row.failures.append(now)
             row.updated_at = stamp
@@ -80,7 +88,7 @@ def _release(keys: list[str], now: float) -> None:
 
 def login_authenticate(*, username: str, password: str, address: str | None, request: Any = None) -> Any:
     """Check a username and password, refusing the 6th wrong password within the window for
-    one account or from one address, also when the attempts arrive at the same time."""
+    one account (and the 51st from one address), also when the attempts arrive at the same time."""
     keys = _throttle_keys(username or "", address)
     now = time.time()
     retry_after = _reserve(keys, now)
@@ -91,6 +99,34 @@ def login_authenticate(*, username: str, password: str, address: str | None, req
         raise BadCredentials()
     _release(keys, now)
     return user
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+def api_token_issue(*, user: Any) -> Token:
+    """The user's API token: the one they hold, or a new one when theirs has expired
+    (``API_TOKEN_TTL_HOURS`` after its issue) or they hold none."""
+    with transaction.atomic():
+        token = Token.objects.select_for_update().filter(user=user).first()
+        if token is not None and token_expired(token):
+            token.delete()
+            token = None
+        if token is None:
+            token = Token.objects.create(user=user)
+    return token
+
+
+def api_token_revoke(*, token: Token) -> None:
+    """Revoke one token: requests made with it answer 401 from now on."""
+    Token.objects.filter(pk=token.pk).delete()
+
+
+def api_tokens_revoke(*, user_ids: list[int]) -> int:
+    """Revoke every token of these users (their password changed, their role was removed or
+    changed, or they were deactivated). Returns how many were revoked."""
+    deleted, _ = Token.objects.filter(user_id__in=user_ids).delete()
+    return deleted
 
 
 # --- uploads ----------------------------------------------------------------------------

@@ -14,12 +14,11 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import SearchFilter
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
@@ -41,6 +40,7 @@ from reminders.sendnow import reminder_job_create
 from reports.annual import annual_report_build, annual_report_file_name, annual_report_render, year_check
 from reports.selectors import participation_latest
 from roster.models import SyncSource
+from roster.ordering import unit_order
 from roster.selectors import roster_syncs, staff_list
 from roster.staff import staff_create, staff_id_number_reveal, staff_update
 from roster.sync import roster_sync_submit
@@ -50,6 +50,7 @@ from training.events import training_event_create
 from training.models import Attendance, TrainingEvent
 from training.selectors import event_attendances
 
+from .authentication import TokenAuthentication
 from .filters import AttendanceFilter, EventFilter, ExamFilter, ReminderFilter, StaffFilter, UnitFilter
 from .parsers import LimitedJSONParser, LimitedMultiPartParser
 from .selectors import events_for_api, not_sat_for_api
@@ -91,6 +92,8 @@ from .serializers import (
     UnitSerializer,
 )
 from .services import (
+    api_token_issue,
+    api_token_revoke,
     event_attendance_record_by_staff_no,
     exam_exemptions_import,
     exam_refresh_for_read,
@@ -177,11 +180,24 @@ RECORD_SCHEMA = {
 
 
 class TokenView(APIView):
-    """Exchange a username and password for an API token. The 6th wrong password within 15
-    minutes for one account, or from one address, is refused with 429."""
+    """POST: exchange a username and password for an API token (valid ``API_TOKEN_TTL_HOURS``
+    from its issue). The 6th wrong password within 15 minutes for one account is refused with
+    429. DELETE: revoke the token the request is made with (204)."""
 
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
+    def initialize_request(self, request, *args, **kwargs):
+        self._method = request.method
+        return super().initialize_request(request, *args, **kwargs)
+
+    def _is_delete(self) -> bool:
+        method = getattr(self, "_method", None) or getattr(getattr(self, "request", None), "method", None)
+        return (method or "").upper() == "DELETE"
+
+    def get_authenticators(self):
+        # signing in takes no credentials; revoking takes exactly the token to revoke
+        return [TokenAuthentication()] if self._is_delete() else []
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self._is_delete() else [AllowAny()]
 
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer}, tags=["auth"],
                    operation_id="auth_token_create")
@@ -194,8 +210,13 @@ class TokenView(APIView):
             address=client_address(request),
             request=request._request,
         )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": api_token_issue(user=user).key})
+
+    @extend_schema(request=None, responses={204: None}, tags=["auth"], operation_id="auth_token_destroy",
+                   summary="注销令牌（此后用它的请求答 401）")
+    def delete(self, request):
+        api_token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- units ------------------------------------------------------------------------------
@@ -214,7 +235,7 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
-        return self.scope.units().select_related("parent").order_by("path")
+        return self.scope.units().select_related("parent").order_by(*unit_order())
 
     @extend_schema(
         summary="单位（含下级单位）的年度学法档案：xlsx（汇总、明细）或 docx（每人一页），列出年末在册人员；记入审计",
@@ -575,7 +596,8 @@ class EventViewSet(mixins.ListModelMixin, ScopedViewSet):
     throttle_classes = [ApiUserRateThrottle, UploadRateThrottle]
 
     def get_queryset(self):
-        return self.scope.events(events_for_api())
+        # each event says whether the caller runs it: only then does it carry its sign-in URL
+        return self.scope.events_with_managed(self.scope.events(events_for_api()))
 
     def create(self, request, *args, **kwargs):
         serializer = EventCreateSerializer(data=request.data, context=self.get_serializer_context())

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 class AuditAction(models.TextChoices):
     REVEAL_ID_NUMBER = "reveal_id_number", _("查看完整身份证号")
     EXPORT = "export", _("导出个人信息")
+    LATE_IMPORT = "late_import", _("向久已截止的考试导入")
+    VOID_IMPORT = "void_import", _("作废导入")
 
 
 class AuditEvent(models.Model):

@@ -5,14 +5,12 @@ no ID numbers or phones."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from reports.render import FORMULA_STARTS
+from sheets.writers import csv_bytes, xlsx_bytes
 
 from .selectors import LIST_KEYS, LIST_LABELS
 from .state import STATE_LABELS
@@ -28,10 +26,6 @@ def _shown(key: str, value: Any) -> str:
     if key == "holder_left":
         return "是" if value else "否"
     return "" if value is None else str(value)
-
-
-def safe_text(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def _rows(entries: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[list[str]]:
@@ -53,49 +47,18 @@ def as_table(entries: Sequence[dict[str, Any]], *, keys: Sequence[str] = LIST_KE
 
 def as_csv(entries: Sequence[dict[str, Any]], *, keys: Sequence[str] = LIST_KEYS,
            labels: Sequence[str] = LIST_LABELS) -> bytes:
-    """UTF-8 with a BOM (Excel then reads it as UTF-8), headings in Chinese."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(labels)
-    for row in _rows(entries, keys):
-        writer.writerow([safe_text(cell) for cell in row])
-    return buffer.getvalue().encode("utf-8-sig")
+    """UTF-8 with a BOM (Excel then reads it as UTF-8), headings in Chinese; through the one writer."""
+    return csv_bytes(labels, _rows(entries, keys))
 
 
 def as_xlsx(entries: Sequence[dict[str, Any]], *, keys: Sequence[str] = LIST_KEYS,
             labels: Sequence[str] = LIST_LABELS, title: str = "执法证") -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    heading = []
-    for label in labels:
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = bold
-        heading.append(cell)
-    sheet.append(heading)
     numeric = {"days_left"}
-    for entry in entries:
-        cells = []
-        for key in keys:
-            value = entry[key]
-            if key in numeric and isinstance(value, int):
-                cells.append(WriteOnlyCell(sheet, value=value))
-                continue
-            cell = WriteOnlyCell(sheet, value=_shown(key, value))
-            cell.number_format = "@"
-            cell.data_type = "s"
-            if cell.value and str(cell.value).startswith(FORMULA_STARTS):
-                cell.quotePrefix = True
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    rows = (
+        [e[k] if k in numeric and isinstance(e[k], int) else _shown(k, e[k]) for k in keys] for e in entries
+    )
+    text_columns = [i for i, k in enumerate(keys) if k not in numeric]
+    return xlsx_bytes(title=title, headers=labels, rows=rows, text_columns=text_columns)
 
 
 def as_json(payload: Any) -> str:

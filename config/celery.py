@@ -3,7 +3,17 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    beat_init,
+    before_task_publish,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_ready,
+    worker_shutdown,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -17,8 +27,55 @@ app.autodiscover_tasks(["config"])
 @after_setup_task_logger.connect
 def _redact_worker_logs(logger, **kwargs) -> None:
     """A worker sets up its own log handlers: mask ID numbers and phones there too."""
+    from django.conf import settings
+
+    from .logs import ContextFilter, JsonFormatter
     from .redact import RedactPersonalData
 
     for handler in logger.handlers:
+        if not any(isinstance(f, ContextFilter) for f in handler.filters):
+            handler.addFilter(ContextFilter())
         if not any(isinstance(f, RedactPersonalData) for f in handler.filters):
             handler.addFilter(RedactPersonalData())
+        if getattr(settings, "LOG_FORMAT", "plain") == "json":
+            handler.setFormatter(JsonFormatter())
+
+
+def _connect_log_context() -> None:
+    from .logs import task_postrun_clear_context, task_prerun_set_context, task_publish_add_request_id
+
+    before_task_publish.connect(task_publish_add_request_id, weak=False)
+    task_prerun.connect(task_prerun_set_context, weak=False)
+    task_postrun.connect(task_postrun_clear_context, weak=False)
+
+
+_connect_log_context()
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_wrong_field_keys(**kwargs) -> None:
+    """A worker or beat does not start with keys that do not fit the stored data."""
+    from roster.fieldkeys import field_keys_refuse_start
+
+    field_keys_refuse_start()
+
+
+_heartbeat = None
+
+
+@worker_ready.connect
+def _start_worker_heartbeat(sender=None, **kwargs) -> None:
+    """Write ``worker:<queue>`` for /readyz while this worker runs."""
+    global _heartbeat
+    from ops.heartbeat import WorkerHeartbeat
+
+    queues = [queue.name for queue in getattr(getattr(sender, "task_consumer", None), "queues", [])]
+    _heartbeat = WorkerHeartbeat(queues or [app.conf.task_default_queue])
+    _heartbeat.start()
+
+
+@worker_shutdown.connect
+def _stop_worker_heartbeat(**kwargs) -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop()

@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 EXIT_REFUSED = 1
 EXIT_UNREADABLE = 2
 EXIT_INTERNAL = 3
+# What a shell reports for a program ended by SIGPIPE: the reader (`| head`) stopped reading.
+EXIT_PIPE_CLOSED = 128 + 13
 
 
 class DomainCommand(BaseCommand):
@@ -35,6 +37,10 @@ class DomainCommand(BaseCommand):
                 ))
             self.stderr.write(f"错误：{exc.message}")
             sys.exit(EXIT_UNREADABLE if exc.code == "unreadable" else EXIT_REFUSED)
+        except BrokenPipeError:
+            if getattr(self.stdout, "_out", None) is sys.__stdout__:
+                _quiet_closed_stdout()
+            sys.exit(EXIT_PIPE_CLOSED)
         except (CommandError, SystemExit, KeyboardInterrupt):
             raise
         except Exception:
@@ -58,6 +64,18 @@ def command_username() -> str:
     except (KeyError, OSError):  # no name for this uid (a container)
         name = "?"
     return f"命令行:{name}"
+
+
+def _quiet_closed_stdout() -> None:
+    # The interpreter flushes stdout again at exit; pointing it at devnull keeps that flush from
+    # printing a second BrokenPipeError after we have already stopped.
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _write_crash_report() -> Path:

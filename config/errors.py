@@ -47,3 +47,13 @@ class DomainError(Exception):
 class NotFound(DomainError):
     def __init__(self, message: str) -> None:
         super().__init__(message=message, code="not_found")
+
+
+class Busy(DomainError):
+    """A shared lock could not be had within its bounded wait. The web answers 503 with
+    ``Retry-After``; a job tries again later."""
+
+    retry_after = 5
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message, code="unavailable")

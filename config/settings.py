@@ -53,12 +53,19 @@ DEV_FIELD_ENCRYPTION_KEY = "ZGV2LWZpZWxkLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24="
 
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else DEV_SECRET_KEY)
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "" if PRODUCTION else DEV_FIELD_ENCRYPTION_KEY)
+# Key rotation: FIELD_ENCRYPTION_KEYS="new,old" (the first encrypts, all decrypt). Unset: the
+# one-key form FIELD_ENCRYPTION_KEY. FIELD_HASH_KEYS likewise for the ID numbers' lookup hash
+# (the first hashes, all are tried by lookups); unset, it follows the encryption keys.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", []) or ([FIELD_ENCRYPTION_KEY] if FIELD_ENCRYPTION_KEY else [])
+FIELD_HASH_KEYS = env_list("FIELD_HASH_KEYS", []) or FIELD_ENCRYPTION_KEYS
+if os.environ.get("FIELD_ENCRYPTION_KEYS", "").strip():
+    FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEYS[0]
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 
 if PRODUCTION:
     if not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("生产模式必须设置真实的 SECRET_KEY（至少 50 个字符）。")
-    if not FIELD_ENCRYPTION_KEY or FIELD_ENCRYPTION_KEY == DEV_FIELD_ENCRYPTION_KEY:
+    if not FIELD_ENCRYPTION_KEYS or DEV_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS + FIELD_HASH_KEYS:
         raise ImproperlyConfigured("生产模式必须设置真实的 FIELD_ENCRYPTION_KEY。")
     if DEBUG:
         raise ImproperlyConfigured("生产模式不能开启 DEBUG。")
@@ -87,12 +94,14 @@ INSTALLED_APPS = [
     "training",
     "reports",
     "records",
+    "ops",  # --- operations: readiness, metrics, backups
     "api",  # --- REST API (api app)
     "web",  # --- web pages (web app)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.logs.RequestIdMiddleware",  # X-Request-ID in, out, into the logs and the tasks
     "api.middleware.SecurityHeadersMiddleware",  # --- REST API: CSP, no-store on personal data
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -134,6 +143,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+
+# Timeouts (PostgreSQL): a session idle inside a transaction (a hung lock holder) is ended
+# after DB_IDLE_IN_TRANSACTION_TIMEOUT_MS, in every process; web requests also bound their lock
+# waits and statements (config/dbtimeouts.py, installed by config/wsgi.py).
+DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = env_int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60_000)
+DB_WEB_LOCK_TIMEOUT_MS = env_int("DB_WEB_LOCK_TIMEOUT_MS", 5_000)
+DB_WEB_STATEMENT_TIMEOUT_MS = env_int("DB_WEB_STATEMENT_TIMEOUT_MS", 60_000)
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = (
+        f"{_pg_options.get('options', '')} -c idle_in_transaction_session_timeout={DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+    ).strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -181,7 +202,17 @@ SHEETS_MAX_COMPRESSION_RATIO = env_int("SHEETS_MAX_COMPRESSION_RATIO", 200)
 # --- roster -----------------------------------------------------------------------------
 ROSTER_DROP_DIR = env_str("ROSTER_DROP_DIR", "")
 ROSTER_DROP_SCAN_SECONDS = env_int("ROSTER_DROP_SCAN_SECONDS", 60)
+# files in the drop folder's processed/ and rejected/ are deleted after this many days
+ROSTER_DROP_RETENTION_DAYS = env_int("ROSTER_DROP_RETENTION_DAYS", 30)
 ROSTER_MASS_DEACTIVATION_RATIO = env_float("ROSTER_MASS_DEACTIVATION_RATIO", 0.10)
+# how long a sync or a staff write waits for the roster lock before answering "busy" (a job
+# then retries with backoff; a request answers 503 with Retry-After)
+ROSTER_LOCK_WAIT_SECONDS = env_float("ROSTER_LOCK_WAIT_SECONDS", 5)
+ROSTER_LOCK_JOB_WAIT_SECONDS = env_float("ROSTER_LOCK_JOB_WAIT_SECONDS", 30)
+# QR sign-in: the projected code changes every SIGNIN_ROTATE_SECONDS and is accepted for two
+# periods; a form opened with a fresh code may be sent within SIGNIN_FORM_SECONDS
+SIGNIN_ROTATE_SECONDS = env_int("SIGNIN_ROTATE_SECONDS", 30)
+SIGNIN_FORM_SECONDS = env_int("SIGNIN_FORM_SECONDS", 600)
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
@@ -207,8 +238,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # queued and a beat job re-dispatches them.
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
-# A job left "running" longer than this is presumed dead and handed out again.
-JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 300)
+# A running job renews its lease every JOB_HEARTBEAT_SECONDS (a heartbeat thread, and its
+# progress updates); one left "running" past its lease is presumed dead and handed out again
+# by the sweeper (every JOB_SWEEP_SECONDS). A few heartbeats long, so a kill is noticed fast.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 30)
+JOB_HEARTBEAT_SECONDS = env_float("JOB_HEARTBEAT_SECONDS", 10)
+JOB_SWEEP_SECONDS = env_float("JOB_SWEEP_SECONDS", 15)
+# transient database failures (a lost connection, a failover, a busy lock) are retried this
+# many times, waiting JOB_RETRY_SECONDS, then twice that, and so on
+JOB_DB_RETRIES = env_int("JOB_DB_RETRIES", 5)
+JOB_RETRY_SECONDS = env_float("JOB_RETRY_SECONDS", 1)
 
 # --- reports ----------------------------------------------------------------------------
 # Changes to the figures are gathered for this long before the snapshots are recomputed
@@ -220,19 +259,38 @@ REPORTS_SNAPSHOT_SCHEDULE_SECONDS = env_int("REPORTS_SNAPSHOT_SCHEDULE_SECONDS",
 # --- cache ------------------------------------------------------------------------------
 REDIS_CACHE_URL = env_str("REDIS_CACHE_URL", "")
 if REDIS_CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
+    # degrades to "no cache" (a warning logged) while Redis is unreachable: config/cache.py
+    CACHES = {"default": {
+        "BACKEND": "config.cache.DegradingRedisCache", "LOCATION": REDIS_CACHE_URL,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- logging ----------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request_id, user_id,
+# job_id); "plain" (default) keeps the text lines, with the request id.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
     # no ID number or phone reaches a log line, whatever an exception message carries
-    "filters": {"redact": {"()": "config.redact.RedactPersonalData"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "filters": {"redact": {"()": "config.redact.RedactPersonalData"}, "context": {"()": "config.logs.ContextFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own console handler (DEBUG only) would print a second, plain line: its records
+    # go to the root handler instead
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
 
 # --- security for production ------------------------------------------------------------
@@ -241,10 +299,14 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# Behind a proxy that ends TLS (nginx) and always sets X-Forwarded-Proto itself: only then may
+# the header say a request came over HTTPS. Left off, a client could claim HTTPS by sending it.
+TRUST_X_FORWARDED_PROTO = env_bool("TRUST_X_FORWARDED_PROTO", False)
+if TRUST_X_FORWARDED_PROTO:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
@@ -255,7 +317,7 @@ if PRODUCTION:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ScopePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -297,8 +359,11 @@ SPECTACULAR_SETTINGS = {
         "AttendanceStatusEnum": "training.models.AttendanceStatus",
     },
 }
-# Login: the 6th wrong password within the window, for one account or from one address, is refused.
+# Login: the 6th wrong password within the window for one account is refused; from one address
+# (a whole office behind one NAT or proxy) the limit is its own, so one person's typos never
+# lock out a colleague.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
 # Request bodies: JSON writes, and uploads (a spreadsheet plus the form's fields).
 API_JSON_MAX_BYTES = env_int("API_JSON_MAX_BYTES", 1024 * 1024)
@@ -310,14 +375,23 @@ CONTENT_SECURITY_POLICY = env_str(
     "frame-ancestors 'none'",
 )
 NO_STORE_PATH_PREFIXES = ["/api/v1/"]
+# An API token is refused (401) this many hours after it was issued; signing in again issues a new one.
+API_TOKEN_TTL_HOURS = env_float("API_TOKEN_TTL_HOURS", 12)
+# /api/schema/ and /api/docs/ for anyone (development), or only for a signed-in user (production).
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", not PRODUCTION)
 # An open exam's figures and not-sat list check the roster for changes the roster's own
 # refresh missed at most this often (per exam and process).
 API_EXAM_REFRESH_SECONDS = env_int("API_EXAM_REFRESH_SECONDS", 10)
+# An import into an exam that closed more than this many days ago carries a warning and an
+# audit record (a past year's "stable" figures are about to change).
+EXAM_LATE_IMPORT_DAYS = env_int("EXAM_LATE_IMPORT_DAYS", 90)
 # --- end REST API -----------------------------------------------------------------------
 
 # --- web pages (web app) -----------------------------------------------------------------
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
+# a form without a good CSRF token: the site's own Chinese page (Django's advises DEBUG=True)
+CSRF_FAILURE_VIEW = "web.views.errors.csrf_failure"
 # --- end web pages ----------------------------------------------------------------------
 
 CELERY_BEAT_SCHEDULE = {
@@ -327,7 +401,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "jobs-redispatch-stale": {
         "task": "config.tasks.redispatch_stale_jobs",
-        "schedule": 60.0,
+        "schedule": JOB_SWEEP_SECONDS,
     },
     "reports-snapshots-refresh": {
         "task": "reports.tasks.refresh_snapshots_scheduled",
@@ -391,6 +465,16 @@ CELERY_BEAT_SCHEDULE["reminders-send-due"] = {
 }
 CELERY_BEAT_SCHEDULE["reminders-retry"] = {"task": "reminders.tasks.retry_reminders", "schedule": 60.0}
 # --- end reminders ----------------------------------------------------------------------
+
+# --- operations (ops app): readiness, heartbeats, metrics, logs, backups -----------------
+# /readyz: a worker's heartbeat (per queue) and beat's last tick must be younger than this
+READYZ_STALE_SECONDS = env_int("READYZ_STALE_SECONDS", 120)
+# the queues that must have a live worker (default: the default queue)
+READYZ_QUEUES = env_list("READYZ_QUEUES", [CELERY_TASK_DEFAULT_QUEUE])
+# how often each worker writes its heartbeat, and beat its tick
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 30)
+CELERY_BEAT_SCHEDULER = "ops.beat:RecordingScheduler"
+# --- end operations ---------------------------------------------------------------------
 
 # --- certificates (issue 16: the register of enforcement certificates) ------------------
 INSTALLED_APPS.insert(INSTALLED_APPS.index("api"), "certificates")

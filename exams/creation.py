@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from config.errors import DomainError
 from config.events import EXAM, figures_changed
+from config.text import refuse_control_chars
 
 from .enrolment import candidates_refresh_scores, enrol_audience, roster_mark
 from .models import DEFAULT_AUDIENCE, Attempt, Audience, EnrolledVia, Exam, ExamKind
@@ -64,6 +65,7 @@ def exam_validate(
         raise DomainError("考试名称不能为空。")
     if len(name) > 200:
         raise DomainError("考试名称过长（最多 200 字）。")
+    refuse_control_chars(name, label="考试名称")
     if not isinstance(year, int) or not 2000 <= year <= 2100:
         raise DomainError(f"年度应在 2000 到 2100 之间，而不是“{year}”。")
     if kind not in ExamKind.values:
@@ -77,7 +79,11 @@ def exam_validate(
         raise DomainError("满分应大于 0 且小于 10000。")
     if not Decimal(0) <= pass_mark <= max_score:
         raise DomainError(f"合格分数线应在 0 到满分（{max_score.normalize():f}）之间。")
-    opens_on = opens_on or dt.date(year, 1, 1)
+    # a date left out defaults to the year's first or last day, but never so that it falls on
+    # the wrong side of the date that was given (an exam of 2026 may close in January 2027, or
+    # be given only a closing date in an earlier year)
+    if opens_on is None:
+        opens_on = min(dt.date(year, 1, 1), closes_on) if closes_on else dt.date(year, 1, 1)
     closes_on = closes_on or max(dt.date(year, 12, 31), opens_on)
     if opens_on > closes_on:
         raise DomainError(f"开考日期（{opens_on}）不能晚于截止日期（{closes_on}）。")
@@ -109,7 +115,7 @@ def exam_create(
     with transaction.atomic():
         existing = Exam.objects.filter(year=spec.year, kind=spec.kind, name=spec.name).values_list("pk", flat=True).first()
         if existing:
-            raise DomainError(f"已有同名考试（编号 {existing}），未重复创建。")
+            raise DomainError(f"已有同名考试（编号 {existing}），未重复创建。", code="conflict")
         exam = Exam.objects.create(
             name=spec.name, year=spec.year, kind=spec.kind, audience=spec.audience, pass_mark=spec.pass_mark,
             max_score=spec.max_score, opens_on=spec.opens_on, closes_on=spec.closes_on, roster_mark=roster_mark(),

@@ -33,6 +33,8 @@ from .import_steps import (
     import_missing_exam,
     import_read_table,
     import_refuse,
+    late_import_audit,
+    late_import_warning,
     subtable,
 )
 from .models import Candidate, EnrolledVia
@@ -113,6 +115,8 @@ def exemptions_import_apply(record: ImportRecord) -> None:
 
     strict = bool(record.options.get("strict"))
     today = timezone.localdate()
+    late = late_import_warning(exam, today)
+    warnings = [*table.warnings, *([late] if late else [])]
     with import_applying(record):
         exam = exam_lock_and_refresh(exam, today)
         rows = [(m.row.number, m.staff.id) for m in (matched.matched if matched else [])]
@@ -129,7 +133,7 @@ def exemptions_import_apply(record: ImportRecord) -> None:
                 accepted.append((number, staff_id))
         tally.problems.sort(key=lambda p: p.row or 0)
         if strict and tally.problems:
-            import_refuse(record, tally, "导入被拒绝（严格模式）：有问题行，未作任何改动。", tally.problems, table.warnings)
+            import_refuse(record, tally, "导入被拒绝（严格模式）：有问题行，未作任何改动。", tally.problems, warnings)
             return
         newcomers = sorted({staff_id for _, staff_id in accepted} - set(candidates))
         for start in range(0, len(newcomers), IN_CHUNK):
@@ -155,11 +159,13 @@ def exemptions_import_apply(record: ImportRecord) -> None:
         tally.applied = len(changes)
         if tally.applied or tally.enrolled:
             figures_changed(kind=EXAM, exam_id=exam.pk, year=exam.year)
+        if late and not record.options.get("dry_run"):
+            late_import_audit(record, exam, late)
         import_record_finish(
             record=record, status=JobStatus.SUCCEEDED, applied=True, counts=tally.counts(), problems=tally.problems,
             message=(
                 f"免考名单导入完成：共 {tally.rows} 行，新设免考 {tally.applied}，原已免考 {tally.duplicates}，"
                 f"名册中无此人 {tally.counts()['unmatched']}，冲突 {tally.counts()['conflicts']}，无效 {tally.counts()['invalid']}。"
             ),
-            warnings=table.warnings,
+            warnings=warnings,
         )

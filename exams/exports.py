@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import unicodedata
 from collections.abc import Sequence
+
+from sheets import writers
 
 from .selectors import NOT_SAT_KEYS, NOT_SAT_LABELS
 
@@ -28,11 +28,8 @@ def as_table(entries: Sequence[dict[str, str]]) -> str:
 
 
 def as_csv(entries: Sequence[dict[str, str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=NOT_SAT_KEYS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(entries)
-    return buffer.getvalue()
+    """The not-sat list as CSV text (heading row: the JSON keys), formula-safe."""
+    return writers.csv_text(NOT_SAT_KEYS, ([e[k] for k in NOT_SAT_KEYS] for e in entries), lineterminator="\n")
 
 
 def as_json(entries: Sequence[dict[str, str]]) -> str:
@@ -40,24 +37,9 @@ def as_json(entries: Sequence[dict[str, str]]) -> str:
 
 
 def as_xlsx(entries: Sequence[dict[str, str]], *, title: str = "未参考人员") -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=False)
-    sheet = workbook.active
-    sheet.title = title[:31]
-    sheet.append(list(NOT_SAT_LABELS))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for entry in entries:
-        sheet.append([entry[k] for k in NOT_SAT_KEYS])
-    # staff numbers and phones stay text, so Excel keeps their leading zeros
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            cell.number_format = "@"
-    for letter, width in zip("ABCDEF", (10, 10, 10, 28, 14, 14), strict=True):
-        sheet.column_dimensions[letter].width = width
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """The not-sat list as a workbook: every cell text (staff numbers and phones keep their
+    leading zeros), formula-safe."""
+    return writers.xlsx_bytes(
+        title=title, headers=NOT_SAT_LABELS, rows=([e[k] for k in NOT_SAT_KEYS] for e in entries),
+        text_columns=range(len(NOT_SAT_KEYS)), widths=(10, 10, 10, 28, 14, 14),
+    )

@@ -11,14 +11,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from config.errors import CONFLICT, INVALID, UNMATCHED, Problem
-from config.jobs import JobStatus
+from config.jobs import JobStatus, job_finish
 from roster.matching import ID_NUMBER, STAFF_NO
 from sheets.models import ImportRecord
 from sheets.reader import Row, SheetError, Table, read_table
 from sheets.services import (
+    IMPORT_OUTCOME,
     import_record_finish,
     import_record_read,
 )
@@ -81,7 +85,9 @@ def import_applying(record: ImportRecord) -> Iterator[None]:
         record.applied = False
         if record.message and not record.message.startswith(DRY_RUN_PREFIX):
             record.message = DRY_RUN_PREFIX + record.message
-        record.save()
+        # the rollback undid the finish too: the record is running again under this token
+        record.finished_at = None
+        job_finish(job=record, fields=IMPORT_OUTCOME)
 
 
 DRY_RUN_PREFIX = "试运行（未作任何改动）："
@@ -143,6 +149,27 @@ def import_missing_exam(record: ImportRecord) -> None:
     import_record_finish(
         record=record, status=JobStatus.FAILED, applied=False, counts={}, problems=[],
         message=f"考试不存在：编号 {record.target_id}。",
+    )
+
+
+def late_import_warning(exam: Exam, today: dt.date) -> str:
+    """The warning of an import into an exam that closed more than EXAM_LATE_IMPORT_DAYS days
+    ago ("" otherwise): it changes figures that have long been reported."""
+    days = (today - exam.closes_on).days
+    if days <= settings.EXAM_LATE_IMPORT_DAYS:
+        return ""
+    return (
+        f"该考试已于 {exam.closes_on:%Y-%m-%d} 截止（{days} 天前，超过 {settings.EXAM_LATE_IMPORT_DAYS} 天）："
+        "本次导入会改变已上报的统计数字，已记入审计日志。"
+    )
+
+
+def late_import_audit(record: ImportRecord, exam: Exam, warning: str) -> None:
+    """The audit record of an applied late import (in the import's transaction)."""
+    audit_record(
+        user=record.started_by, action=AuditAction.LATE_IMPORT, username="system",
+        target=f"考试 {exam.pk}（{exam.year} 年 {exam.name}）导入 {record.pk}：{record.file_name}",
+        reason=warning, rows=int(record.rows or 0),
     )
 
 

@@ -11,10 +11,9 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from config.errors import DomainError, NotFound
-from config.jobs import JobStatus, job_claim, job_enqueue
+from config.jobs import JobStatus, job_enqueue, job_run
 from sheets.models import ImportKind, ImportRecord
 from sheets.services import (
     import_record_create,
@@ -173,25 +172,16 @@ def exam_import_file(*, exam_id: int | str, path: str | Path, kind: str, strict:
 def exam_import_run(*, record: ImportRecord) -> ExamImportResult:
     """Run a recorded import (results or exemptions): claim it, read, match, then apply in
     one transaction. Safe to call twice: a finished record is returned as it is."""
-    if not job_claim(model=ImportRecord, pk=record.pk):
-        record.refresh_from_db()
-        return ExamImportResult.of(record)
-    record.refresh_from_db()
-    try:
-        if record.kind == ImportKind.EXAM_RESULTS:
-            results_import_apply(record)
-        elif record.kind == ImportKind.EXAM_EXEMPTIONS:
-            exemptions_import_apply(record)
-        else:
-            raise ValueError(f"not an exam import: {record.kind}")
-    except Exception:
-        logger.exception("exam import %s failed", record.pk)
-        ImportRecord.objects.filter(pk=record.pk).update(
-            status=JobStatus.FAILED,
-            finished_at=timezone.now(),
-            applied=False,
-            message="导入失败：发生内部错误，未作任何改动。",
-        )
-        record.refresh_from_db()
+    record = job_run(job=record, work=_apply, failed="导入失败：发生内部错误，未作任何改动。",
+                     failed_fields={"applied": False})
     import_record_discard_file(record=record)
     return ExamImportResult.of(record)
+
+
+def _apply(record: ImportRecord) -> None:
+    if record.kind == ImportKind.EXAM_RESULTS:
+        results_import_apply(record)
+    elif record.kind == ImportKind.EXAM_EXEMPTIONS:
+        exemptions_import_apply(record)
+    else:
+        raise ValueError(f"not an exam import: {record.kind}")

@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.text import validate_no_control_chars
 from roster.models import Staff, Unit
 from sheets.models import ImportKind, ImportRecord
 
@@ -41,7 +42,7 @@ DEFAULT_AUDIENCE = {
 
 
 class Exam(models.Model):
-    name = models.CharField(_("考试名称"), max_length=200)
+    name = models.CharField(_("考试名称"), max_length=200, validators=[validate_no_control_chars])
     year = models.PositiveSmallIntegerField(_("年度"))
     kind = models.CharField(_("考试类型"), max_length=32, choices=ExamKind.choices)
     audience = models.CharField(_("应考范围"), max_length=16, choices=Audience.choices, default=Audience.ALL)
@@ -114,7 +115,7 @@ class Candidate(models.Model):
         db_constraint=False,
     )
     exempt = models.BooleanField(_("免考"), default=False)
-    exempt_reason = models.CharField(_("免考原因"), max_length=200, blank=True, default="")
+    exempt_reason = models.CharField(_("免考原因"), max_length=200, blank=True, default="", validators=[validate_no_control_chars])
     best_score = models.DecimalField(_("最好成绩"), max_digits=6, decimal_places=2, null=True, blank=True)
     attempt_count = models.PositiveIntegerField(_("参考次数"), default=0)
     passed = models.BooleanField(_("合格"), default=False)

@@ -33,6 +33,8 @@ from .import_steps import (
     import_read_table,
     import_refuse,
     import_summary,
+    late_import_audit,
+    late_import_warning,
     subtable,
 )
 from .models import Attempt, EnrolledVia
@@ -103,6 +105,7 @@ def results_import_apply(record: ImportRecord) -> None:
     i_name, i_score, i_time = table.index("name"), table.index("score"), table.index("taken_at")
     name_label, score_label, time_label = table.label("name"), table.label("score"), table.label("taken_at")
     max_score = exam.max_score
+    window = f"{exam.opens_on:%Y-%m-%d} 至 {exam.closes_on:%Y-%m-%d}"
     for start in range(0, total, MATCH_CHUNK):
         keep: list[Row] = []
         parsed: dict[int, tuple[Decimal, dt.datetime | None]] = {}
@@ -127,6 +130,13 @@ def results_import_apply(record: ImportRecord) -> None:
                 except CellError as exc:
                     tally.problems.append(Problem(row.number, time_label, values[i_time], str(exc), INVALID))
                     continue
+                # the window is whole days in Asia/Shanghai (parse_time attaches that zone)
+                if taken_at is not None and not exam.opens_on <= taken_at.date() <= exam.closes_on:
+                    tally.problems.append(Problem(
+                        row.number, time_label, values[i_time],
+                        f"交卷时间不在考试时间内（{window}），成绩未导入。", INVALID,
+                    ))
+                    continue
             keep.append(row)
             parsed[row.number] = (score, taken_at)
         if keep:
@@ -138,6 +148,8 @@ def results_import_apply(record: ImportRecord) -> None:
 
     strict = bool(record.options.get("strict"))
     today = timezone.localdate()
+    late = late_import_warning(exam, today)
+    warnings = [*table.warnings, *([late] if late else [])]
     attempt = Attempt._meta.db_table
     with import_applying(record):
         exam = exam_lock_and_refresh(exam, today)
@@ -161,7 +173,7 @@ def results_import_apply(record: ImportRecord) -> None:
             import_refuse(
                 record, tally,
                 f"导入被拒绝（严格模式）：{len({p.row for p in tally.problems})} 行有问题，未导入任何成绩。",
-                tally.problems, table.warnings,
+                tally.problems, warnings,
             )
             return
 
@@ -187,7 +199,9 @@ def results_import_apply(record: ImportRecord) -> None:
             candidates_refresh_scores(exam=exam, import_record=record)
         if tally.applied or tally.enrolled:
             figures_changed(kind=EXAM, exam_id=exam.pk, year=exam.year)
+        if late and not record.options.get("dry_run"):
+            late_import_audit(record, exam, late)
         import_record_finish(
             record=record, status=JobStatus.SUCCEEDED, applied=True, counts=tally.counts(), problems=tally.problems,
-            message=import_summary("成绩导入完成", tally), warnings=table.warnings,
+            message=import_summary("成绩导入完成", tally), warnings=warnings,
         )

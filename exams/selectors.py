@@ -40,6 +40,7 @@ from django.db.models import (
 from django.db.models.expressions import Combinable
 
 from roster.models import Unit
+from roster.ordering import unit_order, unit_sort_key
 from sheets.models import ImportRecord
 
 from .models import EXAM_IMPORT_KINDS, Attempt, Candidate, Exam
@@ -188,7 +189,7 @@ def exam_stats_by_unit(*, exam: Exam, root: Unit | None = None, rollup: bool = F
         row.pop("unit_id"): row
         for row in candidates.order_by().values("unit_id").annotate(**figure_aggregates(closes_on=exam.closes_on))
     }
-    units = list(units_qs.values("id", "code", "name", "parent_id", "path", "depth", "sort_order", "is_active"))
+    units = list(units_qs.values("id", "code", "name", "parent_id", "path", "depth", "tree_key", "is_active"))
     by_id = {u["id"]: u for u in units}
     # an inactive unit is shown only when candidates sit in its subtree
     populated: set[int] = set()
@@ -223,22 +224,18 @@ def _path_ids(unit: dict[str, Any]) -> list[int]:
 
 
 def _tree_order(units: list[dict[str, Any]], by_id: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Depth first, siblings by sort order then code."""
-
-    def key(unit: dict[str, Any]) -> tuple:
-        return tuple((by_id[i]["sort_order"], by_id[i]["code"]) for i in _path_ids(unit) if i in by_id)
-
-    return sorted(units, key=key)
+    """The one unit order (roster.ordering): depth first, siblings by sort order then code."""
+    return sorted(units, key=unit_sort_key)
 
 
 def exam_not_sat(*, exam: Exam, unit: Unit | None = None) -> QuerySet[Candidate]:
-    """Expected candidates with no attempt, over a unit's subtree, by unit code then staff
-    number. One query with its joins, however many rows."""
+    """Expected candidates with no attempt, over a unit's subtree, by unit (tree order) then
+    staff number. One query with its joins, however many rows."""
     qs = (
         Candidate.objects.filter(exam=exam)
         .filter(not_sat_q(closes_on=exam.closes_on))
         .select_related("staff", "unit")
-        .order_by("unit__code", "staff__staff_no")
+        .order_by(*unit_order("unit__"), "staff__staff_no")
     )
     if unit is not None:
         qs = qs.filter(unit__path__startswith=unit.path)

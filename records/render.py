@@ -6,15 +6,15 @@ time: the xlsx through openpyxl's write-only workbook, the docx by writing the d
 body part into the zip entry as it goes (python-docx makes the styles and the page; it cannot
 stream a body). Memory holds one chunk of people, not everyone.
 
-Every spreadsheet cell is formula-safe (text starting with = + - @, tab or CR is stored as
-text with Excel's quote prefix: ``reports.render.FORMULA_STARTS``) and 工号 cells are text.
+Workbooks go through ``sheets.writers`` (the one writer): every cell is formula-safe (text
+starting with = + - @, tab or CR is stored as text with Excel's quote prefix) and 工号 cells
+are text.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -23,9 +23,11 @@ from xml.sax.saxutils import escape
 
 from django.utils.translation import get_language
 
+from config.text import strip_controls
 from exams.models import ExamKind
 from exams.selectors import EXEMPT, FAILED, NOT_SAT, PASSED
-from reports.render import BODY_FONT, FORMULA_STARTS, HEADING_FONT, LATIN_FONT, TITLE_FONT, _east_asian
+from reports.render import BODY_FONT, HEADING_FONT, LATIN_FONT, TITLE_FONT, east_asian_font
+from sheets.writers import XlsxWriter
 from training.models import AttendanceStatus, TrainingKind
 
 from .selectors import FilePerson
@@ -76,75 +78,40 @@ def _number(value: Any) -> str:
 # --- xlsx ---------------------------------------------------------------------------------
 
 
-def _cell(sheet: Any, value: Any, *, text: bool = False, bold: bool = False) -> Any:
-    """A write-only cell. Text starting with = + - @ (or tab / CR) stays text, never a formula;
-    ``text`` keeps a 工号 a text cell (leading zeros survive). A plain value (a number, a date,
-    other text) is passed as it is: a cell object costs more than the value."""
-    if not (text or bold or (isinstance(value, str) and value.startswith(FORMULA_STARTS))):
-        return value
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    if text:
-        cell.number_format = "@"
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
-
-
-def _sheet(workbook: Any, title: str, headers: list[str], widths: list[int]) -> Any:
-    from openpyxl.utils import get_column_letter
-
-    sheet = workbook.create_sheet(title)
-    for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append([_cell(sheet, h, bold=True) for h in headers])
-    return sheet
-
-
-def _detail_row(sheet: Any, staff_no: str, name: str, attendance: dict[str, Any]) -> list[Any]:
+def _detail_row(staff_no: str, name: str, attendance: dict[str, Any]) -> list[Any]:
     return [
-        _cell(sheet, staff_no, text=True), _cell(sheet, name), _cell(sheet, dt.date.fromisoformat(attendance["date"])),
-        _cell(sheet, attendance["title"]), _cell(sheet, training_kind_label(attendance["kind"])),
-        _cell(sheet, attendance["hours"]), _cell(sheet, attendance_label(attendance["status"])),
+        staff_no, name, dt.date.fromisoformat(attendance["date"]), attendance["title"],
+        training_kind_label(attendance["kind"]), attendance["hours"], attendance_label(attendance["status"]),
     ]
 
 
 def record_xlsx(record: dict[str, Any]) -> bytes:
     """A person's record: sheets 年度汇总 (one row a year), 培训记录 (one row an attendance) and
     考试记录 (one row an exam)."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    years = _sheet(workbook, "年度汇总", ["工号", "姓名", "单位", "年度", "学时", "应修学时", "差额"], [12, 10, 28, 8, 8, 10, 8])
-    training = _sheet(workbook, "培训记录", ["年度", "日期", "活动", "类型", "单位（活动当日）", "学时", "出勤情况"],
-                      [8, 12, 36, 14, 28, 8, 10])
-    exams = _sheet(workbook, "考试记录", ["年度", "考试", "类型", "结果", "最好成绩", "参考次数", "免考原因"],
-                   [8, 30, 16, 14, 10, 10, 24])
+    book = XlsxWriter()
+    years = book.sheet("年度汇总", ["工号", "姓名", "单位", "年度", "学时", "应修学时", "差额"],
+                       widths=[12, 10, 28, 8, 8, 10, 8], text_columns=(0,))
+    training = book.sheet("培训记录", ["年度", "日期", "活动", "类型", "单位（活动当日）", "学时", "出勤情况"],
+                          widths=[8, 12, 36, 14, 28, 8, 10])
+    exams = book.sheet("考试记录", ["年度", "考试", "类型", "结果", "最好成绩", "参考次数", "免考原因"],
+                       widths=[8, 30, 16, 14, 10, 10, 24])
     staff_no, name = record["staff_no"], record["name"]
     for year in record["years"]:
-        years.append([_cell(years, staff_no, text=True), _cell(years, name), _cell(years, record["unit_name"]),
-                      year["year"], year["hours"], year["required_hours"], year["missing_hours"]])
+        years.append([staff_no, name, record["unit_name"], year["year"], year["hours"], year["required_hours"],
+                      year["missing_hours"]])
         for a in year["attendances"]:
             training.append([
-                year["year"], _cell(training, dt.date.fromisoformat(a["date"])), _cell(training, a["title"]),
-                _cell(training, training_kind_label(a["kind"])), _cell(training, a["unit_name"]), a["hours"],
-                _cell(training, attendance_label(a["status"])),
+                year["year"], dt.date.fromisoformat(a["date"]), a["title"], training_kind_label(a["kind"]),
+                a["unit_name"], a["hours"], attendance_label(a["status"]),
             ])
         for e in year["exams"]:
             exams.append([
-                year["year"], _cell(exams, e["name"]), _cell(exams, exam_kind_label(e["kind"])),
-                _cell(exams, exam_result(e).split(" ")[0]), e["best_score"], e["attempts"],
-                _cell(exams, e["exemption_reason"] or ""),
+                year["year"], e["name"], exam_kind_label(e["kind"]), exam_result(e).split(" ")[0], e["best_score"],
+                e["attempts"], e["exemption_reason"] or "",
             ])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    data = book.save()
+    assert data is not None
+    return data
 
 
 def learning_file_xlsx(*, out: IO[bytes], exams: list[Any], entries: Iterable[tuple[FilePerson, dict[str, Any]]]) -> int:
@@ -152,38 +119,34 @@ def learning_file_xlsx(*, out: IO[bytes], exams: list[Any], entries: Iterable[tu
     row a person: 工号, 姓名, 单位, 学时, 应修学时, 差额, then one column per exam of the year),
     sheet 明细 (one row an attendance record: 工号, 姓名, 日期, 活动, 类型, 学时, 出勤情况).
     Returns the number of people."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    summary = _sheet(workbook, "汇总", [*SUMMARY_HEADERS, *(e.name for e in exams)],
-                     [12, 10, 28, 8, 10, 8, *([16] * len(exams))])
-    detail = _sheet(workbook, "明细", DETAIL_HEADERS, [12, 10, 12, 36, 14, 8, 10])
+    book = XlsxWriter()
+    summary = book.sheet("汇总", [*SUMMARY_HEADERS, *(e.name for e in exams)],
+                         widths=[12, 10, 28, 8, 10, 8, *([16] * len(exams))], text_columns=(0,))
+    detail = book.sheet("明细", DETAIL_HEADERS, widths=[12, 10, 12, 36, 14, 8, 10], text_columns=(0,))
     people = 0
     for person, year in entries:
         people += 1
         results = {e["exam_id"]: exam_result(e) for e in year["exams"]}
         summary.append([
-            _cell(summary, person.staff_no, text=True), _cell(summary, person.name), _cell(summary, person.unit_name),
-            year["hours"], year["required_hours"], year["missing_hours"],
-            *(_cell(summary, results.get(exam.pk, "")) for exam in exams),
+            person.staff_no, person.name, person.unit_name, year["hours"], year["required_hours"],
+            year["missing_hours"], *(results.get(exam.pk, "") for exam in exams),
         ])
         for attendance in year["attendances"]:
-            detail.append(_detail_row(detail, person.staff_no, person.name, attendance))
-    workbook.save(out)
+            detail.append(_detail_row(person.staff_no, person.name, attendance))
+    book.save(out)
     return people
 
 
 # --- docx ---------------------------------------------------------------------------------
 
-# characters XML 1.0 cannot hold (a name pasted from elsewhere): dropped, not a broken file
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _PAGE_TWIPS = (11906, 16838)  # A4
 _MARGIN_TWIPS = 1247  # 2.2 cm
 _TEXT_WIDTH = _PAGE_TWIPS[0] - 2 * _MARGIN_TWIPS
 
 
 def _text(value: Any) -> str:
-    return escape(_NOT_XML.sub("", str(value)))
+    # control characters (a name pasted from elsewhere): dropped, not a broken file
+    return escape(strip_controls(str(value)))
 
 
 def _run(text: str, *, font: str = BODY_FONT, size: float = 14, bold: bool = False) -> str:
@@ -286,9 +249,9 @@ def _skeleton() -> tuple[bytes, str, str]:
 
     document = Document()
     normal = document.styles["Normal"]
-    _east_asian(normal, BODY_FONT)
+    east_asian_font(normal, BODY_FONT)
     normal.font.size = Pt(12)
-    _east_asian(document.styles["Table Grid"], BODY_FONT)
+    east_asian_font(document.styles["Table Grid"], BODY_FONT)
     section = document.sections[0]
     section.page_width, section.page_height = Twips(_PAGE_TWIPS[0]), Twips(_PAGE_TWIPS[1])
     section.left_margin = section.right_margin = Twips(_MARGIN_TWIPS)

@@ -193,7 +193,7 @@ def learning_file_people(*, year: int, unit: Unit, today: dt.date | None = None)
     subtree = {
         pk: (code, name, path, (order, code))
         for pk, code, name, path, order in Unit.objects.filter(path__startswith=unit.path).values_list(
-            "id", "code", "name", "path", "sort_order"
+            "id", "code", "name", "path", "tree_key"
         )
     }
     if year >= today.year:
@@ -224,11 +224,8 @@ def learning_file_people(*, year: int, unit: Unit, today: dt.date | None = None)
         for pk, staff_no, name, unit_id in people
         if unit_id in subtree
     ]
-    # the district's order: depth first, siblings by sort order then code (as the figures list units)
-    tree_key = {
-        code: tuple(subtree[int(i)][3] for i in path.strip("/").split("/") if int(i) in subtree)
-        for code, _, path, _ in subtree.values()
-    }
+    # the one unit order (roster.ordering): depth first, siblings by sort order then code
+    tree_key = {code: key for code, _, _, key in subtree.values()}
     listed.sort(key=lambda p: (tree_key[p.unit_code], p.staff_no))
     return listed
 

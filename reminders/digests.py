@@ -15,6 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from roster.models import Unit
+from roster.ordering import unit_order
 
 from .models import Channel
 
@@ -75,6 +76,7 @@ class UnitNode:
     name: str
     parent_id: int | None
     path: str
+    tree_key: int = 0
 
     def path_ids(self) -> list[int]:
         return [int(part) for part in self.path.strip("/").split("/") if part]
@@ -84,7 +86,7 @@ def unit_nodes() -> dict[int, UnitNode]:
     """Every unit, by id: one query."""
     return {
         row[0]: UnitNode(*row)
-        for row in Unit.objects.order_by("path").values_list("id", "code", "name", "parent_id", "path")
+        for row in Unit.objects.order_by(*unit_order()).values_list("id", "code", "name", "parent_id", "path", "tree_key")
     }
 
 
@@ -158,7 +160,7 @@ def digest_units(
     each person's path once (never a scan per recipient)."""
     wanted = set(unit_ids)
     children: dict[int, list[tuple[UnitNode, UnitFigures]]] = {unit_id: [] for unit_id in wanted}
-    for node in nodes.values():  # in path order: siblings come out in tree order
+    for node in nodes.values():  # in tree order (roster.ordering)
         if node.parent_id in wanted:
             figures = digest.figures.get(node.id)
             if figures is not None and figures.count > 0:

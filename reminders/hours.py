@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from reports.annual import year_check
 from roster.models import Staff
+from roster.ordering import unit_order
 from roster.selectors import staff_list
 from training.selectors import hours_below, required_hours
 
@@ -52,7 +53,7 @@ def hours_digest(*, year: int, today: dt.date) -> Digest:
         staff_list(active=True).order_by().values("unit_id").annotate(n=Count("id")).values_list("unit_id", "n")
     )
     own = {unit_id: (below_by_unit.get(unit_id, 0), active) for unit_id, active in active_by_unit.items()}
-    names = below.order_by("unit__path", "staff_no").values_list("unit_id", "name") if settings.REMINDER_INCLUDE_NAMES else ()
+    names = below.order_by(*unit_order("unit__"), "staff_no").values_list("unit_id", "name") if settings.REMINDER_INCLUDE_NAMES else ()
     return Digest(
         kind=KIND, subject_key=f"hours:{year}", period=period_week(today),
         figures=digest_rollup(own=own, nodes=unit_nodes()),

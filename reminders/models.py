@@ -122,7 +122,7 @@ class UnitChannel(models.Model):
     class Meta:
         verbose_name = _("单位群机器人")
         verbose_name_plural = _("单位群机器人")
-        ordering = ["unit__path", "channel"]
+        ordering = ["unit__tree_key", "unit__code", "channel"]
         constraints = [
             models.UniqueConstraint(fields=["unit", "channel"], name="unit_channel_once"),
         ]

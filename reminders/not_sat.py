@@ -72,7 +72,7 @@ def exam_remindable(*, exam_id: int | str, today: dt.date | None = None) -> Exam
     """The exam, when reminders may go out for it: it exists and has not closed."""
     exam = exam_get(exam_id=exam_id)
     if exam.is_closed(today or timezone.localdate()):
-        raise DomainError(f"考试已截止（{exam.closes_on:%Y-%m-%d}），不再发送提醒：编号 {exam.pk}。")
+        raise DomainError(f"考试已截止（{exam.closes_on:%Y-%m-%d}），不再发送提醒：编号 {exam.pk}。", code="conflict")
     return exam
 
 

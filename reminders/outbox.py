@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from access.models import Role, UserRole
 from roster.models import Unit
+from roster.ordering import unit_sort_key
 
 from .channels import unit_channel_credentials
 from .digests import Digest, UnitNode, digest_units, mask_email, render, unit_nodes
@@ -76,7 +77,7 @@ def recipients_for(*, nodes: dict[int, UnitNode], within: Unit | None = None) ->
         found.append(Recipient(f"unit:{unit_id}", channel, unit_id, host))
     if within is not None:
         found = [r for r in found if r.unit_id in nodes and nodes[r.unit_id].path.startswith(within.path)]
-    return sorted(found, key=lambda r: (nodes[r.unit_id].path if r.unit_id in nodes else "", CHANNEL_ORDER[r.channel],
+    return sorted(found, key=lambda r: (unit_sort_key(nodes[r.unit_id]) if r.unit_id in nodes else (0, ""), CHANNEL_ORDER[r.channel],
                                         r.key))
 
 

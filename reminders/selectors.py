@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
+from roster.ordering import unit_order
+
 from .models import MessageStatus, ReminderJob, ReminderMessage, UnitChannel
 
 
@@ -22,7 +24,7 @@ def reminder_status_counts() -> dict[str, int]:
 
 
 def unit_channels() -> QuerySet[UnitChannel]:
-    return UnitChannel.objects.select_related("unit").order_by("unit__path", "channel")
+    return UnitChannel.objects.select_related("unit").order_by(*unit_order("unit__"), "channel")
 
 
 def reminder_jobs() -> QuerySet[ReminderJob]:

@@ -8,10 +8,9 @@ import time
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from config.errors import DomainError
-from config.jobs import JobStatus, job_claim, job_enqueue, job_progress
+from config.jobs import JobStatus, job_enqueue, job_finish, job_progress, job_run
 from roster.models import Unit
 
 from .models import ReminderJob
@@ -38,10 +37,10 @@ def reminder_job_create(
 
 
 def reminder_job_run(*, job: ReminderJob) -> ReminderJob:
-    if not job_claim(model=ReminderJob, pk=job.pk):
-        job.refresh_from_db()
-        return job
-    job.refresh_from_db()
+    return job_run(job=job, work=_send, failed="发送提醒失败：发生内部错误。")
+
+
+def _send(job: ReminderJob) -> None:
     last = [0.0]
 
     def progress(done: int, total: int) -> None:
@@ -59,12 +58,4 @@ def reminder_job_run(*, job: ReminderJob) -> ReminderJob:
     except DomainError as exc:
         job.status = JobStatus.REFUSED
         job.message = exc.message
-    except Exception:
-        logger.exception("reminder job %s failed", job.pk)
-        job.status = JobStatus.FAILED
-        job.message = "发送提醒失败：发生内部错误。"
-    job.finished_at = timezone.now()
-    job.progress_total = max(job.progress_total, job.progress_done)
-    job.progress_done = job.progress_total
-    job.save()
-    return job
+    job_finish(job=job, fields=("result",))

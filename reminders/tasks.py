@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from config.jobs import JobStatus, job_lease_remaining
+from config.jobs import JOB_TASK_OPTIONS, job_task_run
 
 from .models import ReminderJob
 
@@ -23,15 +23,9 @@ def retry_reminders() -> dict:
     return outbox_retry_due()
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5, retry_backoff=True)
+@shared_task(**JOB_TASK_OPTIONS)
 def run_reminder_job(self, job_id: int) -> dict:
     """Run the "send now" recorded as ``ReminderJob`` ``job_id``."""
     from .sendnow import reminder_job_run
 
-    job = ReminderJob.objects.filter(pk=job_id).first()
-    if job is None:
-        return {"job_id": job_id, "status": "missing"}
-    job = reminder_job_run(job=job)
-    if job.status == JobStatus.RUNNING:
-        raise self.retry(countdown=job_lease_remaining(job=job) + 1)
-    return {"job_id": job_id, "status": job.status}
+    return job_task_run(self, model=ReminderJob, pk=job_id, run=lambda job: reminder_job_run(job=job), key="job_id")

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from certificates.selectors import certificates_year_figures
 from config.errors import DomainError
-from config.jobs import JobStatus, job_claim, job_enqueue
+from config.jobs import JobStatus, job_enqueue, job_finish, job_run
 from exams.enrolment import exams_refresh_open
 from exams.models import Exam
 from exams.selectors import COUNTED, figures_from_counts
@@ -238,30 +238,31 @@ def annual_report_job_enqueue(*, job: AnnualReport) -> None:
 def annual_report_job_run(*, job: AnnualReport) -> AnnualReport:
     """Build and render a requested report; the JSON goes on the row, the file to private
     storage."""
-    if not job_claim(model=AnnualReport, pk=job.pk):
-        job.refresh_from_db()
-        return job
-    job.refresh_from_db()
+    return job_run(job=job, work=_build, failed="年度报告生成失败：发生内部错误。")
+
+
+def _build(job: AnnualReport) -> None:
     try:
         report = annual_report_build(year=job.year)
         data = annual_report_render(report=report, format=job.format)
-        name = annual_report_file_name(year=job.year, format=job.format)
-        if job.file:
-            job.file.delete(save=False)
-        job.file.save(name, ContentFile(data), save=False)
-        job.report = report
-        job.file_name = name
-        job.size = len(data)
-        job.status = JobStatus.SUCCEEDED
-        job.message = f"{job.year} 年度报告（{job.get_format_display()}）已生成。"
     except DomainError as exc:
         job.status = JobStatus.REFUSED
         job.message = exc.message
+        job_finish(job=job)
+        return
+    name = annual_report_file_name(year=job.year, format=job.format)
+    old = job.file.name if job.file else ""
+    job.file.save(name, ContentFile(data), save=False)
+    job.report = report
+    job.file_name = name
+    job.size = len(data)
+    job.status = JobStatus.SUCCEEDED
+    job.message = f"{job.year} 年度报告（{job.get_format_display()}）已生成。"
+    job.progress_total = 1
+    try:
+        job_finish(job=job, fields=("file", "report", "file_name", "size"))
     except Exception:
-        logger.exception("annual report %s failed", job.pk)
-        job.status = JobStatus.FAILED
-        job.message = "年度报告生成失败：发生内部错误。"
-    job.finished_at = timezone.now()
-    job.progress_done = job.progress_total = 1
-    job.save()
-    return job
+        job.file.delete(save=False)  # a run that was taken over leaves no file behind
+        raise
+    if old and old != job.file.name:
+        job.file.storage.delete(old)

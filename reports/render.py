@@ -1,8 +1,8 @@
 """The annual report as a file: JSON, an Excel workbook, a Word document, a PNG chart.
 
 - xlsx: one sheet per table, Chinese headers, the header row frozen, rates formatted as
-  percentages; no ID numbers; any text starting with = + - @ is stored as text, never as a
-  formula.
+  percentages; no ID numbers; written by ``sheets.writers`` (the one writer), so any text
+  starting with = + - @, tab or CR is stored as text, never as a formula.
 - docx: a government-report section (title, the paragraph, the per-unit exam tables, the
   training table, the chart) with East Asian fonts (``w:eastAsia``) set on the styles and on
   every run: 仿宋_GB2312 for the body, 方正小标宋简体 for the title, 黑体 for headings.
@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import io
 import json
-from decimal import Decimal
+import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from config.errors import DomainError
+from config.text import strip_controls, strip_controls_deep
 from exams.models import ExamKind
 from roster.models import UnitKind
+from sheets.writers import XlsxWriter
 from training.models import TrainingKind
 
 # --- labels -----------------------------------------------------------------------------
@@ -84,7 +87,8 @@ def render(*, report: dict[str, Any], format: str) -> bytes:
     renderers = {"json": render_json, "xlsx": render_xlsx, "docx": render_docx, "png": render_png}
     if format not in renderers:
         raise DomainError(f"格式“{format}”无效，应为 {'、'.join(renderers)} 之一。")
-    return renderers[format](report)
+    # text stored before control characters were refused renders without them, in every format
+    return renderers[format](strip_controls_deep(report))
 
 
 def render_json(report: dict[str, Any]) -> bytes:
@@ -123,44 +127,17 @@ def training_rows(report: dict[str, Any]) -> list[tuple[str, Any]]:
 
 # --- xlsx -------------------------------------------------------------------------------
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _put(sheet: Any, row: int, column: int, value: Any, *, number_format: str | None = None) -> Any:
-    """Write one cell. Text starting with = + - @ is stored as text (with Excel's quote
-    prefix), so a unit named "=HYPERLINK(...)" never becomes a formula."""
-    if isinstance(value, Decimal):
-        value = int(value) if value == value.to_integral_value() else float(value)
-    cell = sheet.cell(row=row, column=column)
-    cell.value = value
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    if number_format and isinstance(value, int | float):
-        cell.number_format = number_format
-    return cell
-
-
-def _table(workbook: Any, title: str, headers: list[str], rows: list[list[Any]], *,
-           formats: dict[int, str] | None = None, widths: dict[int, int] | None = None) -> Any:
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    sheet = workbook.create_sheet(title)
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for column, header in enumerate(headers, start=1):
-        cell = _put(sheet, 1, column, header)
-        cell.font, cell.fill = bold, fill
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for r, values in enumerate(rows, start=2):
-        for column, value in enumerate(values, start=1):
-            _put(sheet, r, column, value, number_format=(formats or {}).get(column))
-    for column, header in enumerate(headers, start=1):
-        width = (widths or {}).get(column) or max(8, min(40, 2 * len(str(header)) + 4))
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.freeze_panes = "A2"
-    return sheet
+def _table(book: XlsxWriter, title: str, headers: list[str], rows: list[list[Any]], *,
+           formats: dict[int, str] | None = None, widths: dict[int, int] | None = None,
+           wrap_columns: tuple[int, ...] = ()) -> None:
+    """One sheet through the one writer (formula-safe, control characters dropped); columns
+    in ``formats`` and ``widths`` count from 1."""
+    book.sheet(
+        title, headers, header_fill="DDEBF7", wrap_columns=wrap_columns,
+        formats={column - 1: fmt for column, fmt in (formats or {}).items()},
+        widths=[(widths or {}).get(column) or max(8, min(40, 2 * len(str(header)) + 4))
+                for column, header in enumerate(headers, start=1)],
+    ).extend(rows)
 
 
 def _figure_formats(offset: int) -> dict[int, str]:
@@ -171,59 +148,54 @@ def _figure_formats(offset: int) -> dict[int, str]:
 
 
 def render_xlsx(report: dict[str, Any]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    book = XlsxWriter()
     year = report["year"]
     staff = report["staff"]
-    overview = _table(
-        workbook, "概况", ["项目", "内容"],
+    _table(
+        book, "概况", ["项目", "内容"],
         [["年度", year], ["在册人数", staff["active"]], ["人数截至", staff["as_of"]], ["情况综述", report["narrative"]]]
         + ([["统计范围", f"{report['unit']['name']}及其下属单位"]] if report.get("unit") else []),
-        widths={1: 14, 2: 100},
+        widths={1: 14, 2: 100}, wrap_columns=(1,),
     )
-    overview.cell(row=5, column=2).alignment = Alignment(wrap_text=True, vertical="top")
     _table(
-        workbook, "在册人员", ["单位类型", "在册人数"],
+        book, "在册人员", ["单位类型", "在册人数"],
         [[unit_kind_label(k), n] for k, n in staff["by_unit_kind"].items()] + [["合计", staff["active"]]],
         widths={1: 16, 2: 12},
     )
     labels = [label for _, label in FIGURE_COLUMNS]
     exams = report["exams"]
     _table(
-        workbook, "考试", ["考试名称", "考试类型", *labels],
+        book, "考试", ["考试名称", "考试类型", *labels],
         [[e["name"], exam_kind_label(e["kind"]), *_figures(e)] for e in exams],
         formats=_figure_formats(2), widths={1: 30, 2: 16},
     )
     _table(
-        workbook, "考试分单位", ["考试名称", "单位代码", "单位名称", "单位类型", *labels],
+        book, "考试分单位", ["考试名称", "单位代码", "单位名称", "单位类型", *labels],
         [[e["name"], u["unit_code"], u["unit_name"], unit_kind_label(u["kind"]), *_figures(u)]
          for e in exams for u in e["by_unit"]],
         formats=_figure_formats(4), widths={1: 30, 2: 10, 3: 28, 4: 12},
     )
     _table(
-        workbook, "考试分单位类型", ["考试名称", "单位类型", *labels],
+        book, "考试分单位类型", ["考试名称", "单位类型", *labels],
         [[e["name"], unit_kind_label(kind), *_figures(f)] for e in exams for kind, f in e["by_unit_kind"].items()],
         formats=_figure_formats(2), widths={1: 30, 2: 12},
     )
-    _table(workbook, "培训", ["项目", "数值"], [list(row) for row in training_rows(report)], widths={1: 28, 2: 12})
+    _table(book, "培训", ["项目", "数值"], [list(row) for row in training_rows(report)], widths={1: 28, 2: 12})
     certificates = report.get("certificates")
     if certificates is not None:
-        _table(workbook, "执法证", ["项目", "数值"], [
+        _table(book, "执法证", ["项目", "数值"], [
             ["持证人数", certificates.get("holders", 0)], ["本年度续期（张）", certificates.get("renewed", 0)],
             ["已过期（张）", certificates.get("expired", 0)], ["待续期（张）", certificates.get("due", 0)],
         ], widths={1: 20, 2: 12})
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    data = book.save()
+    assert data is not None
+    return data
 
 
 # --- docx -------------------------------------------------------------------------------
 
 
-def _east_asian(target: Any, name: str) -> None:
+def east_asian_font(target: Any, name: str) -> None:
     """Set the Latin and the East Asian font on a run or a style (``w:rFonts w:eastAsia``)."""
     from docx.oxml.ns import qn
 
@@ -235,8 +207,9 @@ def _east_asian(target: Any, name: str) -> None:
 def _run(paragraph: Any, text: str, *, font: str = BODY_FONT, size: float | None = None, bold: bool = False) -> Any:
     from docx.shared import Pt
 
-    run = paragraph.add_run(text)
-    _east_asian(run, font)
+    # a name holding a control character stored before they were refused: dropped, not a 500
+    run = paragraph.add_run(strip_controls(text))
+    east_asian_font(run, font)
     if size:
         run.font.size = Pt(size)
     run.font.bold = bold
@@ -270,11 +243,11 @@ def render_docx(report: dict[str, Any]) -> bytes:
 
     document = Document()
     normal = document.styles["Normal"]
-    _east_asian(normal, BODY_FONT)
+    east_asian_font(normal, BODY_FONT)
     normal.font.size = Pt(16)
     for style_name in ("Title", "Heading 1", "Heading 2", "Table Grid"):
         if style_name in [s.name for s in document.styles]:
-            _east_asian(document.styles[style_name], TITLE_FONT if style_name == "Title" else HEADING_FONT)
+            east_asian_font(document.styles[style_name], TITLE_FONT if style_name == "Title" else HEADING_FONT)
     section = document.sections[0]
     section.left_margin = section.right_margin = Cm(2.6)
 
@@ -359,6 +332,18 @@ def cjk_font_path() -> str:
     raise DomainError(MISSING_FONT, code="unavailable")
 
 
+def axis_floor(rates: Iterable[float | None]) -> float:
+    """Where a rate chart's axis starts, as a fraction: 0, unless every rate is high, when it is
+    the tens of per cent just below the lowest (93%–100% bars start at 90%, so that they differ
+    to the eye). The chart labels its axis, so the cut is never hidden."""
+    known = [float(r) for r in rates if r is not None]
+    if not known:
+        return 0.0
+    lowest = min(known) * 100
+    floor = math.floor((lowest - 2) / 10) * 10
+    return floor / 100 if floor >= 50 else 0.0
+
+
 def render_png(report: dict[str, Any]) -> bytes:
     import matplotlib
 
@@ -388,8 +373,9 @@ def render_png(report: dict[str, Any]) -> bytes:
         axes.set_xticks(positions)
         axes.set_xticklabels([u["unit_name"] for u in units], rotation=45 if len(units) > 6 else 0, ha="right"
                              if len(units) > 6 else "center", fontproperties=font, fontsize=8 if len(units) > 12 else 10)
-        axes.set_ylim(0, 118)
-        axes.set_yticks(range(0, 101, 20))
+        floor = round(axis_floor(u[key] for u in units for key in ("participation_rate", "pass_rate")) * 100)
+        axes.set_ylim(floor, 100 + (100 - floor) * 0.18)  # headroom for the legend
+        axes.set_yticks(range(floor, 101, 20 if floor == 0 else (10 if floor <= 60 else 5)))
         axes.yaxis.set_major_formatter(PercentFormatter(100))
         axes.set_ylabel("比例", fontproperties=font)
         axes.set_title(f"{scope_prefix(report)}{year}年{exam['name']}各单位参考率和合格率", fontproperties=font,

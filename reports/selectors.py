@@ -21,12 +21,14 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from exams.models import Candidate, Exam
 from exams.selectors import COUNTED, figure_aggregates
 from roster.models import Staff, StaffChange, Unit
-from training.models import TrainingKind
+from roster.ordering import unit_order, unit_sort_key
+from training.models import TrainingEvent, TrainingKind
 from training.selectors import attended_in_year, events_in_year, hours_sum, required_hours
 
 from .models import AnnualReport, ExamSnapshot, SnapshotRun, TrainingSnapshot
@@ -247,13 +249,14 @@ class UnitRow:
     sort_order: int
     is_active: bool
     created_at: dt.datetime | None = None
+    tree_key: int = 0
 
 
 def units_all() -> dict[int, UnitRow]:
     return {
         row[0]: UnitRow(*row)
         for row in Unit.objects.order_by().values_list(
-            "id", "code", "name", "kind", "parent_id", "path", "depth", "sort_order", "is_active", "created_at"
+            "id", "code", "name", "kind", "parent_id", "path", "depth", "sort_order", "is_active", "created_at", "tree_key"
         )
     }
 
@@ -267,7 +270,7 @@ def snapshot_units(units: dict[int, UnitRow], populated: Iterable[int]) -> list[
 
 def top_level_units(units: dict[int, UnitRow]) -> list[UnitRow]:
     """The children of the root(s), in the district's order."""
-    return sorted((u for u in units.values() if u.depth == 1), key=lambda u: (u.sort_order, u.code))
+    return sorted((u for u in units.values() if u.depth == 1), key=unit_sort_key)
 
 
 def top_level_of(unit: UnitRow, units: dict[int, UnitRow], *, root: UnitRow | None = None) -> UnitRow:
@@ -282,7 +285,7 @@ def top_level_of(unit: UnitRow, units: dict[int, UnitRow], *, root: UnitRow | No
 
 def children_of(root: UnitRow, units: dict[int, UnitRow]) -> list[UnitRow]:
     """A unit's direct sub-units, in the district's order."""
-    return sorted((u for u in units.values() if u.parent_id == root.id), key=lambda u: (u.sort_order, u.code))
+    return sorted((u for u in units.values() if u.parent_id == root.id), key=unit_sort_key)
 
 
 # --- the stored snapshots ---------------------------------------------------------------
@@ -307,7 +310,7 @@ def participation_latest(
     figures (True) or the unit's own (False). Each row has ``scope`` ("exam" or "training"),
     ``exam_id``, ``exam_name``, ``year``, ``unit_id``, ``unit_code``, ``unit_name``,
     ``unit_kind``, ``parent_id``, ``depth``, ``rollup``, ``computed_at`` and the figures. Rows come
-    in tree order (by the unit's path). Two queries."""
+    in tree order (roster.ordering). Two queries."""
     rows: list[dict[str, Any]] = []
     exam_id = exam.pk if isinstance(exam, Exam) else exam
     if exam_id is None and year is None:
@@ -317,14 +320,14 @@ def participation_latest(
     exams = exams.filter(computed_at=_latest(ExamSnapshot, "exam_id"))
     if unit is not None:
         exams = exams.filter(unit__path__startswith=unit.path)
-    for snap in exams.select_related("unit", "exam").order_by("exam__opens_on", "exam_id", "unit__path"):
+    for snap in exams.select_related("unit", "exam").order_by("exam__opens_on", "exam_id", *unit_order("unit__")):
         rows.append(_exam_row(snap))
     if exam_id is None:
         training = TrainingSnapshot.objects.filter(rollup=rollup, year=year)
         training = training.filter(computed_at=_latest(TrainingSnapshot, "year"))
         if unit is not None:
             training = training.filter(unit__path__startswith=unit.path)
-        for snap in training.select_related("unit").order_by("unit__path"):
+        for snap in training.select_related("unit").order_by(*unit_order("unit__")):
             rows.append(_training_row(snap))
     return rows
 
@@ -405,3 +408,12 @@ def snapshot_last_computed(*, exam: Exam | None = None, year: int | None = None)
 
 def annual_reports() -> QuerySet[AnnualReport]:
     return AnnualReport.objects.select_related("started_by")
+
+
+def report_years(*, today: dt.date | None = None) -> list[int]:
+    """The years a report can be asked for, newest first: those with an exam or a training
+    event, and the current year (whose report is being written)."""
+    years = set(Exam.objects.values_list("year", flat=True).distinct())
+    years |= set(TrainingEvent.objects.annotate(y=ExtractYear("date")).values_list("y", flat=True).distinct())
+    years.add((today or timezone.localdate()).year)
+    return sorted(years, reverse=True)

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from config.errors import DomainError
 from config.events import EXAM, ROSTER, TRAINING
-from config.jobs import JobStatus, job_claim, job_enqueue
+from config.jobs import JobStatus, job_enqueue, job_finish, job_run
 from exams.models import Exam
 from exams.selectors import COUNTED, figures_from_counts
 from training.models import TrainingEvent
@@ -139,27 +139,20 @@ def snapshot_run_execute(*, run: SnapshotRun, today: dt.date | None = None) -> S
     """Run a queued refresh: take every request waiting now, recompute what they name, store
     the snapshots and drop the requests, in one transaction. A run that fails leaves the
     requests for the next one."""
-    if not job_claim(model=SnapshotRun, pk=run.pk):
-        run.refresh_from_db()
-        return run
-    run.refresh_from_db()
+    return job_run(job=run, work=lambda run: _execute(run, today),
+                   failed="统计快照刷新失败：发生内部错误，已保留待刷新的变动。")
+
+
+def _execute(run: SnapshotRun, today: dt.date | None) -> None:
     started = time.perf_counter()
-    try:
-        last = SnapshotRequest.objects.aggregate(last=Max("id"))["last"]
-        taken = SnapshotRequest.objects.filter(id__lte=last) if last is not None else SnapshotRequest.objects.none()
-        requests = list(taken.values_list("kind", "exam_id", "year"))
-        scope = snapshot_scope(requests=requests, today=today)
-        with transaction.atomic():
-            rows = snapshots_write(run=run, exam_ids=scope.exam_ids, years=scope.years)
-            taken.delete()
-            _finish_run(run, scope=scope, rows=rows, requests=len(requests), started=started)
-    except Exception:
-        logger.exception("snapshot run %s failed", run.pk)
-        SnapshotRun.objects.filter(pk=run.pk).update(
-            status=JobStatus.FAILED, finished_at=timezone.now(), message="统计快照刷新失败：发生内部错误，已保留待刷新的变动。"
-        )
-    run.refresh_from_db()
-    return run
+    last = SnapshotRequest.objects.aggregate(last=Max("id"))["last"]
+    taken = SnapshotRequest.objects.filter(id__lte=last) if last is not None else SnapshotRequest.objects.none()
+    requests = list(taken.values_list("kind", "exam_id", "year"))
+    scope = snapshot_scope(requests=requests, today=today)
+    with transaction.atomic():
+        rows = snapshots_write(run=run, exam_ids=scope.exam_ids, years=scope.years)
+        taken.delete()
+        _finish_run(run, scope=scope, rows=rows, requests=len(requests), started=started)
 
 
 def snapshots_refresh(
@@ -203,7 +196,7 @@ def _finish_run(run: SnapshotRun, *, scope: Scope, rows: int, requests: int, sta
     run.duration_ms = int(elapsed * 1000)
     run.progress_done = run.progress_total = len(scope.exam_ids) + len(scope.years)
     run.message = f"已重算 {len(scope.exam_ids)} 个考试、{len(scope.years)} 个培训年度，共 {rows} 行快照。"
-    run.save()
+    job_finish(job=run, fields=("exams", "years", "rows", "requests", "duration_ms", "computed_at"))
 
 
 def snapshots_write(*, run: SnapshotRun, exam_ids: list[int], years: list[int]) -> int:

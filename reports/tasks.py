@@ -3,12 +3,12 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from config.jobs import JobStatus, job_lease_remaining
+from config.jobs import JOB_TASK_OPTIONS, JobStatus, job_lease_remaining, job_task_run
 
 from .models import AnnualReport, SnapshotRun
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5, retry_backoff=True)
+@shared_task(**JOB_TASK_OPTIONS)
 def refresh_snapshots(self, run_id: int) -> dict:
     """Run the queued snapshot refresh ``run_id`` (debounced: it waits until ``not_before``)."""
     from .snapshots import snapshot_run_execute
@@ -39,15 +39,9 @@ def refresh_snapshots_scheduled() -> dict:
     return {"queued": run.pk if run else None}
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5, retry_backoff=True)
+@shared_task(**JOB_TASK_OPTIONS)
 def run_annual_report(self, job_id: int) -> dict:
     """Build and render the annual report recorded as ``AnnualReport`` ``job_id``."""
     from .annual import annual_report_job_run
 
-    job = AnnualReport.objects.filter(pk=job_id).first()
-    if job is None:
-        return {"job_id": job_id, "status": "missing"}
-    job = annual_report_job_run(job=job)
-    if job.status == JobStatus.RUNNING:
-        raise self.retry(countdown=job_lease_remaining(job=job) + 1)
-    return {"job_id": job_id, "status": job.status}
+    return job_task_run(self, model=AnnualReport, pk=job_id, run=lambda job: annual_report_job_run(job=job), key="job_id")

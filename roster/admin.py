@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 
-from .models import RosterSync, Staff, StaffChange, Unit
+from .models import RosterDropFile, RosterSync, Staff, StaffChange, Unit
 
 
 class UnitAdminForm(forms.ModelForm):
@@ -122,4 +122,15 @@ class RosterSyncAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RosterDropFile)
+class RosterDropFileAdmin(admin.ModelAdmin):
+    list_display = ["path", "status", "size", "sync", "first_seen_at", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["path"]
+    readonly_fields = [f.name for f in RosterDropFile._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
         return False

@@ -8,6 +8,7 @@ class RosterConfig(AppConfig):
     def ready(self) -> None:
         from config.jobs import JobKind, register_job_kind
 
+        from . import checks  # noqa: F401  (the key canary check)
         from .models import RosterSync
         from .tasks import sync_roster
 

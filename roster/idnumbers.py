@@ -1,7 +1,8 @@
 """National ID numbers (GB 11643-1999): validation, and how they are kept at rest.
 
 No database column holds a plain ID number. Each is stored three ways:
-- ``cipher``: AES-GCM ciphertext (nonce + ciphertext, base64), readable only with the key;
+- ``cipher``: AES-GCM ciphertext ``<key id>$base64(nonce + ciphertext)``, readable only with the
+  key (the older form without the key id stays readable);
 - ``digest``: HMAC-SHA256 under a key derived from the same secret, for lookup and uniqueness;
 - ``masked``: ``450203********123X``, the only form ever shown.
 """
@@ -17,6 +18,7 @@ from functools import lru_cache
 from operator import mul
 
 import numpy as np
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -25,6 +27,18 @@ from django.conf import settings
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 _SHAPE = re.compile(r"^\d{17}[\dX]$")
+# what Excel makes of an 18-digit number in a cell not formatted as text: 4.50203E+17 on
+# screen and in a CSV, or the 15 digits it keeps followed by zeros
+_SCIENTIFIC = re.compile(r"^\d+(\.\d+)?E\+?\d+$")
+EXCEL_NUMBER = "身份证号被 Excel 存成了数字，后几位已经丢失；请把该列设置为“文本”格式后重新导出。"
+
+
+def excel_mangled(value: str) -> bool:
+    """``value`` (normalised) is an ID number that Excel turned into a number: scientific
+    notation, or 18 digits whose last three Excel zeroed (and the check digit then fails)."""
+    if _SCIENTIFIC.match(value):
+        return True
+    return len(value) == 18 and value.isdigit() and value.endswith("000") and check_digit(value[:17]) != value[17]
 
 
 def normalise(raw: str) -> str:
@@ -44,6 +58,8 @@ def problem(value: str, *, today: dt.date | None = None) -> str | None:
     """Why ``value`` (already normalised) is not a valid ID number, in Chinese; None if valid."""
     if not value:
         return "身份证号为空。"
+    if excel_mangled(value):
+        return EXCEL_NUMBER
     if not _SHAPE.match(value):
         return "身份证号应为 18 位：17 位数字加 1 位数字或 X。"
     if not _plausible_birth_date(value[6:14], today or dt.date.today()):
@@ -127,22 +143,84 @@ def _keys(secret: str) -> tuple[bytes, bytes]:
     return derive(b"id-number-aes-gcm"), derive(b"id-number-hmac")
 
 
+CANARY_TEXT = b"legaltrack-field-key-canary"
+KEY_ID_SEPARATOR = "$"
+
+
+@lru_cache(maxsize=16)
+def key_canary(secret: str, purpose: str) -> str:
+    """A keyed MAC of a fixed string: tells whether a key is the one registered, never the key."""
+    enc_key, mac_key = _keys(secret)
+    return hmac.digest(enc_key if purpose == "aes" else mac_key, CANARY_TEXT, "sha256").hex()
+
+
+def key_id(secret: str) -> str:
+    """The short id a ciphertext carries: the first 8 hex digits of the key's canary."""
+    return key_canary(secret, "aes")[:8]
+
+
+def encryption_secrets() -> list[str]:
+    return list(getattr(settings, "FIELD_ENCRYPTION_KEYS", None) or [settings.FIELD_ENCRYPTION_KEY])
+
+
+def hash_secrets() -> list[str]:
+    return list(getattr(settings, "FIELD_HASH_KEYS", None) or encryption_secrets())
+
+
 def _current_keys() -> tuple[bytes, bytes]:
-    return _keys(settings.FIELD_ENCRYPTION_KEY)
+    return _keys(encryption_secrets()[0])[0], _keys(hash_secrets()[0])[1]
+
+
+@lru_cache(maxsize=8)
+def _ring(secrets: tuple[str, ...]) -> dict[str, AESGCM]:
+    return {key_id(secret): AESGCM(_keys(secret)[0]) for secret in secrets}
+
+
+class UnknownKey(ValueError):
+    """The ciphertext names a key that is not configured."""
 
 
 def digest(value: str) -> str:
     return hmac.digest(_current_keys()[1], value.encode(), "sha256").hex()
 
 
+def digests_all(value: str) -> list[str]:
+    """The value's digest under every configured hash key, the current one first: lookups try
+    all of them, so matching keeps working while a rotation re-hashes the rows."""
+    return [hmac.digest(_keys(secret)[1], value.encode(), "sha256").hex() for secret in hash_secrets()]
+
+
+def cipher_key_id(cipher: str) -> str:
+    """The key id a ciphertext carries; "" for the older form without one."""
+    head, sep, _ = cipher.partition(KEY_ID_SEPARATOR)
+    return head if sep else ""
+
+
 def encrypt(value: str) -> str:
+    secret = encryption_secrets()[0]
     nonce = os.urandom(12)
-    return base64.b64encode(nonce + AESGCM(_current_keys()[0]).encrypt(nonce, value.encode(), None)).decode()
+    body = base64.b64encode(nonce + AESGCM(_keys(secret)[0]).encrypt(nonce, value.encode(), None)).decode()
+    return f"{key_id(secret)}{KEY_ID_SEPARATOR}{body}"
 
 
 def decrypt(cipher: str) -> str:
+    """Reads both forms: ``<key id>$base64(nonce + ct)``, and the older ``base64(nonce + ct)``
+    (tried with each configured key)."""
+    ring = _ring(tuple(encryption_secrets()))
+    kid, sep, body = cipher.partition(KEY_ID_SEPARATOR)
+    if sep:
+        if kid not in ring:
+            raise UnknownKey(f"密文使用的密钥（编号 {kid}）未在 FIELD_ENCRYPTION_KEYS 中配置。")
+        raw = base64.b64decode(body)
+        return ring[kid].decrypt(raw[:12], raw[12:], None).decode()
     raw = base64.b64decode(cipher)
-    return AESGCM(_current_keys()[0]).decrypt(raw[:12], raw[12:], None).decode()
+    failure: Exception | None = None
+    for aes in ring.values():
+        try:
+            return aes.decrypt(raw[:12], raw[12:], None).decode()
+        except InvalidTag as exc:
+            failure = exc
+    raise failure or InvalidTag()
 
 
 class Sealer:
@@ -153,6 +231,7 @@ class Sealer:
     def __init__(self) -> None:
         enc_key, self._mac_key = _current_keys()
         self._aes = AESGCM(enc_key)
+        self._prefix = key_id(encryption_secrets()[0]) + KEY_ID_SEPARATOR
         self._nonces = b""
         self._offset = 0
 
@@ -175,4 +254,4 @@ class Sealer:
 
     def encrypt(self, value: str) -> str:
         nonce = self._nonce()
-        return base64.b64encode(nonce + self._aes.encrypt(nonce, value.encode(), None)).decode()
+        return self._prefix + base64.b64encode(nonce + self._aes.encrypt(nonce, value.encode(), None)).decode()

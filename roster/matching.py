@@ -121,7 +121,12 @@ def match_rows(
             for (number, value), reason, digest in zip(typed, reasons, digests, strict=True)
         }
     per_row: list[tuple[Row, dict[str, str]]] = []
+    # a cell holding a control character makes its row invalid: it is never credited to anyone
+    controls = table.control_problems()
     for row in table.rows:
+        if controls and row.number in controls:
+            result.problems.extend(controls[row.number])
+            continue
         values: dict[str, str] = {}
         broken = False
         if STAFF_NO in active_keys:
@@ -132,7 +137,7 @@ def match_rows(
                 if table.is_numeric(row, ID_NUMBER):
                     result.problems.append(Problem(
                         row.number, table.label(ID_NUMBER), idnumbers.mask(raw),
-                        "身份证号被 Excel 存成了数字，后几位已经丢失；请把该列设置为“文本”格式后重新导出。", INVALID,
+                        idnumbers.EXCEL_NUMBER, INVALID,
                     ))
                     broken = True
                 else:
@@ -189,6 +194,7 @@ def match_rows(
     for row, values in per_row:
         found: dict[str, StaffRef | None] = {}
         ambiguous_note = ""
+        unknown_unit = ""
         for key in active_keys:
             value = values.get(key)
             if not value:
@@ -205,6 +211,8 @@ def match_rows(
             elif key == NAME_UNIT:
                 name, unit_text = value.split("\x1f", 1)
                 unit_id, _ = units.resolve(unit_text) if units else (None, None)
+                if unit_id is None:
+                    unknown_unit = unit_text
                 candidates = by_name_unit.get((name, unit_id), []) if unit_id else []
                 found[key] = candidates[0] if len(candidates) == 1 else None
                 if len(candidates) > 1:
@@ -219,6 +227,12 @@ def match_rows(
                 result.problems.append(Problem(row.number, column, shown, ambiguous_note, AMBIGUOUS))
             else:
                 key = next(k for k in active_keys if k in values)
+                if key == NAME_UNIT and unknown_unit and units is not None:
+                    # the unit is what failed, not the person: say so, with the names it may mean
+                    close = units.close_names(unknown_unit)
+                    message = f"单位名称无法识别：{unknown_unit}" + (f"（相近的单位：{'、'.join(close)}）" if close else "。")
+                    result.problems.append(Problem(row.number, table.label(unit_field), unknown_unit, message, UNMATCHED))
+                    continue
                 column = table.label(name_field) if key == NAME_UNIT else table.label(key)
                 message = "名册中找不到此人。"
                 if key == STAFF_NO and table.is_numeric(row, STAFF_NO):

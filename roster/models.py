@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.jobs import Job
+from config.text import validate_no_control_chars
 
 from . import idnumbers
 
@@ -20,8 +21,8 @@ class UnitKind(models.TextChoices):
 
 
 class Unit(models.Model):
-    code = models.CharField(_("单位代码"), max_length=32, unique=True)
-    name = models.CharField(_("单位名称"), max_length=200)
+    code = models.CharField(_("单位代码"), max_length=32, unique=True, validators=[validate_no_control_chars])
+    name = models.CharField(_("单位名称"), max_length=200, validators=[validate_no_control_chars])
     parent = models.ForeignKey(
         "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
@@ -31,6 +32,9 @@ class Unit(models.Model):
     # "/1/7/23/": ids from the root down. Kept by unit services; a subtree is a prefix match.
     path = models.CharField(_("路径"), max_length=512, default="/", editable=False)
     depth = models.PositiveSmallIntegerField(_("层级"), default=0, editable=False)
+    # the unit's place in the tree order (depth first; siblings by sort_order, then code), kept
+    # by units_rebuild_paths with the path, so SQL can ORDER BY one column: see roster.ordering
+    tree_key = models.PositiveIntegerField(_("树序"), default=0, editable=False)
     # when the unit joined the tree; empty for units older than this column. A per-unit table of
     # a past exam lists a unit without candidates only if it stood then.
     created_at = models.DateTimeField(_("创建时间"), null=True, blank=True, default=timezone.now, editable=False)
@@ -38,10 +42,12 @@ class Unit(models.Model):
     class Meta:
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
-        ordering = ["path"]
+        ordering = ["tree_key", "code"]
         indexes = [
             # subtree filters: path LIKE '/1/7/%'
             models.Index(fields=["path"], name="unit_path_idx"),
+            # every list of units, in tree order (roster.ordering)
+            models.Index(fields=["tree_key"], name="unit_tree_key_idx"),
         ]
 
     def __str__(self) -> str:
@@ -49,9 +55,9 @@ class Unit(models.Model):
 
 
 class Staff(models.Model):
-    staff_no = models.CharField(_("工号"), max_length=64, unique=True)
-    name = models.CharField(_("姓名"), max_length=100)
-    gender = models.CharField(_("性别"), max_length=8, blank=True, default="")
+    staff_no = models.CharField(_("工号"), max_length=64, unique=True, validators=[validate_no_control_chars])
+    name = models.CharField(_("姓名"), max_length=100, validators=[validate_no_control_chars])
+    gender = models.CharField(_("性别"), max_length=8, blank=True, default="", validators=[validate_no_control_chars])
     id_number_cipher = models.CharField(_("身份证号（密文）"), max_length=128, editable=False)
     id_number_hash = models.CharField(_("身份证号（散列）"), max_length=64, unique=True, editable=False)
     id_number_masked = models.CharField(_("身份证号"), max_length=32, editable=False)
@@ -59,11 +65,11 @@ class Staff(models.Model):
     unit = models.ForeignKey(
         Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="staff", db_index=False
     )
-    position = models.CharField(_("职务"), max_length=200, blank=True, default="")
-    category = models.CharField(_("人员类别"), max_length=100, blank=True, default="")
+    position = models.CharField(_("职务"), max_length=200, blank=True, default="", validators=[validate_no_control_chars])
+    category = models.CharField(_("人员类别"), max_length=100, blank=True, default="", validators=[validate_no_control_chars])
     is_head = models.BooleanField(_("单位正职"), default=False)
-    enforcement_cert = models.CharField(_("执法证号"), max_length=64, blank=True, default="")
-    phone = models.CharField(_("手机号"), max_length=32, blank=True, default="")
+    enforcement_cert = models.CharField(_("执法证号"), max_length=64, blank=True, default="", validators=[validate_no_control_chars])
+    phone = models.CharField(_("手机号"), max_length=32, blank=True, default="", validators=[validate_no_control_chars])
     is_active = models.BooleanField(_("在册"), default=True)
     joined_on = models.DateField(_("入册日期"), null=True, blank=True)
     left_on = models.DateField(_("离册日期"), null=True, blank=True)
@@ -169,6 +175,47 @@ class RosterSync(Job):
         }
 
 
+class DropFileStatus(models.TextChoices):
+    PENDING = "pending", _("等待文件稳定")
+    QUEUED = "queued", _("已提交同步")
+    DUPLICATE = "duplicate", _("内容已同步过")
+    REJECTED = "rejected", _("已拒收")
+
+
+class RosterDropFile(models.Model):
+    """One file seen in the drop folder: its size and mtime at the last scan (a file is taken
+    only when both are unchanged across two scans), then what became of it."""
+
+    path = models.CharField(_("文件"), max_length=500)
+    size = models.BigIntegerField(_("大小"), default=0)
+    mtime = models.FloatField(_("修改时间戳"), default=0)
+    status = models.CharField(_("状态"), max_length=16, choices=DropFileStatus.choices, default=DropFileStatus.PENDING)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, default="")
+    sync = models.ForeignKey(
+        RosterSync, verbose_name=_("名册同步"), null=True, blank=True, on_delete=models.SET_NULL, related_name="drop_files"
+    )
+    reason = models.TextField(_("说明"), blank=True, default="")
+    moved_to = models.CharField(_("移至"), max_length=500, blank=True, default="")
+    first_seen_at = models.DateTimeField(_("首次发现"), default=timezone.now)
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("投递目录文件")
+        verbose_name_plural = _("投递目录文件")
+        ordering = ["-first_seen_at", "-id"]
+        constraints = [
+            # one file waiting under one name; the scan looks it up by path
+            models.UniqueConstraint(fields=["path"], condition=models.Q(status="pending"), name="roster_drop_file_pending_once"),
+        ]
+        indexes = [
+            # the follow-up of queued files whose sync ended refused or failed
+            models.Index(fields=["status", "sync"], name="roster_drop_file_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path}（{self.get_status_display()}）"
+
+
 class ChangeKind(models.TextChoices):
     CREATED = "created", _("新增")
     UPDATED = "updated", _("修改")
@@ -202,3 +249,56 @@ class StaffChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.field}"
+
+
+class KeyPurpose(models.TextChoices):
+    AES = "aes", _("加密密钥")
+    HMAC = "hmac", _("散列密钥")
+
+
+class FieldKeyCanary(models.Model):
+    """A keyed MAC of a fixed string for each key the stored data uses (never the key). The web
+    app, the workers and the commands refuse to start when the configured keys do not match."""
+
+    purpose = models.CharField(_("用途"), max_length=8, choices=KeyPurpose.choices)
+    canary = models.CharField(_("校验值"), max_length=64)
+    # retired: the rotation moved every value to a newer key; the key may be removed
+    retired = models.BooleanField(_("已退役"), default=False)
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    retired_at = models.DateTimeField(_("退役时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("密钥校验")
+        verbose_name_plural = _("密钥校验")
+        constraints = [models.UniqueConstraint(fields=["purpose", "canary"], name="field_key_canary_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} {self.canary[:8]}"
+class PreviewKind(models.TextChoices):
+    CREATED = "created", _("新增")
+    UPDATED = "updated", _("修改")
+    DEACTIVATED = "deactivated", _("停用")
+    REACTIVATED = "reactivated", _("恢复")
+
+
+class SyncPreviewChange(models.Model):
+    """One change a dry run (or a refused sync) would have made, with the old and new value of
+    each field: what HR approves before "停用 150 人". ID numbers are stored masked only."""
+
+    sync = models.ForeignKey(RosterSync, on_delete=models.CASCADE, related_name="preview_changes")
+    row_no = models.PositiveIntegerField(_("行号"), null=True, blank=True)
+    staff_no = models.CharField(_("工号"), max_length=64)
+    name = models.CharField(_("姓名"), max_length=100)
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    kind = models.CharField(_("类型"), max_length=16, choices=PreviewKind.choices)
+    fields = models.JSONField(_("字段"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("同步预览变动")
+        verbose_name_plural = _("同步预览变动")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["sync", "kind"], name="syncpreview_sync_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.staff_no}"

@@ -7,6 +7,7 @@ lookup built beforehand.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -46,6 +47,14 @@ class UnitLookup:
             return None, f"单位“{text}”已停用。"
         return unit_id, None
 
+    def close_names(self, text: str, limit: int = 3) -> list[str]:
+        """Up to ``limit`` active unit names that ``text`` may mean: names holding it (「法规处」
+        for 「区司法局法规处」) first, then names that read alike."""
+        names = [n for n, pk in self.by_name.items() if pk is None or pk not in self.inactive]
+        holding = sorted((n for n in names if text in n), key=len)
+        alike = difflib.get_close_matches(text, names, n=limit, cutoff=0.4)
+        return list(dict.fromkeys([*holding, *alike]))[:limit]
+
 
 MAX_LENGTHS = {"staff_no": 64, "name": 100, "position": 200, "category": 100, "enforcement_cert": 64, "phone": 32}
 
@@ -75,6 +84,7 @@ class PreparedRoster:
     # the plain number of each valid row, by row number: sealed (encrypted, masked) only for the
     # rows that turn out to need it, once the stage has been compared with the staff table
     id_numbers: dict[int, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def valid_count(self) -> int:
@@ -107,6 +117,14 @@ def prepare_roster(table: Table, units: UnitLookup) -> PreparedRoster:
 
     numbers = [r.number for r in rows]
     staff_nos, names, unit_texts = column(i_staff_no), column(i_name), column(i_unit)
+    staff_no_bit = 1 << i_staff_no
+    staff_nos_as_numbers = sum(1 for r in rows if r.numeric & staff_no_bit)
+    if staff_nos_as_numbers:
+        # 00123 stored as a number reads back as 123: a different person to the sync
+        prepared.warnings.append(
+            f"“{table.label('staff_no')}”列有 {staff_nos_as_numbers} 个单元格在 Excel 中是数字格式；"
+            "如果工号以 0 开头，开头的 0 已经丢失。请把该列设置为“文本”格式后重新导出。"
+        )
     id_bit = 1 << i_id
     id_as_number = [bool(r.numeric & id_bit) for r in rows]
     ids = [value.replace(" ", "").upper() for value in column(i_id)]
@@ -146,10 +164,13 @@ def prepare_roster(table: Table, units: UnitLookup) -> PreparedRoster:
         for i in [i for i, value in enumerate(values) if len(value) > limit]:
             too_long.setdefault(i, []).append(field_name)
 
+    # cells holding a control character, by row number (none, in the usual file)
+    controls = table.control_problems()
     flagged = [
         i
         for i in range(count)
-        if not staff_nos[i]
+        if (controls and numbers[i] in controls)
+        or not staff_nos[i]
         or not names[i]
         or id_reasons[i] is not None
         or unit_ids[i] is None
@@ -173,6 +194,7 @@ def prepare_roster(table: Table, units: UnitLookup) -> PreparedRoster:
     for i in flagged:
         number = numbers[i]
         staff_no = staff_nos[i]
+        problems.extend(controls.get(number, ()))
         if not staff_no:
             problems.append(Problem(number, label("staff_no"), "", "工号为空。"))
         elif staff_no in duplicated_staff_nos:
@@ -189,7 +211,7 @@ def prepare_roster(table: Table, units: UnitLookup) -> PreparedRoster:
         if reason == "excel":
             problems.append(Problem(
                 number, label("id_number"), idnumbers.mask(ids[i]),
-                "身份证号被 Excel 存成了数字，后几位已经丢失；请把该列设置为“文本”格式后重新导出。",
+                idnumbers.EXCEL_NUMBER,
             ))
         elif reason is not None:
             problems.append(Problem(number, label("id_number"), idnumbers.mask(ids[i]), reason))

@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.models import AuditAction
-from audit.services import audit_record
+from audit.services import audit_record, audit_text_check
 from config.errors import DomainError, Problem
 from config.events import ROSTER, figures_changed
+from config.text import CONTROL_CHARS, control_char, control_message
 
 from .locks import roster_lock
 from .models import Staff, Unit
@@ -53,6 +54,9 @@ def _staff_text_problems(field_name: str, value: str) -> list[Problem]:
     label = STAFF_LABELS[field_name]
     if field_name in ("staff_no", "name") and not value:
         return [Problem(None, label, "", f"{label}为空。")]
+    if char := control_char(value):
+        return [Problem(None, label, "" if field_name == "phone" else CONTROL_CHARS.sub("�", value)[:40],
+                        control_message(char, column=label))]
     if len(value) > _TEXT_LIMITS.get(field_name, 10_000):
         return [Problem(None, label, None, f"{label}超过 {_TEXT_LIMITS[field_name]} 个字符。")]
     if field_name == "phone" and value and not _PHONE.match(value):
@@ -235,6 +239,7 @@ def staff_id_number_reveal(*, user: Any, staff: Staff, reason: str, address: str
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("查看完整身份证号必须说明理由（reason）。")
+    audit_text_check(reason)  # before anything: an ID number in the reason is refused, nothing stored
     with transaction.atomic():
         audit_record(user=user, action=AuditAction.REVEAL_ID_NUMBER, target=f"staff:{staff.staff_no}", reason=reason,
                      rows=1, address=address)

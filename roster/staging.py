@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from . import idnumbers
-from .models import RosterSync, Staff, StaffChange, Unit
+from .models import PreviewKind, RosterSync, Staff, StaffChange, SyncPreviewChange, Unit
 from .roster_rows import STAGE_COLUMNS
 
 STAGE = "roster_stage"
@@ -24,6 +24,7 @@ SEAL = "roster_seal"
 STAFF = Staff._meta.db_table
 CHANGE = StaffChange._meta.db_table
 UNIT = Unit._meta.db_table
+PREVIEW = SyncPreviewChange._meta.db_table
 
 # file field -> (staff column, stage column)
 COMPARED = {
@@ -278,6 +279,56 @@ class RosterStage:
                 ]
         return preview
 
+    def store_changes(self, *, sync: RosterSync, id_numbers: Mapping[int, str]) -> int:
+        """Keep every change this sync would make (``SyncPreviewChange``), with each changed
+        field's old and new value, ID numbers masked. New and deactivated people are copied in
+        SQL; only the updated rows, whose fields are compared, pass through Python."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {PREVIEW} WHERE sync_id = %s", [sync.pk])
+            cursor.execute(
+                f"""INSERT INTO {PREVIEW} (sync_id, row_no, staff_no, name, unit_id, kind, fields)
+                    SELECT %s, s.row_no, s.staff_no, s.name, s.unit_id, %s, '{{}}'
+                      FROM {STAGE} s WHERE s.valid AND s.action = 'create' ORDER BY s.row_no""",
+                [sync.pk, PreviewKind.CREATED],
+            )
+            stored = cursor.rowcount
+            old_new = ", ".join(f"t.{self._display_column(f)}, s.{COMPARED[f][1]}" for f in self.fields)
+            cursor.execute(
+                f"""SELECT s.row_no, s.staff_no, s.name, s.unit_id, s.action, t.id_number_hash, s.id_hash, {old_new}
+                      FROM {STAGE} s JOIN {STAFF} t ON t.id = s.staff_id
+                     WHERE s.valid AND s.action IN ('update', 'reactivate') ORDER BY s.row_no"""
+            )
+            changed = cursor.fetchall()
+            if self.full:
+                cursor.execute(
+                    f"""INSERT INTO {PREVIEW} (sync_id, row_no, staff_no, name, unit_id, kind, fields)
+                        SELECT %s, NULL, t.staff_no, t.name, t.unit_id, %s, '{{}}'
+                          FROM {GONE} g JOIN {STAFF} t ON t.id = g.id ORDER BY t.staff_no""",
+                    [sync.pk, PreviewKind.DEACTIVATED],
+                )
+                stored += cursor.rowcount
+        units = {pk: f"{code} {name}" for pk, code, name in Unit.objects.values_list("id", "code", "name")}
+        records = []
+        for row_no, staff_no, name, unit_id, action, old_hash, new_hash, *values in changed:
+            fields: dict[str, list] = {}
+            for i, f in enumerate(self.fields):
+                old, new = values[2 * i], values[2 * i + 1]
+                if f == "id_number":
+                    if old_hash != new_hash:
+                        fields[f] = [old or "", idnumbers.mask(id_numbers.get(row_no, ""))]
+                elif old != new:
+                    fields[f] = [_shown_value(f, old, units), _shown_value(f, new, units)]
+            kind = PreviewKind.REACTIVATED if action == "reactivate" else PreviewKind.UPDATED
+            records.append(SyncPreviewChange(sync_id=sync.pk, row_no=row_no, staff_no=staff_no, name=name,
+                                             unit_id=unit_id, kind=kind, fields=fields))
+        SyncPreviewChange.objects.bulk_create(records, batch_size=2000)
+        return stored + len(records)
+
+    @staticmethod
+    def _display_column(f: str) -> str:
+        # the staff column a person reads for this field: the masked ID number, not its hash
+        return "id_number_masked" if f == "id_number" else COMPARED[f][0]
+
     # --- applying --------------------------------------------------------------------
 
     def _history_values(self, f: str) -> tuple[str, str]:
@@ -365,3 +416,11 @@ class RosterStage:
                     f"UPDATE {STAFF} SET is_active = %s, left_on = %s, updated_at = %s WHERE id IN (SELECT id FROM {GONE})",
                     [False, today, now],
                 )
+
+
+def _shown_value(f: str, value: object, units: Mapping[int, str]) -> object:
+    if f == "unit":
+        return units.get(value, "") if value is not None else ""
+    if f == "is_head":
+        return "是" if value else "否"
+    return value if value is not None else ""

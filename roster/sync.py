@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from config.errors import DomainError, Problem
 from config.events import ROSTER, figures_changed
-from config.jobs import FINISHED, JobStatus, job_claim, job_enqueue, job_progress
+from config.jobs import FINISHED, JobStatus, job_enqueue, job_fence, job_finish, job_progress, job_run
 from sheets.reader import SheetError, read_table
 from sheets.services import DRY_RUN_KEEP, upload_delete_on_commit
 
@@ -166,22 +166,8 @@ def roster_sync_enqueue(*, sync: RosterSync) -> None:
 
 def roster_sync(*, sync: RosterSync) -> RosterSyncResult:
     """Run a recorded sync: read its file, check every row, then apply in one transaction."""
-    if not job_claim(model=RosterSync, pk=sync.pk):
-        # finished already, or running elsewhere under a live lease
-        sync.refresh_from_db()
-        return RosterSyncResult.of(sync)
-    sync.refresh_from_db()
-    try:
-        _run(sync)
-    except Exception:
-        logger.exception("roster sync %s failed", sync.pk)
-        RosterSync.objects.filter(pk=sync.pk).update(
-            status=JobStatus.FAILED,
-            finished_at=timezone.now(),
-            applied=False,
-            message="同步失败：发生内部错误，名册未作任何改动。",
-        )
-        sync.refresh_from_db()
+    sync = job_run(job=sync, work=_run, failed="同步失败：发生内部错误，名册未作任何改动。",
+                   failed_fields={"applied": False})
     _discard_file(sync)
     return RosterSyncResult.of(sync)
 
@@ -259,14 +245,17 @@ def roster_sync_discard_stale_files(*, now: dt.datetime | None = None) -> int:
     return len(stale)
 
 
+# what a sync's run writes on its record; the rest (options, file, claim) is not its to write
+OUTCOME = ("applied", "errors", "warnings", "rows", "preview", "created", "updated", "unchanged", "deactivated",
+           "reactivated", "rejected")
+
+
 def _finish(sync: RosterSync, *, status: str, applied: bool, message: str, problems: list[Problem]) -> None:
     sync.status = status
     sync.applied = applied
     sync.message = message
     sync.errors = [p.as_dict() for p in problems]
-    sync.finished_at = timezone.now()
-    sync.progress_done = sync.progress_total
-    sync.save()
+    job_finish(job=sync, fields=OUTCOME)
 
 
 def _run(sync: RosterSync) -> None:
@@ -280,11 +269,11 @@ def _run(sync: RosterSync) -> None:
     except (FileNotFoundError, ValueError):
         _finish(sync, status=JobStatus.FAILED, applied=False, message="同步文件已不存在，请重新上传。", problems=[])
         return
-    sync.warnings = table.warnings
     sync.rows = len(table.rows)
     job_progress(job=sync, done=0, total=len(table.rows))
 
     prepared = prepare_roster(table, unit_lookup())
+    sync.warnings = [*table.warnings, *prepared.warnings]
     job_progress(job=sync, done=len(table.rows) // 2)
     problems = list(prepared.problems)
     full = sync.mode == SyncMode.FULL
@@ -293,7 +282,9 @@ def _run(sync: RosterSync) -> None:
     today = timezone.localdate(now)
     try:
         with transaction.atomic():
-            roster_lock()
+            roster_lock(wait=settings.ROSTER_LOCK_JOB_WAIT_SECONDS)
+            # fencing: a run paused past its lease and taken over stops here, unapplied
+            job_fence(job=sync)
             stage.create(prepared.records)
             stage.plan()
             conflicts = stage.id_conflicts()
@@ -318,6 +309,7 @@ def _run(sync: RosterSync) -> None:
             if refusal or sync.dry_run:
                 # the preview feeds the "check, then confirm" screens; an applied sync has its history
                 sync.preview = stage.preview()
+                stage.store_changes(sync=sync, id_numbers=prepared.id_numbers)
             if refusal:
                 if not problems or sync.skip_invalid:
                     problems.append(Problem(None, None, None, refusal))

@@ -13,6 +13,7 @@ from sheets.reader import SheetError, read_table
 
 from .columns import UNIT_SCHEMA
 from .models import Staff, Unit, UnitKind
+from .ordering import tree_keys
 from .roster_rows import UnitLookup
 
 KIND_WORDS = {
@@ -74,9 +75,11 @@ def unit_import(*, data: bytes, filename: str, dry_run: bool = False) -> UnitImp
     existing = {u.code: u for u in Unit.objects.all()}
     code_of = {u.pk: c for c, u in existing.items()}
     wanted: dict[str, dict[str, Any]] = {}
+    controls = table.control_problems()
     for row in table.rows:
         code = table.value(row, "code").upper()
         problems_before = len(result.errors)
+        result.errors.extend(controls.get(row.number, ()))
         spec = _row_spec(table, row, code, existing.get(code), code_of, result.errors)
         if not code:
             result.errors.append(Problem(row.number, table.label("code"), "", "单位代码为空。"))
@@ -226,10 +229,12 @@ def _find_cycle(existing: dict[str, Unit], wanted: dict[str, dict[str, Any]]) ->
 
 
 def units_rebuild_paths() -> int:
-    """Recompute every unit's path and depth from the parent links: one read, one bulk write."""
-    units = list(Unit.objects.only("id", "parent_id", "path", "depth"))
+    """Recompute every unit's path, depth and tree order (``tree_key``) from the parent links,
+    sort orders and codes: one read, one bulk write of the rows that changed."""
+    units = list(Unit.objects.only("id", "parent_id", "path", "depth", "tree_key", "sort_order", "code"))
     parent_of = {u.pk: u.parent_id for u in units}
     paths: dict[int, str] = {}
+    keys = tree_keys((u.pk, u.parent_id, u.sort_order, u.code) for u in units)
 
     def path_of(pk: int) -> str:
         if pk not in paths:
@@ -241,10 +246,10 @@ def units_rebuild_paths() -> int:
     for unit in units:
         path = path_of(unit.pk)
         depth = path.count("/") - 2
-        if unit.path != path or unit.depth != depth:
-            unit.path, unit.depth = path, depth
+        if unit.path != path or unit.depth != depth or unit.tree_key != keys[unit.pk]:
+            unit.path, unit.depth, unit.tree_key = path, depth, keys[unit.pk]
             changed.append(unit)
-    Unit.objects.bulk_update(changed, ["path", "depth"], batch_size=1000)
+    Unit.objects.bulk_update(changed, ["path", "depth", "tree_key"], batch_size=1000)
     return len(changed)
 
 

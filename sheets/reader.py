@@ -22,6 +22,7 @@ from typing import BinaryIO
 from django.conf import settings
 
 from config.errors import DomainError, Problem
+from config.text import CONTROL_CHARS, control_message
 
 from .columns import Column, Schema, normalise_header
 
@@ -103,6 +104,29 @@ class Table:
         i = self._index.get(name)
         return i is not None and bool(row.numeric >> i & 1)
 
+    def control_problems(self, *, hidden: Iterable[str] = ("id_number", "phone")) -> dict[int, list[Problem]]:
+        """The cells holding a C0 or C1 control character (a tab or a line break inside a cell
+        counts), by row number: one problem per cell, naming its row and column. Each import
+        treats such a row as invalid, by its own rules for bad cells. The usual file has none
+        and is answered by one search over all its text. ``hidden`` cells (ID numbers,
+        phones) are not echoed back."""
+        rows = self.rows
+        if not CONTROL_CHARS.search("".join(["".join(row.values) for row in rows])):
+            return {}
+        found: dict[int, list[Problem]] = {}
+        hide = set(hidden)
+        for row in rows:
+            if not CONTROL_CHARS.search("".join(row.values)):
+                continue
+            for name, value in zip(self.fields, row.values, strict=True):
+                if char := CONTROL_CHARS.search(value):
+                    shown = "" if name in hide else CONTROL_CHARS.sub("�", value)[:40]
+                    found.setdefault(row.number, []).append(Problem(
+                        row.number, self.label(name), shown,
+                        control_message(char.group(), row=row.number, column=self.label(name)),
+                    ))
+        return found
+
 
 @dataclass(frozen=True)
 class FileInfo:
@@ -167,7 +191,9 @@ def _looks_binary(data: bytes) -> bool:
     if b"\x00" in head:
         return True
     controls = sum(1 for b in head if b < 0x20 and b not in (0x09, 0x0A, 0x0D))
-    return controls > len(head) * 0.01
+    # a stray control character in a small text file is a bad cell (reported with its row and
+    # column), not a binary file
+    return controls > max(16, len(head) * 0.01)
 
 
 # --- CSV --------------------------------------------------------------------------------

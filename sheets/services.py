@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import DomainError, Problem
-from config.jobs import FINISHED, JobStatus
+from config.jobs import FINISHED, JobStatus, job_finish
 
 from .models import ImportRecord
 
@@ -60,18 +60,21 @@ def import_record_finish(
     message: str = "",
     warnings: list[str] | None = None,
 ) -> ImportRecord:
-    """Store the outcome. Call inside the import's transaction so that the record and the
-    data it describes commit together."""
+    """Store the outcome (only its own columns, fenced by the claim's attempt number). Call
+    inside the import's transaction so that the record and the data it describes commit
+    together, and a run that was taken over rolls back (``JobLost``)."""
     record.status = status
     record.applied = applied
     record.counts = counts
     record.problems = [p.as_dict() for p in problems]
     record.message = message
     record.warnings = warnings or []
-    record.finished_at = timezone.now()
-    record.progress_done = record.progress_total
-    record.save()
+    job_finish(job=record, fields=IMPORT_OUTCOME)
     return record
+
+
+# what an import's run writes on its record
+IMPORT_OUTCOME = ("applied", "counts", "problems", "warnings", "rows", "target_id")
 
 
 def import_record_awaits_confirmation(record: ImportRecord) -> bool:
@@ -99,6 +102,8 @@ def import_record_confirm_refusal(*, record: ImportRecord, now: dt.datetime | No
         return "试运行尚未完成。"
     if record.status != JobStatus.SUCCEEDED:
         return "试运行未通过，不能确认：请改正文件后重新上传。"
+    if (record.counts or {}).get("applied") == 0:
+        return "没有可导入的行（各行已是最新，或都有问题），无需确认。"
     if not record.source_file or record.created_at < (now or timezone.now()) - DRY_RUN_KEEP:
         return "该试运行已确认过或已超过一天，请重新上传文件。"
     return ""

@@ -34,3 +34,19 @@ def test_an_unexpected_failure_is_one_line_exit_3_and_a_crash_report(as_json, mo
         assert json.loads(out.getvalue()) == {"error": "内部错误：命令未能完成，未作任何改动。", "errors": []}
     else:
         assert out.getvalue() == ""
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_reader_that_stops_reading_is_not_an_internal_error(settings, tmp_path):
+    # `manage.py roster_summary | head -1`: head closes the pipe, the command stops quietly.
+    settings.BASE_DIR = tmp_path
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("roster_summary", stdout=_ClosedPipe(), stderr=err)
+    assert exited.value.code == 141
+    assert err.getvalue() == ""
+    assert not (tmp_path / "var" / "log" / "command-errors.log").exists()

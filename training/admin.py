@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from config.events import TRAINING, figures_changed
+from roster.ordering import unit_order
 
 from .attendance import attendances_set_status
 from .events import training_event_changed, training_event_check, training_events_rotate_tokens
@@ -41,7 +42,7 @@ class AttendanceInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Attendance]:
-        return super().get_queryset(request).select_related("staff", "unit").order_by("unit__path", "staff__staff_no")
+        return super().get_queryset(request).select_related("staff", "unit").order_by(*unit_order("unit__"), "staff__staff_no")
 
 
 class TrainingEventAdminForm(forms.ModelForm):

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from config.errors import AMBIGUOUS, CONFLICT, DUPLICATE, INVALID, UNMATCHED, DomainError, Problem
 from config.events import TRAINING, figures_changed
-from config.jobs import JobStatus, job_claim
+from config.jobs import JobStatus, job_run
 from roster.matching import ID_NUMBER, NAME_UNIT, PHONE, STAFF_NO, match_rows
 from roster.models import Staff, Unit
 from sheets.models import ImportKind, ImportRecord
@@ -157,9 +157,12 @@ def _run_import(
     event_spec: dict[str, Any] | None = None,
     within: Unit | None = None,
 ) -> AttendanceImportResult:
-    job_claim(model=ImportRecord, pk=record.pk)
-    record.refresh_from_db()
-    try:
+    """Run the sheet in this process under the job helper's lease and heartbeat: if the
+    process dies, the sweeper ends the record as failed and deletes its file."""
+    outcome: dict[str, Any] = {}
+
+    def work(record: ImportRecord) -> None:
+        outcome.clear()
         try:
             table = read_signin_sheet(data, file_name=file_name)
         except SheetError as exc:
@@ -167,20 +170,22 @@ def _run_import(
                 record=record, status=JobStatus.REFUSED, applied=False, counts={}, problems=exc.problems,
                 message=exc.message,
             )
-            raise
+            outcome["refused"] = exc
+            return
         record.rows = record.progress_total = len(table.rows)
         with transaction.atomic():
             warnings = list(table.warnings)
             created = False
-            if event is None:
+            target = event
+            if target is None:
                 assert event_spec is not None
-                event, created, more = training_event_find_or_create(**event_spec)
+                target, created, more = training_event_find_or_create(**event_spec)
                 warnings += more
-                record.target_id = event.pk
+                record.target_id = target.pk
             else:
                 # imports and QR sign-ins of one event queue up here, so counts stay exact
-                TrainingEvent.objects.select_for_update().filter(pk=event.pk).first()
-            result = _apply_sheet(event=event, table=table, record=record, within=within)
+                TrainingEvent.objects.select_for_update().filter(pk=target.pk).first()
+            result = _apply_sheet(event=target, table=table, record=record, within=within)
             result.event_created = created
             result.warnings = warnings
             import_record_finish(
@@ -188,20 +193,19 @@ def _run_import(
                 problems=result.errors, message=result.message, warnings=warnings,
             )
             if result.applied:
-                training_event_changed(event=event)
-        return result
-    except SheetError:
-        raise
-    except Exception:
-        logger.exception("attendance import %s failed", record.pk)
-        ImportRecord.objects.filter(pk=record.pk).update(
-            status=JobStatus.FAILED, finished_at=timezone.now(), applied=False,
-            message="导入失败：发生内部错误，未记录任何出勤。",
-        )
-        raise
-    finally:
-        record.refresh_from_db()
-        import_record_discard_file(record=record)
+                training_event_changed(event=target)
+        outcome["result"] = result
+
+    record = job_run(job=record, work=work, failed=IMPORT_FAILED, failed_fields={"applied": False})
+    import_record_discard_file(record=record)
+    if "refused" in outcome:
+        raise outcome["refused"]
+    if "result" in outcome and record.status == JobStatus.SUCCEEDED:
+        return outcome["result"]
+    raise DomainError(record.message or IMPORT_FAILED, code="unavailable")
+
+
+IMPORT_FAILED = "导入失败：发生内部错误，未记录任何出勤。"
 
 
 OUTSIDE_WITHIN = "在您负责的单位范围内找不到与本行信息一致的人员。"

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from config.errors import DomainError
 from config.events import TRAINING, figures_changed
+from config.text import refuse_control_chars
 from roster.models import Unit
 
 from .models import (
@@ -42,6 +43,7 @@ def training_event_clean(
         raise DomainError("培训活动名称不能为空。")
     if len(title) > 200:
         raise DomainError("培训活动名称不能超过 200 个字符。")
+    refuse_control_chars(title, label="培训活动名称")
     if kind not in TrainingKind.values:
         raise DomainError(f"培训类型“{kind}”无效，应为：{'、'.join(TrainingKind.values)}。")
     try:
@@ -66,8 +68,11 @@ def training_event_create(
     audience_units: Iterable[Unit] = (),
     signin_opens_at: dt.datetime | None = None,
     signin_closes_at: dt.datetime | None = None,
+    signin_rotates: bool = True,
 ) -> TrainingEvent:
     title, kind, value = training_event_clean(title=title, kind=kind, hours=hours, date=date)
+    refuse_control_chars(speaker, label="主讲人")
+    refuse_control_chars(location, label="地点")
     if audience not in Audience.values:
         raise DomainError(f"参加对象“{audience}”无效，应为：{'、'.join(Audience.values)}。")
     if signin_opens_at and signin_closes_at and signin_closes_at <= signin_opens_at:
@@ -77,6 +82,7 @@ def training_event_create(
     event = TrainingEvent.objects.create(
         title=title, kind=kind, date=date, hours=value, organiser=organiser, speaker=speaker, location=location,
         audience=audience, signin_opens_at=signin_opens_at, signin_closes_at=signin_closes_at,
+        signin_rotates=signin_rotates,
     )
     units = list(audience_units)
     if units:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from decimal import Decimal
 from typing import Any
@@ -11,6 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from roster.models import Staff
+from sheets import writers
 
 HEADERS = ("工号", "姓名", "单位代码", "单位", "学时", "应修学时", "差额")
 KEYS = ("staff_no", "name", "unit_code", "unit_name", "hours", "required_hours", "missing_hours")
@@ -53,35 +52,15 @@ def to_json(rows: list[dict[str, Any]], *, year: int, required: Decimal, unit_co
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(HEADERS)
-    for row in rows:
-        writer.writerow([row[k] for k in KEYS])
-    return buffer.getvalue()
+    return writers.csv_text(HEADERS, ([row[k] for k in KEYS] for row in rows))
 
 
 def to_xlsx(rows: list[dict[str, Any]], *, title: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=False)
-    sheet = workbook.active
-    sheet.title = "学时不足人员"
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(list(HEADERS))
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        # 工号 stays text: leading zeros must survive
-        sheet.append([row[k] for k in KEYS])
-    for column, width in zip("ABCDEFG", (10, 10, 10, 28, 8, 10, 8), strict=True):
-        sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = "A3"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    # 工号 stays text: leading zeros must survive
+    return writers.xlsx_bytes(
+        title="学时不足人员", headers=HEADERS, rows=([row[k] for k in KEYS] for row in rows), caption=title,
+        text_columns=(0,), widths=(10, 10, 10, 28, 8, 10, 8),
+    )
 
 
 def to_table(rows: list[dict[str, Any]]) -> str:

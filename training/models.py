@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.text import validate_no_control_chars
 from roster.models import Staff, Unit
 
 DEFAULT_REQUIRED_HOURS = Decimal("40")
@@ -37,7 +38,7 @@ class Audience(models.TextChoices):
 
 
 class TrainingEvent(models.Model):
-    title = models.CharField(_("名称"), max_length=200)
+    title = models.CharField(_("名称"), max_length=200, validators=[validate_no_control_chars])
     kind = models.CharField(_("类型"), max_length=32, choices=TrainingKind.choices)
     date = models.DateField(_("日期"))
     hours = models.DecimalField(
@@ -47,8 +48,8 @@ class TrainingEvent(models.Model):
     organiser = models.ForeignKey(
         Unit, verbose_name=_("主办单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="organised_trainings"
     )
-    speaker = models.CharField(_("主讲人"), max_length=200, blank=True, default="")
-    location = models.CharField(_("地点"), max_length=200, blank=True, default="")
+    speaker = models.CharField(_("主讲人"), max_length=200, blank=True, default="", validators=[validate_no_control_chars])
+    location = models.CharField(_("地点"), max_length=200, blank=True, default="", validators=[validate_no_control_chars])
     audience = models.CharField(_("参加对象"), max_length=16, choices=Audience.choices, default=Audience.DISTRICT)
     audience_units = models.ManyToManyField(
         Unit, verbose_name=_("参加单位"), blank=True, related_name="invited_trainings",
@@ -60,6 +61,10 @@ class TrainingEvent(models.Model):
     )
     signin_closes_at = models.DateTimeField(
         _("签到截止时间"), null=True, blank=True, help_text=_("留空则为活动当天 24 点。")
+    )
+    signin_rotates = models.BooleanField(
+        _("签到二维码定时更换"), default=True,
+        help_text=_("会场投屏的二维码每隔一段时间更换，转发出去的截图一分钟内失效。线上活动可关闭，使用固定链接。"),
     )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
@@ -154,7 +159,7 @@ class StudyHoursRequirement(models.Model):
         _("应修学时"), max_digits=6, decimal_places=2, default=DEFAULT_REQUIRED_HOURS,
         validators=[MinValueValidator(Decimal("0"))],
     )
-    note = models.CharField(_("备注"), max_length=200, blank=True, default="")
+    note = models.CharField(_("备注"), max_length=200, blank=True, default="", validators=[validate_no_control_chars])
 
     class Meta:
         verbose_name = _("年度学时要求")

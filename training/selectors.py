@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from roster.models import ChangeKind, Staff, StaffChange, Unit
+from roster.ordering import unit_order
 
 from .models import ATTENDED, DEFAULT_REQUIRED_HOURS, Attendance, StudyHoursRequirement, TrainingEvent
 
@@ -161,7 +162,7 @@ def hours_below(*, year: int, unit: Unit | None = None) -> QuerySet[Staff]:
     qs = staff_hours(year=year).filter(is_active=True, hours__lt=required_hours(year=year))
     if unit is not None:
         qs = qs.filter(unit__path__startswith=unit.path)
-    return qs.select_related("unit").order_by("unit__path", "hours", "staff_no")
+    return qs.select_related("unit").order_by(*unit_order("unit__"), "hours", "staff_no")
 
 
 def event_by_token(token: str) -> TrainingEvent | None:
@@ -181,7 +182,7 @@ def event_attendances(*, event: TrainingEvent) -> QuerySet[Attendance]:
     return (
         Attendance.objects.filter(event=event)
         .select_related("staff", "unit")
-        .order_by("unit__path", "staff__staff_no")
+        .order_by(*unit_order("unit__"), "staff__staff_no")
     )
 
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from roster.models import Staff
+from sheets.reader import normalise_text
 
 from .events import training_event_changed
 from .models import (
@@ -29,6 +30,8 @@ SIGNED_IN = "signed_in"
 ALREADY = "already"
 REFUSED = "refused"
 CLOSED = "closed"
+# a name with these last four shared by several people: the 工号 is needed
+AMBIGUOUS = "ambiguous"
 
 _LAST4 = re.compile(r"^[0-9X]{4}$")
 
@@ -46,31 +49,49 @@ def mask_name(name: str) -> str:
 
 
 def clean_last4(value: str) -> str | None:
-    value = (value or "").strip().upper().replace("x", "X")
+    value = normalise_text(value or "").upper()
     return value if _LAST4.match(value) else None
 
 
+def clean_who(value: str) -> str:
+    """A typed 工号 or name: full-width letters and digits made half-width, spaces dropped."""
+    return re.sub(r"\s+", "", normalise_text(value or ""))[:100]
+
+
+def _who_matches(who: str, last4: str | None) -> list[Staff]:
+    # by 工号 first; a name is tried only when no active 工号 is typed so
+    by_staff_no = list(
+        Staff.objects.filter(staff_no=who, is_active=True).only("id", "name", "unit_id", "id_number_masked")[:1]
+    )
+    candidates = by_staff_no or list(
+        Staff.objects.filter(name=who, is_active=True).only("id", "name", "unit_id", "id_number_masked")[:50]
+    )
+    given = (last4 or "").encode()
+    return [s for s in candidates if hmac.compare_digest(s.id_number_masked[-4:].upper().encode(), given)]
+
+
 def attendance_self_sign_in(
-    *, event: TrainingEvent, staff_no: str, id_last4: str, now: dt.datetime | None = None
+    *, event: TrainingEvent, who: str, id_last4: str, now: dt.datetime | None = None
 ) -> SelfSignIn:
-    """A staff member signs in on their phone with their 工号 and the last four characters
-    of their ID number (compared with the stored masked form; nothing is decrypted).
+    """A staff member signs in on their phone with their 工号, or their name, and the last
+    four characters of their ID number (compared with the stored masked form; nothing is
+    decrypted).
 
     Outside the sign-in window: ``closed``. Wrong or unknown details: ``refused``, the same
-    for both. Already present or late: ``already``, nothing changes. A person recorded as
+    for both. A name and last four shared by several people: ``ambiguous`` (the 工号 is
+    needed). Already present or late: ``already``, nothing changes. A person recorded as
     excused or absent who turns up and signs in becomes present."""
     now = now or timezone.now()
     if not event.signin_is_open(now):
         return SelfSignIn(CLOSED)
     last4 = clean_last4(id_last4)
-    staff = (
-        Staff.objects.filter(staff_no=(staff_no or "").strip(), is_active=True)
-        .only("id", "name", "unit_id", "id_number_masked")
-        .first()
-    )
-    expected = staff.id_number_masked[-4:].upper() if staff else "----"
-    if not hmac.compare_digest(expected.encode(), (last4 or "").encode()) or staff is None:
+    who = clean_who(who)
+    matches = _who_matches(who, last4) if who and last4 else []
+    if len(matches) > 1:
+        return SelfSignIn(AMBIGUOUS)
+    if not matches:
         return SelfSignIn(REFUSED)
+    staff = matches[0]
     with transaction.atomic():
         TrainingEvent.objects.select_for_update().filter(pk=event.pk).first()
         current = Attendance.objects.filter(event=event, staff=staff).first()

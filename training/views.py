@@ -14,11 +14,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import ratelimit
+from . import ratelimit, rotation
 from .models import TrainingEvent
 from .qr import qr_png, qr_svg
 from .selectors import event_by_token
-from .self_signin import ALREADY, CLOSED, REFUSED, attendance_self_sign_in, clean_last4
+from .self_signin import ALREADY, AMBIGUOUS, CLOSED, REFUSED, attendance_self_sign_in, clean_last4, clean_who
 
 TEMPLATE = "training/signin.html"
 
@@ -56,6 +56,14 @@ def signin(request: HttpRequest, token: str) -> HttpResponse:
     if event is None:
         return _page(request, 404, invalid=True)
     context = _context(event)
+    if event.signin_rotates:
+        # a rotating code: the URL alone is not enough; a fresh code (from the screen) opens
+        # the form, and the form's signed ticket lets its owner finish typing
+        fresh = rotation.code_is_fresh(event, request.GET.get("c", ""))
+        ticket_ok = request.method == "POST" and rotation.ticket_is_valid(event, request.POST.get("ticket", ""))
+        if not (fresh or ticket_ok):
+            return _page(request, 403, expired=True, **context)
+        context["ticket"] = request.POST.get("ticket") if ticket_ok else rotation.form_ticket(event)
     if request.method == "GET":
         return _page(request, **context)
 
@@ -65,24 +73,26 @@ def signin(request: HttpRequest, token: str) -> HttpResponse:
         return _page(request, 429, error=too_many, **context)
     if context["state"] != "open":
         return _page(request, 403, **context)
-    staff_no = request.POST.get("staff_no", "").strip()[:64]
+    who = clean_who(request.POST.get("who") or request.POST.get("staff_no", ""))
     last4 = request.POST.get("id_last4", "")
-    if not staff_no or clean_last4(last4) is None:
+    if not who or clean_last4(last4) is None:
         return _page(
-            request, 400, error=_("请填写工号和身份证号的后 4 位（数字或 X）。"), staff_no=staff_no, **context
+            request, 400, error=_("请填写工号（或姓名）和身份证号的后 4 位（数字或 X）。"), who=who, **context
         )
-    staff_key = ratelimit.staff_no_key(event_id=event.pk, staff_no=staff_no)
+    staff_key = ratelimit.staff_no_key(event_id=event.pk, staff_no=who)
     if ratelimit.is_blocked(client=client, staff_no=staff_key):
         return _page(request, 429, error=too_many, **context)
 
-    result = attendance_self_sign_in(event=event, staff_no=staff_no, id_last4=last4)
+    result = attendance_self_sign_in(event=event, who=who, id_last4=last4)
     if result.outcome == CLOSED:
         context["state"] = _window_state(event)
         return _page(request, 403, **context)
+    if result.outcome == AMBIGUOUS:
+        return _page(request, 400, error=_("有多名同名人员，请改为输入工号。"), who=who, **context)
     if result.outcome == REFUSED:
         ratelimit.record_failure(client, staff_key)
-        # one message whether the 工号 exists or not
-        return _page(request, 400, error=_("工号或身份证号后 4 位不正确，请核对后重新输入。"), staff_no=staff_no, **context)
+        # one message whether the person exists or not
+        return _page(request, 400, error=_("工号（或姓名）或身份证号后 4 位不正确，请核对后重新输入。"), who=who, **context)
     return _page(
         request,
         done=True,
@@ -97,9 +107,24 @@ def signin_url(request: HttpRequest, event: TrainingEvent) -> str:
     return request.build_absolute_uri(reverse("training:signin", args=[event.signin_token]))
 
 
+def rotating_signin_url(request: HttpRequest, event: TrainingEvent) -> str:
+    """The address in the projected code now: the sign-in URL with the period's code."""
+    return f"{signin_url(request, event)}?c={rotation.current_code(event)}"
+
+
+def qr_image_response(request: HttpRequest, event: TrainingEvent, *, svg: bool) -> HttpResponse:
+    url = rotating_signin_url(request, event) if event.signin_rotates else signin_url(request, event)
+    response = HttpResponse(qr_svg(url) if svg else qr_png(url), content_type="image/svg+xml" if svg else "image/png")
+    name = f"signin-{event.date:%Y%m%d}-{event.pk}.{'svg' if svg else 'png'}"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def _qr_response(request: HttpRequest, token: str, *, svg: bool) -> HttpResponse:
     event = event_by_token(token)
-    if event is None:
+    # a rotating event's code is drawn only on the organiser's page, never from the token alone
+    if event is None or event.signin_rotates:
         return HttpResponse(status=404)
     url = signin_url(request, event)
     response = HttpResponse(qr_svg(url) if svg else qr_png(url), content_type="image/svg+xml" if svg else "image/png")

@@ -3,7 +3,7 @@ units a form offers come from the caller's scope."""
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from exams.models import Audience as ExamAudience
 from exams.models import Exam, ExamKind
 from reminders.models import ROBOTS, Channel, MessageStatus
 from roster.models import SyncMode, Unit
+from roster.ordering import unit_order
 from training.models import TrainingKind
 
 ON_ERROR_CHOICES = [
@@ -125,19 +126,22 @@ class EventForm(forms.Form):
     organiser = UnitChoiceField(label=_("主办单位"), queryset=Unit.objects.none(), required=False)
     speaker = forms.CharField(label=_("主讲人"), max_length=200, required=False)
     location = forms.CharField(label=_("地点"), max_length=200, required=False)
+    signin_rotates = forms.BooleanField(
+        label=_("签到二维码定时更换"), required=False, initial=True,
+        help_text=_("会场投屏的二维码每 30 秒更换，截图转发无效。线上活动请取消勾选，使用固定链接。"),
+    )
 
     def __init__(self, *args: Any, units: QuerySet[Unit], organiser_required: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["organiser"]
-        field.queryset = units.filter(is_active=True).order_by("path")
+        field.queryset = units.filter(is_active=True).order_by(*unit_order())
         field.required = organiser_required
         field.empty_label = _("（全区）") if not organiser_required else None
         self.fields["date"].initial = timezone.localdate()
 
 
-def year_choices(*, first: int = 2020, today: dt.date | None = None) -> list[tuple[int, str]]:
-    last = (today or timezone.localdate()).year
-    return [(y, _("%(year)s 年") % {"year": y}) for y in range(last, first - 1, -1)]
+def year_choices(years: Iterable[int]) -> list[tuple[int, str]]:
+    return [(y, _("%(year)s 年") % {"year": y}) for y in sorted(set(years), reverse=True)]
 
 
 # --- reminders --------------------------------------------------------------------------

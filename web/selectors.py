@@ -22,6 +22,7 @@ from reminders.models import ReminderMessage
 from reminders.selectors import reminder_messages
 from reports.selectors import participation_latest, participation_trend
 from roster.models import Unit
+from roster.ordering import unit_order
 from sheets.models import ImportKind, ImportRecord
 from training.models import TrainingEvent
 from training.selectors import event_attendances, events_list
@@ -29,14 +30,14 @@ from training.selectors import event_attendances, events_list
 
 def picker_units(scope: Scope) -> QuerySet[Unit]:
     """The units the caller may pick, in tree order."""
-    return scope.units().filter(is_active=True).order_by("path").only("id", "code", "name", "depth", "path")
+    return scope.units().filter(is_active=True).order_by(*unit_order()).only("id", "code", "name", "depth", "path", "tree_key")
 
 
 def default_unit(scope: Scope) -> Unit | None:
     """Where a page without a unit starts: the liaison's unit, else the district's root."""
     if scope.unit is not None:
         return scope.unit
-    return scope.units().filter(parent__isnull=True).order_by("sort_order", "code").first()
+    return scope.units().filter(parent__isnull=True).order_by(*unit_order()).first()
 
 
 def exams_figures(*, scope: Scope, exams: Iterable[Exam]) -> dict[int, dict[str, Any]]:

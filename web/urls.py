@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import auth, certificates, dashboard, events, exams, imports, records, reminders, reports, roster
+from .views import (
+    auth,
+    certificates,
+    dashboard,
+    events,
+    exams,
+    imports,
+    people,
+    records,
+    reminders,
+    reports,
+    roster,
+)
 
 app_name = "web"
 
@@ -14,8 +26,13 @@ urlpatterns = [
     # roster (hr)
     path("roster/", roster.roster_upload, name="roster"),
     path("roster/syncs/<int:pk>/", roster.roster_sync_page, name="roster_sync"),
+    path("roster/syncs/<int:pk>/changes/", roster.roster_sync_changes, name="roster_sync_changes"),
+    path("roster/syncs/<int:pk>/changes.xlsx", roster.roster_sync_changes_xlsx, name="roster_sync_changes_xlsx"),
     path("roster/syncs/<int:pk>/progress/", roster.roster_sync_progress, name="roster_sync_progress"),
     path("roster/syncs/<int:pk>/confirm/", roster.roster_sync_confirm_view, name="roster_sync_confirm"),
+    # staff search and a person's page (hr, legal_office; a liaison: their subtree)
+    path("people/", people.people_page, name="people"),
+    path("people/<str:staff_no>/", people.person_page, name="person"),
     # exams
     path("exams/", exams.exams_page, name="exams"),
     path("exams/new/", exams.exam_new, name="exam_new"),
@@ -34,6 +51,7 @@ urlpatterns = [
     path("events/<int:pk>/", events.event_page, name="event"),
     path("events/<int:pk>/sheet/", events.event_sheet_upload, name="event_sheet"),
     path("events/<int:pk>/qr/", events.event_qr, name="event_qr"),
+    path("events/<int:pk>/qr/code.svg", events.event_qr_code, name="event_qr_code"),
     # learning records (个人学法档案)
     path("me/", records.my_record, name="my_record"),
     path("staff/<str:staff_no>/", records.staff_record_page, name="staff_record"),

@@ -82,7 +82,7 @@ def test_exam_rules_of_the_service_answer_400_in_chinese(personas, district):
     body = {"name": "学法用法考试", "year": 2026, "kind": "annual_law"}
     assert client.post("/api/v1/exams/", body, format="json").status_code == 201
     again = client.post("/api/v1/exams/", body, format="json")
-    assert again.status_code == 400 and "已有同名考试" in again.json()["detail"]
+    assert again.status_code == 409 and "已有同名考试" in again.json()["detail"]
     late = client.post("/api/v1/exams/", {**body, "name": "补考", "pass_mark": "120"}, format="json")
     assert late.status_code == 400 and "合格分数线" in late.json()["detail"]
     backwards = client.post("/api/v1/exams/", {**body, "name": "倒序", "opens_on": "2026-05-01",

@@ -1,5 +1,6 @@
-"""Login throttling by account and by address: the 6th wrong password within 15 minutes is
-refused, also when the attempts arrive at the same time."""
+"""Login throttling by account and by address: the 6th wrong password within 15 minutes for one
+account is refused, also when the attempts arrive at the same time; from one address the 51st
+(``LOGIN_ADDRESS_FAILURE_LIMIT``), so one person's typos never lock out a colleague."""
 
 from __future__ import annotations
 
@@ -47,11 +48,36 @@ def test_sixth_wrong_password_for_an_account_is_refused_even_with_the_right_one(
     assert login("legal", PASSWORD, address="10.0.9.9").status_code == 200
 
 
-def test_sixth_wrong_password_from_one_address_is_refused_whatever_the_account(personas):
-    for name in ("a1", "a2", "a3", "a4", "a5"):
-        assert login(name, "wrong", address="192.0.2.7").status_code == 400
+def test_one_persons_failures_never_lock_another_account_from_the_same_address(personas):
+    """A whole office behind one NAT: one person's five typos lock their own account, not a colleague's."""
+    for _ in range(5):
+        assert login("hr", "wrong", address="192.0.2.7").status_code == 400
     assert login("hr", PASSWORD, address="192.0.2.7").status_code == 429
+    assert login("legal", PASSWORD, address="192.0.2.7").status_code == 200
+    for name in ("a1", "a2", "a3", "a4", "a5", "a6", "a7"):
+        assert login(name, "wrong", address="192.0.2.7").status_code == 400
+    assert login("legal", PASSWORD, address="192.0.2.7").status_code == 200
+
+
+def test_the_51st_failure_from_one_address_is_refused_whatever_the_account(personas, settings):
+    assert settings.LOGIN_ADDRESS_FAILURE_LIMIT == 50
+    for n in range(50):
+        assert login(f"user{n // 5}", "wrong", address="192.0.2.7").status_code == 400
+    refused = login("hr", PASSWORD, address="192.0.2.7")
+    assert refused.status_code == 429 and refused.json()["detail"].startswith("登录失败次数过多")
     assert login("hr", PASSWORD, address="192.0.2.8").status_code == 200
+
+
+def test_the_address_limit_is_its_own_setting(personas, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 3
+    for name in ("a1", "a2", "a3"):
+        assert login(name, "wrong", address="192.0.2.9").status_code == 400
+    assert login("hr", PASSWORD, address="192.0.2.9").status_code == 429
+    # the account limit is unchanged
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 50
+    for i in range(5):
+        assert login("legal", "wrong", address=f"10.1.0.{i}").status_code == 400
+    assert login("legal", PASSWORD, address="10.1.1.1").status_code == 429
 
 
 def test_right_password_clears_the_accounts_failures(personas):

@@ -84,7 +84,7 @@ def test_send_now_refuses_a_closed_exam_and_a_wrong_body(personas, activity):
     client = personas["legal_office"].client()
     closed = exam_create(name="去年的考试", year=timezone.localdate().year - 1, kind="annual_law")
     response = client.post(f"/api/v1/exams/{closed.pk}/remind/", {}, format="json")
-    assert response.status_code == 400 and "考试已截止" in response.json()["detail"]
+    assert response.status_code == 409 and "考试已截止" in response.json()["detail"]
     response = client.post(f"/api/v1/exams/{activity.exam.pk}/remind/", {"dry_run": "yes"}, format="json")
     assert response.status_code == 400
     assert client.post("/api/v1/exams/999999/remind/", {}, format="json").status_code == 404

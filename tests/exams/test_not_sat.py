@@ -37,8 +37,8 @@ def listed(outcome) -> list[str]:
 def test_lists_expected_candidates_without_an_attempt_by_unit_then_staff_no(progress):
     outcome = run_command("not_sat", progress.pk, "--format", "json")
     assert outcome.code == 0
-    # by unit code (A, B, S1, T1), then staff number
-    assert listed(outcome) == ["0004", "0005", "0006", "0101", "0102", "0103", "0301", "0302", "0201", "0202", "0203", "0204"]
+    # by unit in the tree order (A, B, T > T1, E > S1: sort order within each parent), then staff number
+    assert listed(outcome) == ["0004", "0005", "0006", "0101", "0102", "0103", "0201", "0202", "0203", "0204", "0301", "0302"]
     first = json.loads(outcome.out)[0]
     assert list(first) == KEYS
     assert first == {"staff_no": "0004", "name": "财政4", "unit_code": "A", "unit_name": "测试区财政局",

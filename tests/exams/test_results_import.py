@@ -10,9 +10,15 @@ from exams.models import Attempt, Candidate, EnrolledVia, ExamKind
 from exams.selectors import exam_stats
 from sheets.models import ImportRecord
 
-from .conftest import import_exemptions, import_results, make_exam, result_row, results_file
+from .conftest import import_exemptions, import_results, make_exam, result_row, results_file, today
 
 pytestmark = pytest.mark.django_db
+
+
+def day(n: int) -> dt.date:
+    """The n-th day of a sitting inside the ``exam`` fixture's window (today - 10 .. today + 10):
+    a hand-in time outside the window is invalid."""
+    return today() - dt.timedelta(days=9) + dt.timedelta(days=n)
 
 
 def best(exam, staff_no):
@@ -115,9 +121,9 @@ def test_broken_id_number_is_invalid(exam, staff):
 
 def test_importing_the_same_file_twice_changes_nothing(exam, staff):
     rows = [
-        result_row(staff["0001"], 55, "2026-05-01 09:00:00"),
-        result_row(staff["0001"], 85, "2026-05-02 09:00:00"),
-        result_row(staff["0002"], 85, "2026-05-01 09:00:00"),
+        result_row(staff["0001"], 55, f"{day(1)} 09:00:00"),
+        result_row(staff["0001"], 85, f"{day(2)} 09:00:00"),
+        result_row(staff["0002"], 85, f"{day(1)} 09:00:00"),
     ]
     data = results_file(rows)
     first = import_results(exam, data)
@@ -131,8 +137,8 @@ def test_importing_the_same_file_twice_changes_nothing(exam, staff):
 
 
 def test_same_file_as_xlsx_with_date_cells_is_the_same_sittings(exam, staff):
-    csv_rows = [result_row(staff["0001"], 85, "2026-05-02 09:30:00")]
-    xlsx_rows = [result_row(staff["0001"], 85, dt.datetime(2026, 5, 2, 9, 30))]
+    csv_rows = [result_row(staff["0001"], 85, f"{day(2)} 09:30:00")]
+    xlsx_rows = [result_row(staff["0001"], 85, dt.datetime.combine(day(2), dt.time(9, 30)))]
     assert import_results(exam, results_file(csv_rows)).applied == 1
     again = import_results(exam, results_file(xlsx_rows, xlsx=True), name="r.xlsx")
     assert (again.applied, again.duplicates) == (0, 1)
@@ -148,22 +154,22 @@ def test_without_a_time_column_attempts_are_deduplicated_by_candidate_and_score(
 
 
 def test_same_sitting_twice_in_one_file_is_counted_once(exam, staff):
-    row = result_row(staff["0001"], 70, "2026-05-01 10:00:00")
+    row = result_row(staff["0001"], 70, f"{day(1)} 10:00:00")
     result = import_results(exam, results_file([row, row]))
     assert (result.applied, result.duplicates) == (1, 1)
 
 
 def test_retake_failed_then_passed_counts_the_best_score(exam, staff):
     rows = [
-        result_row(staff["0001"], 45, "2026-05-01 09:00:00"),
-        result_row(staff["0002"], 90, "2026-05-01 09:00:00"),
+        result_row(staff["0001"], 45, f"{day(1)} 09:00:00"),
+        result_row(staff["0002"], 90, f"{day(1)} 09:00:00"),
     ]
     import_results(exam, results_file(rows))
     first = best(exam, "0001")
     assert (first.best_score, first.passed, first.attempt_count) == (Decimal("45"), False, 1)
     assert exam_stats(exam=exam)["failed"] == 1
 
-    retake = import_results(exam, results_file([result_row(staff["0001"], 78, "2026-05-08 09:00:00")]))
+    retake = import_results(exam, results_file([result_row(staff["0001"], 78, f"{day(8)} 09:00:00")]))
     assert retake.applied == 1
     again = best(exam, "0001")
     assert (again.best_score, again.passed, again.attempt_count) == (Decimal("78"), True, 2)
@@ -173,7 +179,7 @@ def test_retake_failed_then_passed_counts_the_best_score(exam, staff):
 
 
 def test_a_worse_retake_does_not_lower_the_best_score(exam, staff):
-    rows = [result_row(staff["0001"], 88, "2026-05-01 09:00:00"), result_row(staff["0001"], 52, "2026-05-03 09:00:00")]
+    rows = [result_row(staff["0001"], 88, f"{day(1)} 09:00:00"), result_row(staff["0001"], 52, f"{day(3)} 09:00:00")]
     import_results(exam, results_file(rows))
     candidate = best(exam, "0001")
     assert (candidate.best_score, candidate.passed, candidate.attempt_count) == (Decimal("88"), True, 2)
@@ -228,13 +234,13 @@ def test_an_import_leaves_a_record_with_file_hash_counts_and_every_problem(exam,
 
 def test_title_rows_and_header_aliases_are_understood(exam, staff):
     header = ["序号", "姓名", "身份证号", "所在单位", "分数", "考试时间"]
-    rows = [[1, "财政1", staff["0001"].id_number, "财政局", "77.5", "2026/05/01 10:20"]]
+    rows = [[1, "财政1", staff["0001"].id_number, "财政局", "77.5", f"{day(1):%Y/%m/%d} 10:20"]]
     data = results_file(rows, header=header, title_rows=["2026 年度学法用法考试成绩", "导出时间：2026-06-01"], xlsx=True)
     result = import_results(exam, data, name="export.xlsx")
     assert (result.applied, result.errors) == (1, [])
     attempt = Attempt.objects.get()
     assert attempt.row_number == 4
-    assert attempt.taken_at.astimezone(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None) == dt.datetime(2026, 5, 1, 10, 20)
+    assert attempt.taken_at.astimezone(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None) == dt.datetime.combine(day(1), dt.time(10, 20))
 
 
 @pytest.mark.parametrize("header", ["成绩", "得分", "考试成绩"])
@@ -315,8 +321,8 @@ def test_every_row_is_counted_once_under_one_kind(exam, staff):
 
     import_exemptions(exam, [exemption_row(staff["0006"])])
     rows = [
-        result_row(staff["0001"], 80, "2026-05-01 09:00:00"),
-        result_row(staff["0001"], 80, "2026-05-01 09:00:00"),  # duplicate
+        result_row(staff["0001"], 80, f"{day(1)} 09:00:00"),
+        result_row(staff["0001"], 80, f"{day(1)} 09:00:00"),  # duplicate
         result_row(staff["0002"], "缺考"),
         result_row(staff["0003"], "abc"),
         result_row(Person("9999", "外人", new_id(), "A"), 70, by="id_number"),

@@ -61,6 +61,15 @@ def test_same_roster_as_xlsx_and_gbk_csv_counts_as_same_content(roster):
     assert as_xlsx.updated == as_gbk.updated == 0
 
 
+def test_a_staff_no_column_stored_as_numbers_in_excel_carries_a_leading_zeros_hint(units):
+    staff = people(3)
+    rows = [[int(p.staff_no), *p.row()[1:]] for p in staff]  # 0001 typed into a number cell reads back as 1
+    result = sync(xlsx_bytes(rows), name="roster.xlsx", dry_run=True)
+    assert any("3 个单元格" in w and "开头的 0" in w and "文本" in w for w in result.warnings)
+    as_text = sync(xlsx_bytes(staff), name="roster.xlsx", dry_run=True)
+    assert not any("开头的 0" in w for w in as_text.warnings)
+
+
 def test_update_records_old_and_new_values(roster):
     roster[0].name = "新名字"
     roster[1].unit = "B"

@@ -31,6 +31,7 @@ def test_drop_folder_file_is_synced_once_by_content(units, tmp_path, django_capt
     (tmp_path / "hr-export.csv").write_bytes(data)
     old = time.time() - 60
     os.utime(tmp_path / "hr-export.csv", (old, old))
+    assert roster_drop_dir_scan(directory=tmp_path) == []  # first sighting: size not yet known stable
     with django_capture_on_commit_callbacks(execute=True):
         first = roster_drop_dir_scan(directory=tmp_path)
     assert len(first) == 1
@@ -41,12 +42,14 @@ def test_drop_folder_file_is_synced_once_by_content(units, tmp_path, django_capt
     os.utime(tmp_path / "copy.csv", (old, old))
     with django_capture_on_commit_callbacks(execute=True):
         assert roster_drop_dir_scan(directory=tmp_path) == []
+        assert roster_drop_dir_scan(directory=tmp_path) == []
     assert RosterSync.objects.count() == 1
 
 
 @pytest.mark.django_db
 def test_drop_folder_waits_for_files_still_being_written(units, tmp_path):
     (tmp_path / "fresh.csv").write_bytes(csv_bytes(people(2)))
+    assert roster_drop_dir_scan(directory=tmp_path) == []
     assert roster_drop_dir_scan(directory=tmp_path) == []
 
 
@@ -55,6 +58,7 @@ def test_drop_folder_file_with_errors_is_recorded_as_refused(units, tmp_path, dj
     (tmp_path / "bad.csv").write_bytes(b"\xef\xbb\xbf")
     old = time.time() - 60
     os.utime(tmp_path / "bad.csv", (old, old))
+    roster_drop_dir_scan(directory=tmp_path)
     with django_capture_on_commit_callbacks(execute=True):
         [pk] = roster_drop_dir_scan(directory=tmp_path)
     record = RosterSync.objects.get(pk=pk)

@@ -198,3 +198,42 @@ def test_real_command_line_prints_no_traceback(tmp_path):
     good.write_bytes(csv_bytes(people(2)))
     done = manage("sync_roster", str(good), "--json")
     assert done.returncode == 0 and json.loads(done.stdout)["created"] == 2
+
+
+def test_a_dry_run_with_changes_lists_every_change_with_old_and_new_values(roster, tmp_path):
+    from roster import idnumbers
+
+    edited = [Person(p.staff_no, p.name, p.id_number, p.unit, phone=p.phone) for p in roster[:25]]
+    edited[0].name = "新名字"
+    edited[1].unit = "B"
+    old_id = edited[2].id_number
+    # a new number of the same sex, so that the derived 性别 stays as it is
+    edited[2].id_number = next(n for n in iter(new_id, None) if idnumbers.gender_of(n) == idnumbers.gender_of(old_id))
+    edited[3].is_head = "是"
+    newcomer = Person("9001", "新人", new_id(), "T1")
+    before = staff_state()
+    outcome = run_command("sync_roster", write(tmp_path, "r.csv", csv_bytes([*edited, newcomer])), "--dry-run",
+                          "--json", "--changes", "--allow-mass-deactivation")
+    assert outcome.code == 0, outcome.err
+    assert staff_state() == before
+    changes = outcome.json()["changes"]
+    by_staff_no = {c["staff_no"]: c for c in changes}
+    assert len(changes) == 4 + 1 + 5  # four updated, one new, the five people no longer in the file
+    assert by_staff_no["0001"] == {"row": 2, "staff_no": "0001", "name": "新名字", "unit_code": "A", "kind": "updated",
+                                   "fields": {"name": ["人员1", "新名字"]}}
+    assert by_staff_no["0002"]["fields"] == {"unit": ["A 测试区财政局", "B 测试区司法局"]}
+    assert by_staff_no["0003"]["fields"] == {"id_number": [idnumbers.mask(old_id), idnumbers.mask(edited[2].id_number)]}
+    assert by_staff_no["0004"]["fields"] == {"is_head": ["否", "是"]}
+    assert by_staff_no["9001"]["kind"] == "created" and by_staff_no["9001"]["unit_code"] == "T1"
+    gone = [c for c in changes if c["kind"] == "deactivated"]
+    assert [c["staff_no"] for c in gone] == ["0026", "0027", "0028", "0029", "0030"] and changes[-1] in gone
+    assert old_id not in outcome.out and edited[2].id_number not in outcome.out
+    # the numbers stay masked in the database too
+    from roster.models import SyncPreviewChange
+
+    assert not SyncPreviewChange.objects.filter(fields__icontains=old_id[-6:]).exists()
+
+
+def test_changes_needs_a_json_dry_run(roster, tmp_path):
+    outcome = run_command("sync_roster", write(tmp_path, "r.csv", csv_bytes(roster)), "--json", "--changes")
+    assert outcome.code == 1 and "--dry-run" in outcome.err and "Traceback" not in outcome.err

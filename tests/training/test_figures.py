@@ -157,6 +157,17 @@ def test_hours_below_command_formats(year_2024, tmp_path):
     assert target_csv.read_bytes().startswith(b"\xef\xbb\xbf")
 
 
+def test_hours_below_written_to_a_file_is_an_audited_export(year_2024, units, tmp_path):
+    from audit.models import AuditAction, AuditEvent
+
+    run_command("hours_below", 2024, "--format", "table")  # printed, not written: no record
+    assert not AuditEvent.objects.exists()
+    run_command("hours_below", 2024, "--unit", "A", "--format", "csv", "-o", tmp_path / "a.csv")
+    event = AuditEvent.objects.get()
+    assert (event.action, event.target, event.rows) == (AuditAction.EXPORT, "training:2024:hours_below:A", 3)
+    assert event.username.startswith("命令行:") and "a.csv" in event.reason
+
+
 def test_hours_below_command_refuses_bad_options(year_2024):
     assert run_command("hours_below", 2024, "--format", "pdf").code == 1
     outcome = run_command("hours_below", 2024, "--format", "xlsx")

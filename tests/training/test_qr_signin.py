@@ -10,12 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from roster.models import Staff
+from training import rotation
 from training.attendance import attendance_record
 from training.models import Attendance, AttendanceSource, AttendanceStatus, TrainingEvent
 
 pytestmark = pytest.mark.django_db
 
-GENERIC = "工号或身份证号后 4 位不正确"
+GENERIC = "或身份证号后 4 位不正确"
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +40,9 @@ def today_event(staff):
 
 
 def url(event) -> str:
-    return reverse("training:signin", args=[event.signin_token])
+    """The address a phone reads from the projected code now (with the period's code)."""
+    base = reverse("training:signin", args=[event.signin_token])
+    return f"{base}?c={rotation.current_code(event)}" if event.signin_rotates else base
 
 
 def post(client, event, staff_no, last4, address="10.0.0.1"):
@@ -51,7 +54,7 @@ def test_page_is_a_plain_mobile_form_at_the_token_url(today_event):
     body = response.content.decode()
     assert response.status_code == 200
     assert 'name="viewport"' in body and "法治专题学习" in body
-    assert 'name="staff_no"' in body and 'name="id_last4"' in body and "csrfmiddlewaretoken" in body
+    assert 'name="who"' in body and 'name="id_last4"' in body and "csrfmiddlewaretoken" in body
     # the token URL never leaves the site in a Referer; same-origin (not no-referrer) keeps the
     # form's Origin header, which the CSRF check needs in a real browser
     assert response["Referrer-Policy"] == "same-origin"
@@ -201,6 +204,7 @@ def test_person_marked_excused_who_signs_in_becomes_present(today_event):
 def test_qr_images_are_png_and_svg_of_the_absolute_sign_in_url(today_event, monkeypatch):
     import training.views as views
 
+    TrainingEvent.objects.filter(pk=today_event.pk).update(signin_rotates=False)  # an online event
     seen = []
     monkeypatch.setattr(views, "qr_svg", lambda u: seen.append(u) or b"<svg/>")
     png = Client().get(reverse("training:signin_qr_png", args=[today_event.signin_token]))
@@ -211,9 +215,93 @@ def test_qr_images_are_png_and_svg_of_the_absolute_sign_in_url(today_event, monk
 
 
 def test_real_svg_is_an_svg_document(today_event):
+    TrainingEvent.objects.filter(pk=today_event.pk).update(signin_rotates=False)
     svg = Client().get(reverse("training:signin_qr_svg", args=[today_event.signin_token]))
     assert b"<svg" in svg.content
 
 
 def test_qr_image_of_an_unknown_token_is_not_found(today_event):
     assert Client().get(reverse("training:signin_qr_png", args=["nope"])).status_code == 404
+
+
+# --- rotating codes (the default for events at a venue) -------------------------------------
+
+
+def base_url(event) -> str:
+    return reverse("training:signin", args=[event.signin_token])
+
+
+def with_code(event, periods_ago: int) -> str:
+    return f"{base_url(event)}?c={rotation.code_for(event, rotation.period_of() - periods_ago)}"
+
+
+def test_a_code_is_accepted_for_two_periods_and_refused_after(today_event):
+    assert today_event.signin_rotates
+    for age in (0, 1):
+        assert Client().get(with_code(today_event, age)).status_code == 200
+    stale = Client().get(with_code(today_event, 2))
+    assert stale.status_code == 403 and "二维码已过期" in stale.content.decode()
+    assert Client().get(base_url(today_event)).status_code == 403  # the bare address is not enough
+    assert Client().get(base_url(today_event) + "?c=0123456789ab").status_code == 403
+    posted = Client().post(with_code(today_event, 2), {"who": "0001", "id_last4": "123X"})
+    assert posted.status_code == 403 and not Attendance.objects.exists()
+
+
+def test_a_code_of_one_event_does_not_open_another(today_event):
+    other = TrainingEvent.objects.create(title="另一场", kind="lecture", date=today_event.date, hours=1)
+    code = rotation.current_code(today_event)
+    assert Client().get(f"{base_url(other)}?c={code}").status_code == 403
+
+
+def test_a_form_opened_with_a_fresh_code_may_be_sent_after_the_code_changed(today_event):
+    client = Client()
+    page = client.get(url(today_event))
+    ticket = re.search(r'name="ticket" value="([^"]+)"', page.content.decode()).group(1)
+    # the code on the screen has moved on; the phone posts to the address it opened, two periods old
+    late = client.post(with_code(today_event, 3), {"who": "0001", "id_last4": "123X", "ticket": ticket})
+    assert late.status_code == 200 and "签到成功" in late.content.decode()
+    other = TrainingEvent.objects.create(title="另一场", kind="lecture", date=today_event.date, hours=1)
+    forged = client.post(base_url(other), {"who": "0002", "id_last4": "5678", "ticket": ticket})
+    assert forged.status_code == 403
+
+
+def test_the_organiser_can_turn_rotation_off_for_an_online_event(today_event):
+    TrainingEvent.objects.filter(pk=today_event.pk).update(signin_rotates=False)
+    response = Client().post(base_url(today_event), {"who": "0001", "id_last4": "123X"})
+    assert response.status_code == 200 and "签到成功" in response.content.decode()
+
+
+def test_a_person_signs_in_by_name_and_last_four_in_full_width(today_event):
+    name = Staff.objects.get(staff_no="0002").name
+    response = Client().post(url(today_event), {"who": f" {name} ", "id_last4": "５６７８"})
+    assert response.status_code == 200 and "签到成功" in response.content.decode()
+    assert Attendance.objects.get().staff.staff_no == "0002"
+    full_width_no = "０００１"
+    assert "签到成功" in Client().post(url(today_event), {"who": full_width_no, "id_last4": "123ｘ"}).content.decode()
+
+
+def test_a_name_shared_with_the_same_last_four_asks_for_the_staff_no(today_event):
+    first = Staff.objects.get(staff_no="0001")
+    Staff.objects.filter(staff_no="0002").update(name=first.name, id_number_masked="450203********123X")
+    response = Client().post(url(today_event), {"who": first.name, "id_last4": "123X"})
+    assert response.status_code == 400 and "请改为输入工号" in response.content.decode()
+    assert not Attendance.objects.exists()
+
+
+def test_a_rotating_events_code_is_drawn_only_for_its_organiser(today_event, units):
+    from access.services import user_role_set
+    from tests.helpers import PASSWORD
+
+    assert Client().get(reverse("training:signin_qr_svg", args=[today_event.signin_token])).status_code == 404
+    office, _ = user_role_set(username="legal", role="legal_office", password=PASSWORD)
+    client = Client()
+    client.force_login(office.user)
+    page = client.get(f"/events/{today_event.pk}/qr/")
+    body = page.content.decode()
+    assert page.status_code == 200 and today_event.signin_token not in body and 'data-refresh-seconds="30"' in body
+    code = client.get(f"/events/{today_event.pk}/qr/code.svg")
+    assert code.status_code == 200 and code["Content-Type"] == "image/svg+xml" and b"<svg" in code.content
+    liaison, _ = user_role_set(username="liaison", role="liaison", unit_code="A", password=PASSWORD)
+    other = Client()
+    other.force_login(liaison.user)
+    assert other.get(f"/events/{today_event.pk}/qr/code.svg").status_code == 404

@@ -55,6 +55,14 @@ def test_row_is_matched_by_name_with_unit_code_or_unit_name(staff, event):
     assert result.applied == 2 and recorded(event) == ["0001", "0005"]
 
 
+def test_a_short_unit_name_is_reported_as_the_unit_with_close_matches(staff, event):
+    result = run(event, [["张三", "财政局", "", "", ""], ["李四", "火星局", "", "", ""]])
+    first, second = result.errors
+    assert (first.row, first.column, first.value, first.kind) == (2, "单位", "财政局", "unmatched")
+    assert first.message == "单位名称无法识别：财政局（相近的单位：测试区财政局）"
+    assert second.message.startswith("单位名称无法识别：火星局") and "名册中找不到此人" not in second.message
+
+
 def test_name_and_unit_match_needs_the_unit_not_just_the_name(staff, event):
     # three 王五 in the district, only one of them in A
     result = run(event, [["王五", "A", "", "", ""]])
@@ -162,7 +170,7 @@ def test_importing_the_same_sheet_again_adds_nothing(staff, event):
 def test_reimport_does_not_overwrite_a_qr_sign_in(staff, event):
     Staff.objects.filter(staff_no="0001").update(id_number_masked="450203********1234")
     moment = timezone.make_aware(dt.datetime(2024, 5, 20, 9, 0))
-    attendance_self_sign_in(event=event, staff_no="0001", id_last4="1234", now=moment)
+    attendance_self_sign_in(event=event, who="0001", id_last4="1234", now=moment)
     result = run(event, [["张三", "A", "", "", "", ]], header=SIGNIN_HEADER)
     assert (result.applied, result.already_recorded) == (0, 1)
     assert Attendance.objects.get(event=event).source == AttendanceSource.QR

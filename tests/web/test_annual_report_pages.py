@@ -34,6 +34,20 @@ def test_a_past_year_can_be_picked(personas, district, exam):
     assert page.status_code == 200 and page.context["year"] == year and page.context["exams"] == []
 
 
+def test_the_year_picker_offers_only_years_with_data(personas, district, exam):
+    import datetime as dt
+
+    from training.events import training_event_create
+
+    this_year = timezone.localdate().year
+    training_event_create(title="旧讲座", kind="lecture", date=dt.date(2021, 5, 1), hours="2")
+    offered = [y for y, _ in personas["viewer"].client().get("/reports/annual/").context["years"]]
+    assert offered == sorted({this_year, exam.year, 2021}, reverse=True)
+    # a year asked for by address is offered too, so the picker shows what the page shows
+    asked = personas["viewer"].client().get("/reports/annual/?year=2015").context["years"]
+    assert 2015 in [y for y, _ in asked] and 2016 not in [y for y, _ in asked]
+
+
 @pytest.mark.parametrize("persona", ["hr", "liaison_a"])
 def test_other_roles_do_not_get_the_district_report(personas, district, persona):
     client = personas[persona].client()

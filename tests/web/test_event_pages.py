@@ -115,9 +115,21 @@ def test_the_qr_page_shows_the_sign_in_code_full_screen(personas, units):
     event = make_event("全区讲座", None)
     client = personas["legal_office"].client()
     body = client.get(f"/events/{event.pk}/qr/").content.decode()
-    assert f'src="/signin/{event.signin_token}/qr.svg"' in body and 'class="projection"' in body
-    assert f"/signin/{event.signin_token}/" in body
+    # a rotating code (the default): the organiser's image, reloaded each period, and no address
+    assert f'src="/events/{event.pk}/qr/code.svg"' in body and 'class="projection"' in body
+    assert event.signin_token not in body
+
+    TrainingEvent.objects.filter(pk=event.pk).update(signin_rotates=False)  # an online event: a fixed link
+    body = client.get(f"/events/{event.pk}/qr/").content.decode()
+    assert f'src="/signin/{event.signin_token}/qr.svg"' in body and f"/signin/{event.signin_token}/" in body
     assert client.get(f"/signin/{event.signin_token}/qr.svg")["Content-Type"] == "image/svg+xml"
+
+
+def test_an_online_event_is_created_without_rotation(personas, units):
+    personas["legal_office"].client().post("/events/new/", event_form(organiser=""))
+    assert TrainingEvent.objects.get().signin_rotates is False  # the box left unticked in the form
+    personas["legal_office"].client().post("/events/new/", event_form(organiser="", title="现场", signin_rotates="on"))
+    assert TrainingEvent.objects.get(title="现场").signin_rotates is True
 
 
 def test_event_page_runs_a_fixed_number_of_queries(personas, district, django_assert_max_num_queries):
@@ -136,3 +148,30 @@ def test_event_page_runs_a_fixed_number_of_queries(personas, district, django_as
         client.get("/events/")
     body = page.content.decode()
     assert not re.search(r"\d{17}[\dX]", body)  # no ID number anywhere
+
+
+def test_the_events_list_filters_by_year_and_keeps_the_year_across_pages(personas, units):
+    for n in range(31):
+        training_event_create(title=f"讲座{n}", kind=TrainingKind.LECTURE, date=dt.date(2025, 1, 1) + dt.timedelta(n),
+                              hours="2")
+    make_event("今年讲座", None)
+    client = personas["legal_office"].client()
+    assert len(client.get("/events/").context["events"].paginator.object_list) == 32
+    page = client.get("/events/?year=2025")
+    assert page.context["events"].paginator.count == 31 and "2025 年培训活动" in page.content.decode()
+    assert 'href="?year=2025&amp;page=2"' in page.content.decode()
+    assert {e.title for e in client.get("/events/?year=2026").context["events"]} == {"今年讲座"}
+    assert client.get("/events/?year=nonsense").context["events"].paginator.count == 32
+
+
+def test_a_liaisons_events_heading_does_not_claim_district_events_as_their_own(personas, units):
+    make_event("全区讲座", None)
+    text = personas["liaison_t"].client().get("/events/").content.decode()
+    assert "主办的活动" not in text and "面向全区" in text
+
+
+def test_hours_read_the_same_way_whole_or_not(personas, units):
+    training_event_create(title="半天", kind=TrainingKind.LECTURE, date=dt.date(2026, 4, 1), hours="1.5")
+    make_event("一天", None)
+    body = personas["legal_office"].client().get("/events/").content.decode()
+    assert '<td class="num">1.5</td>' in body and '<td class="num">2</td>' in body and "1.50" not in body

@@ -108,6 +108,18 @@ def test_results_are_previewed_with_every_problem_then_confirmed(personas, distr
     assert "已确认过" in again.content.decode() and Attempt.objects.count() == 2
 
 
+def test_a_dry_run_that_would_import_nothing_offers_no_confirm(personas, district, exam, upload, confirm):
+    client = personas["legal_office"].client()
+    only_problems = csv_bytes([["查无此人", "8888", "", "70"]], header=RESULT_HEADER)
+    response = upload(client, exam, "results", only_problems)
+    dry = ImportRecord.objects.get(pk=record_id(response))
+    assert dry.status == JobStatus.SUCCEEDED and dry.counts["applied"] == 0
+    body = client.get(response["Location"]).content.decode()
+    assert "confirm-button" not in body and "无需确认" in body
+    refused = confirm(client, dry.pk, follow=True)
+    assert "无需确认" in refused.content.decode() and not ImportRecord.objects.filter(pk__gt=dry.pk).exists()
+
+
 def test_a_strict_dry_run_with_problems_is_refused_and_offers_no_confirm(personas, district, exam, upload):
     client = personas["legal_office"].client()
     response = upload(client, exam, "results", results(district), strict=True)

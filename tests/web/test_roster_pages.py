@@ -155,3 +155,48 @@ def test_past_syncs_are_listed_with_their_outcome_at_a_fixed_number_of_queries(
     assert "r0.csv" in few.content.decode() and "已完成" in few.content.decode()
     assert many.content.decode().count("/roster/syncs/") >= 20
     assert many["Cache-Control"] == "no-store"
+
+
+def test_the_full_diff_pages_through_every_change_filters_and_downloads(personas, upload):
+    import io
+
+    from openpyxl import load_workbook
+
+    from audit.models import AuditEvent
+
+    staff = people(150) + people(5, "B", start=500)
+    roster_sync(sync=roster_sync_create(file=csv_bytes(staff), file_name="first.csv"))
+    edited = staff[:140] + staff[150:]  # ten leave
+    edited[0].name = "=HYPERLINK(\"http://x\",\"点击\")"
+    edited[1].position = "科长"
+    client = personas["hr"].client()
+    response = upload(client, csv_bytes(edited), allow_mass_deactivation="on")
+    pk = sync_id(response)
+    assert 'id="all-changes"' in client.get(response["Location"]).content.decode()
+
+    page = client.get(f"/roster/syncs/{pk}/changes/")
+    assert page.status_code == 200 and page.context["changes"].paginator.count == 12
+    body = page.content.decode()
+    assert "职务：科员 → 科长" in body
+    gone = client.get(f"/roster/syncs/{pk}/changes/?kind=deactivated")
+    assert {r["change"].staff_no for r in gone.context["rows"]} == {p.staff_no for p in staff[140:150]}
+    in_b = client.get(f"/roster/syncs/{pk}/changes/?unit=B")
+    assert in_b.context["changes"].paginator.count == 0
+    assert client.get(f"/roster/syncs/{pk}/changes/?kind=nonsense").context["changes"].paginator.count == 12
+
+    download = client.get(f"/roster/syncs/{pk}/changes.xlsx?kind=updated")
+    sheet = load_workbook(io.BytesIO(download.content)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
+    assert [v[2] for v in values] == ["0001", "0002"]
+    name_cell = sheet.cell(row=3, column=9)
+    assert name_cell.value.startswith("=HYPERLINK") and name_cell.data_type == "s"
+    event = AuditEvent.objects.get(target=f"roster_sync:{pk}:changes")
+    assert event.rows == 2 and event.user.username == "hr"
+
+
+def test_a_liaison_cannot_read_a_syncs_changes(personas, upload):
+    client = personas["hr"].client()
+    pk = sync_id(upload(client, csv_bytes(people(3))))
+    other = personas["liaison_a"].client()
+    assert other.get(f"/roster/syncs/{pk}/changes/").status_code in (403, 404)
+    assert other.get(f"/roster/syncs/{pk}/changes.xlsx").status_code in (403, 404)

@@ -31,11 +31,22 @@ def percent(rate: float | None, digits: int = 1) -> str:
 
 
 @register.filter
-def bar_width(rate: float | None) -> str:
-    """A rate as a CSS width: "87.34%"."""
+def bar_width(rate: float | None, floor: float = 0.0) -> str:
+    """A rate as a CSS width on an axis that starts at ``floor``: 0.8734 -> "87.34%" from 0;
+    0.95 -> "50.00%" from 0.9."""
     if rate is None or isinstance(rate, str):
         return "0%"
-    return f"{max(0.0, min(1.0, float(rate))) * 100:.2f}%"
+    floor = float(floor or 0)
+    share = (float(rate) - floor) / (1.0 - floor) if floor < 1 else 0.0
+    return f"{max(0.0, min(1.0, share)) * 100:.2f}%"
+
+
+@register.filter
+def axis_floor(rows: Any) -> float:
+    """Where the bars of these rows start (``reports.render.axis_floor``)."""
+    from reports.render import axis_floor as floor_of
+
+    return floor_of(r.get(k) for r in rows for k in ("participation_rate", "pass_rate"))
 
 
 @register.filter

@@ -25,6 +25,7 @@ from reminders import capabilities as reminder_caps
 # (key, label, capability, url name)
 MENU: tuple[tuple[str, Any, str, str], ...] = (
     ("roster", _("名册同步"), scoping.ROSTER_SYNC_WRITE, "web:roster"),
+    ("people", _("人员查询"), scoping.STAFF_READ, "web:people"),
     ("dashboard", _("单位统计"), scoping.STATS_READ, "web:dashboard"),
     ("exams", _("考试"), scoping.EXAMS_READ, "web:exams"),
     ("events", _("培训活动"), scoping.EVENTS_READ, "web:events"),

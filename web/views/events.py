@@ -17,6 +17,8 @@ from config.errors import DomainError
 from training.attendance import attendance_import
 from training.events import training_event_create
 from training.models import ATTENDED, TrainingEvent
+from training.rotation import rotate_seconds
+from training.views import qr_image_response, signin_url
 
 from ..forms import EventForm, SheetUploadForm
 from ..selectors import (
@@ -39,8 +41,21 @@ def _event(scope: Scope, pk: int, *, managed: bool = False) -> TrainingEvent:
 @page(scoping.EVENTS_READ)
 @require_GET
 def events_page(request: HttpRequest, *, scope: Scope) -> HttpResponse:
-    events = paginate(request, visible_events(scope).order_by("-date", "-id"), per_page=30)
-    return render_page(request, scope, "web/events/list.html", {"events": events}, section="events")
+    events = visible_events(scope).order_by("-date", "-id")
+    year = _year_filter(request.GET.get("year"))
+    if year is not None:
+        events = events.filter(date__year=year)
+    context = {"events": paginate(request, events, per_page=30), "year": year}
+    return render_page(request, scope, "web/events/list.html", context, section="events")
+
+
+def _year_filter(value: str | None) -> int | None:
+    # an unknown or empty year shows every year, as the other list filters do
+    try:
+        year = int((value or "").strip())
+    except ValueError:
+        return None
+    return year if 2000 <= year <= 2100 else None
 
 
 @page(scoping.EVENTS_WRITE)
@@ -53,6 +68,7 @@ def event_new(request: HttpRequest, *, scope: Scope) -> HttpResponse:
             event = training_event_create(
                 title=data["title"], kind=data["kind"], date=data["date"], hours=data["hours"],
                 organiser=data["organiser"], speaker=data["speaker"], location=data["location"],
+                signin_rotates=data["signin_rotates"],
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
@@ -116,7 +132,22 @@ def event_qr(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
         "event": event,
         "opens": opens,
         "closes": closes,
-        "signin_url": request.build_absolute_uri(reverse("training:signin", args=[event.signin_token])),
-        "qr_url": reverse("training:signin_qr_svg", args=[event.signin_token]),
+        "rotate_seconds": rotate_seconds(),
     }
+    if event.signin_rotates:
+        # the code changes: the page shows no address that could be copied and reused
+        context["qr_url"] = reverse("web:event_qr_code", args=[event.pk])
+    else:
+        context["signin_url"] = signin_url(request, event)
+        context["qr_url"] = reverse("training:signin_qr_svg", args=[event.signin_token])
     return render_page(request, scope, "web/events/qr.html", context, section="events")
+
+
+@page(scoping.EVENTS_READ)
+@require_GET
+def event_qr_code(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
+    """The projected code as it is now (SVG), for the organiser's page to reload each period."""
+    event = _event(scope, pk, managed=True)
+    response = qr_image_response(request, event, svg=True)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -18,6 +18,7 @@ from access.scoping import Scope
 from config.errors import DomainError
 from reports.annual import annual_report_build, annual_report_file_name, annual_report_render, year_check
 from reports.render import FIGURE_COLUMNS, chart_exam, exam_kind_label, training_rows, unit_kind_label
+from reports.selectors import report_years
 
 from ..forms import year_choices
 from .base import page, render_page
@@ -64,7 +65,7 @@ def annual_report_page(request: HttpRequest, *, scope: Scope) -> HttpResponse:
     chart = chart_exam(report)
     context = {
         "year": year,
-        "years": year_choices(),
+        "years": year_choices([*report_years(), year]),  # years with data, and the one asked for
         "report": report,
         "columns": [label for _, label in FIGURE_COLUMNS],
         "staff_by_kind": [(unit_kind_label(kind), n) for kind, n in report["staff"]["by_unit_kind"].items()],

@@ -7,14 +7,19 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from access import scoping
 from access.scoping import Scope
+from api.views import client_address
+from audit.models import AuditAction
+from audit.services import audit_record
 from config.errors import DomainError
-from roster.models import RosterSync
-from roster.selectors import roster_syncs
+from roster.exports import preview_changes_xlsx
+from roster.models import PreviewKind, RosterSync
+from roster.selectors import roster_syncs, sync_preview_changes
 from roster.staff import STAFF_LABELS
 from roster.sync import roster_sync_confirm, roster_sync_confirm_refusal
 
@@ -78,6 +83,59 @@ def roster_sync_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResp
         "confirm_refusal": refusal,
     }
     return render_page(request, scope, "web/roster/sync.html", context, section="roster")
+
+
+CHANGES_PER_PAGE = 100
+
+
+def _changes_filter(request: HttpRequest, scope: Scope) -> tuple[str, Any]:
+    # an unknown kind or unit shows everything, as the other list filters do
+    kind = request.GET.get("kind") or ""
+    kind = kind if kind in PreviewKind.values else ""
+    code = (request.GET.get("unit") or "").strip()
+    unit = scope.units().filter(code=code).first() if code else None
+    return kind, unit
+
+
+def _field_changes(fields: dict[str, list]) -> list[dict[str, Any]]:
+    return [{"label": STAFF_LABELS.get(f, f), "old": old, "new": new} for f, (old, new) in fields.items()]
+
+
+@page(scoping.ROSTER_SYNC_READ)
+@require_GET
+def roster_sync_changes(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
+    """Every change of a dry run, page by page, by kind and unit: what HR approves."""
+    sync = scope.get(scope.roster_syncs(roster_syncs()), pk=pk)
+    kind, unit = _changes_filter(request, scope)
+    changes = paginate(request, sync_preview_changes(sync=sync, kind=kind or None, unit=unit), per_page=CHANGES_PER_PAGE)
+    rows = [{"change": c, "fields": _field_changes(c.fields)} for c in changes.object_list]
+    context = {
+        "sync": sync,
+        "changes": changes,
+        "rows": rows,
+        "kind": kind,
+        "unit": unit,
+        "kinds": PreviewKind.choices,
+        "units": scope.units().filter(is_active=True).order_by("path"),
+    }
+    return render_page(request, scope, "web/roster/changes.html", context, section="roster")
+
+
+@page(scoping.ROSTER_SYNC_READ)
+@require_GET
+def roster_sync_changes_xlsx(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
+    sync = scope.get(scope.roster_syncs(roster_syncs()), pk=pk)
+    kind, unit = _changes_filter(request, scope)
+    changes = list(sync_preview_changes(sync=sync, kind=kind or None, unit=unit))
+    # names, 工号 and changed phones in a file: a personal-data export
+    audit_record(
+        user=request.user, action=AuditAction.EXPORT, target=f"roster_sync:{sync.pk}:changes",
+        reason=str(_("网页下载名册试运行的全部变化")), rows=len(changes), address=client_address(request),
+    )
+    data = preview_changes_xlsx(changes, title=str(_("试运行 #%(pk)s 的全部变化：%(name)s") % {"pk": sync.pk, "name": sync.file_name}))
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = content_disposition_header(True, f"名册试运行-{sync.pk}-全部变化.xlsx")
+    return response
 
 
 @page(scoping.ROSTER_SYNC_READ)

@@ -5,6 +5,7 @@ from config.errors import DomainError
 from records.exports import FILE_FORMATS, format_check, learning_file_export
 from reports.annual import year_check
 from roster.models import Unit
+from roster.ordering import unit_order
 from training.management.commands.training_stats import unit_argument
 
 from ._output import output_path, write_output
@@ -31,7 +32,7 @@ class Command(DomainCommand):
         the_year = year_check(year)
         path = output_path(output)
         the_unit = unit_argument(unit) if unit is not None else (
-            Unit.objects.filter(parent__isnull=True).order_by("sort_order", "code").first()
+            Unit.objects.filter(parent__isnull=True).order_by(*unit_order()).first()
         )
         if the_unit is None:
             raise DomainError("还没有任何单位。")

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from config.cli import EXIT_REFUSED, EXIT_UNREADABLE, DomainCommand
 from config.errors import DomainError
-from roster.models import SyncMode
+from roster.models import RosterSync, SyncMode
+from roster.selectors import preview_change_dict, sync_preview_changes
 from roster.sync import RosterSyncResult, roster_sync_file
 
 
@@ -20,9 +21,14 @@ class Command(DomainCommand):
             "--allow-mass-deactivation", action="store_true", help="允许停用超过保护上限比例的在册人员"
         )
         parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+        parser.add_argument(
+            "--changes", action="store_true", help="与 --dry-run --json 合用：列出每一处变化及各字段的原值和新值"
+        )
 
     def handle(self, *args, file: Path, partial: bool, dry_run: bool, skip_invalid: bool,
-               allow_mass_deactivation: bool, json: bool, **options) -> None:
+               allow_mass_deactivation: bool, json: bool, changes: bool, **options) -> None:
+        if changes and not (dry_run and json):
+            raise DomainError("--changes 只能与 --dry-run --json 一起使用。")
         try:
             result = roster_sync_file(
                 path=file,
@@ -36,7 +42,10 @@ class Command(DomainCommand):
             result = RosterSyncResult.refused_before_start(error=exc, dry_run=dry_run)
             unreadable = exc.code == "unreadable"
         if json:
-            self.emit_json(result.as_dict())
+            payload = result.as_dict()
+            if changes:
+                payload["changes"] = _changes_of(result.sync_id)
+            self.emit_json(payload)
         elif result.sync_id is None:
             self.stderr.write(f"错误：{result.message}")
         else:
@@ -56,3 +65,10 @@ class Command(DomainCommand):
                 self.stderr.write(f"{where}{column}{value}：{error['message']}")
         if not result.ok:
             raise SystemExit(EXIT_UNREADABLE if unreadable else EXIT_REFUSED)
+
+
+def _changes_of(sync_id: int | None) -> list[dict]:
+    if sync_id is None:
+        return []
+    sync = RosterSync.objects.get(pk=sync_id)
+    return [preview_change_dict(c) for c in sync_preview_changes(sync=sync).iterator(chunk_size=2000)]

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.cli import DomainCommand
+from audit.models import AuditAction
+from audit.services import audit_record
+from config.cli import DomainCommand, command_username
 from config.errors import DomainError
 from training.exports import hours_rows, to_csv, to_json, to_table, to_xlsx
 from training.management.commands.training_stats import unit_argument, year_argument
@@ -48,6 +50,12 @@ class Command(DomainCommand):
                     path.write_text(content, encoding="utf-8-sig" if format == "csv" else "utf-8")
             except OSError as exc:
                 raise DomainError(f"无法写入文件 {path}：{exc.strerror or exc}")
+            # names with 工号 in a file are a personal-data export, audited like not_sat -o
+            audit_record(
+                user=None, username=command_username(), action=AuditAction.EXPORT,
+                target=f"training:{the_year}:hours_below" + (f":{the_unit.code}" if the_unit else ""),
+                reason=f"命令行导出学时未达标人员名单（{format}，{path.name}）", rows=len(rows),
+            )
             self.stderr.write(f"已写入 {path}：{len(rows)} 人。")
         else:
             self.stdout.write(content.rstrip("\n"))

@@ -79,7 +79,23 @@
     button.addEventListener("click", function () { window.print(); });
   }
 
+  // --- <img data-refresh-seconds="30">: the rotating QR code, reloaded just after each period
+  // starts (the new picture is loaded before it replaces the old one, so the screen never blanks)
+  function rotating(img) {
+    var period = parseInt(img.getAttribute("data-refresh-seconds"), 10) * 1000;
+    var base = img.getAttribute("src");
+    function next() {
+      var fresh = new Image();
+      fresh.onload = function () { img.src = fresh.src; schedule(); };
+      fresh.onerror = function () { window.setTimeout(next, 3000); };
+      fresh.src = base + (base.indexOf("?") < 0 ? "?" : "&") + "t=" + Date.now();
+    }
+    function schedule() { window.setTimeout(next, period - (Date.now() % period) + 300); }
+    if (period > 0) { schedule(); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("img[data-refresh-seconds]"), rotating);
     Array.prototype.forEach.call(document.querySelectorAll("[data-progress-url]"), follow);
     Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), sortable);
     Array.prototype.forEach.call(document.querySelectorAll("select[data-autosubmit]"), autosubmit);
