@@ -22,7 +22,7 @@ from certificates.imports import certificate_import_create, certificate_import_r
 from certificates.models import Certificate
 from certificates.renewal import certificates_renew
 from certificates.selectors import certificate_entries, certificate_stats, certificates_on
-from certificates.state import DUE, EXPIRED, LEFT, STATE_LABELS
+from certificates.state import DUE, EXPIRED, LEFT, STATE_LABELS, window_days
 from config.errors import DomainError
 from exams.models import Exam, ExamKind
 from sheets.models import ImportKind, ImportRecord
@@ -51,7 +51,7 @@ def _page(request: HttpRequest, scope: Scope, form: ImportUploadForm, status: in
         lists.append({"state": state, "label": STATE_LABELS[state], "count": qs.count(),
                       "rows": certificate_entries(qs[:SHOWN], on=on)})
     context = {
-        "on": on, "unit": unit, "stats": stats, "lists": lists, "shown": SHOWN,
+        "on": on, "unit": unit, "stats": stats, "window": window_days(), "lists": lists, "shown": SHOWN,
         "form": form if scope.can(cert_caps.CERTIFICATES_WRITE) else None,
         "imports": list(scope.imports(ImportRecord.objects.filter(kind=ImportKind.CERTIFICATES)
                                       .select_related("started_by")).order_by("-created_at", "-id")[:20]),
