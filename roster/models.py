@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.jobs import Job
 from config.text import validate_no_control_chars
+from sheets.storage import private_upload_storage
 
 from . import idnumbers
 
@@ -129,7 +130,9 @@ class SyncSource(models.TextChoices):
 class RosterSync(Job):
     file_name = models.CharField(_("文件名"), max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
-    source_file = models.FileField(_("文件"), upload_to="roster/%Y/%m/", null=True, blank=True, max_length=300)
+    source_file = models.FileField(
+        _("文件"), upload_to="roster/%Y/%m/", storage=private_upload_storage, null=True, blank=True, max_length=300
+    )
     source = models.CharField(_("来源"), max_length=16, choices=SyncSource.choices, default=SyncSource.CLI)
     mode = models.CharField(_("模式"), max_length=16, choices=SyncMode.choices, default=SyncMode.FULL)
     dry_run = models.BooleanField(_("试运行"), default=False)

@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from config.jobs import Job
 
+from .storage import private_upload_storage
+
 
 class ImportKind(models.TextChoices):
     EXAM_RESULTS = "exam_results", _("考试成绩")
@@ -25,7 +27,9 @@ class ImportRecord(Job):
     target_id = models.BigIntegerField(_("对象编号"), null=True, blank=True)
     file_name = models.CharField(_("文件名"), max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
-    source_file = models.FileField(_("文件"), upload_to="imports/%Y/%m/", null=True, blank=True, max_length=300)
+    source_file = models.FileField(
+        _("文件"), upload_to="imports/%Y/%m/", storage=private_upload_storage, null=True, blank=True, max_length=300
+    )
     options = models.JSONField(_("选项"), default=dict, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True, on_delete=models.SET_NULL
@@ -47,3 +51,20 @@ class ImportRecord(Job):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.file_name}"
+
+
+class StoredFile(models.Model):
+    """The bytes of one private file (an upload waiting for its job, a generated report) when
+    ``UPLOAD_STORAGE=database``: every machine of the deployment reads the same one."""
+
+    name = models.CharField(_("名称"), max_length=300, unique=True)
+    content = models.BinaryField(_("内容"))
+    size = models.PositiveBigIntegerField(_("大小"))
+    created_at = models.DateTimeField(_("存入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("存储的文件")
+        verbose_name_plural = _("存储的文件")
+
+    def __str__(self) -> str:
+        return self.name
