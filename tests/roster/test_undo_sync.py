@@ -201,3 +201,32 @@ def test_command_json_and_exit_status(before):
     assert again.code == 1 and "不能重复撤销" in again.err
     missing = run_command("undo_sync", 99999)
     assert missing.code == 1 and "不存在" in missing.err
+
+
+def test_the_undo_refreshes_open_exams_once_committed(before, django_capture_on_commit_callbacks):
+    from exams.creation import exam_create
+    from exams.enrolment import exams_refresh_open
+    from exams.models import Candidate, ExamKind
+
+    today = timezone.localdate()
+    exam = exam_create(name="学法用法考试", year=today.year, kind=ExamKind.ANNUAL_LAW,
+                       opens_on=today - dt.timedelta(days=3), closes_on=today + dt.timedelta(days=3))
+    wrong = sync(wrong_file(before))
+    exams_refresh_open()
+    mover = before[3].staff_no
+    assert Candidate.objects.get(exam=exam, staff__staff_no=mover).unit.code == "B"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert roster_undo_now(target=RosterSync.objects.get(pk=wrong.sync_id)).applied
+    assert Candidate.objects.get(exam=exam, staff__staff_no=mover).unit.code == "A"
+
+
+def test_an_id_number_given_to_someone_else_since_refuses_the_undo(before):
+    rows = wrong_file(before)
+    wrong = sync(rows)
+    other = Staff.objects.get(staff_no=before[10].staff_no)
+    staff_update(staff=other, changes={"id_number": before[4].id_number})  # the number the sync replaced
+    after = state()
+    result = roster_undo_now(target=RosterSync.objects.get(pk=wrong.sync_id))
+    assert not result.applied and "已属于其他人员" in result.message
+    assert state() == after
+    assert not StaffChange.objects.filter(sync_id=result.sync_id).exists()
