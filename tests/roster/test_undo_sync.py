@@ -230,3 +230,17 @@ def test_an_id_number_given_to_someone_else_since_refuses_the_undo(before):
     assert not result.applied and "已属于其他人员" in result.message
     assert state() == after
     assert not StaffChange.objects.filter(sync_id=result.sync_id).exists()
+
+
+def test_the_sweeper_sends_a_lost_undo_to_the_undo_task(before):
+    from config.jobs import jobs_redispatch_stale
+    from roster.models import SyncSource
+    from roster.undo import roster_undo_create
+
+    wrong = sync(wrong_file(before))
+    record = roster_undo_create(target=RosterSync.objects.get(pk=wrong.sync_id), source=SyncSource.API)
+    RosterSync.objects.filter(pk=record.pk).update(created_at=timezone.now() - dt.timedelta(minutes=10))
+    sent = jobs_redispatch_stale()
+    assert (sent["roster_undo"], sent["roster_sync"]) == (1, 0)
+    record.refresh_from_db()
+    assert record.applied and record.status == "succeeded"
