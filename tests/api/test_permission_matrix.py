@@ -229,6 +229,13 @@ def check_sync_accepted(response, world: World, which: Which, role: str) -> None
     assert response["Location"].endswith(f"/api/v1/roster/syncs/{body['id']}/")
 
 
+def check_undo_accepted(response, world: World, which: Which, role: str) -> None:
+    body = response.json()
+    undo = RosterSync.objects.get(pk=body["id"])
+    assert (body["kind"], body["undoes"], body["dry_run"]) == ("undo", undo.undoes_id, True)
+    assert response["Location"].endswith(f"/api/v1/roster/syncs/{body['id']}/")
+
+
 def check_import(response, world: World, which: Which, role: str) -> None:
     assert response.json()["id"] == world.imports[which].pk
 
@@ -458,6 +465,12 @@ def post_sync(client: APIClient, world: World, which: Which, role: str):
                        format="multipart")
 
 
+def post_undo(client: APIClient, world: World, which: Which, role: str):
+    # the district's own sync, applied; a dry run of its undo may be asked for again and again
+    applied = RosterSync.objects.filter(applied=True).order_by("pk").first()
+    return client.post(f"/api/v1/roster/syncs/{applied.pk}/undo/", {"dry_run": True}, format="json")
+
+
 def post_token(client: APIClient, world: World, which: Which, role: str):
     persona = world.personas[role]
     username = persona.user.username if persona.user else "nobody"
@@ -579,6 +592,8 @@ MATRIX: dict[tuple[str, str], Route] = {
         check=check_staff_detail,
     ),
     ("POST", "/api/v1/roster/syncs/"): Route(request=post_sync, expect=hr_only(202), check=check_sync_accepted),
+    ("POST", "/api/v1/roster/syncs/{id}/undo/"): Route(request=post_undo, expect=hr_only(202),
+                                                      check=check_undo_accepted),
     ("GET", "/api/v1/roster/syncs/{id}/"): Route(
         request=lambda c, w, which, r: c.get(f"/api/v1/roster/syncs/{w.syncs[which].pk}/"),
         # syncs concern the whole roster: no liaison reads them
