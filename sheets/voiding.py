@@ -97,6 +97,12 @@ def _refusal(record: ImportRecord) -> DomainError | None:
     return None
 
 
+def import_void_refusal(*, record: ImportRecord) -> str:
+    """Why this import cannot be voided ("" when it can): for a page to show the button or not."""
+    refusal = _refusal(record)
+    return refusal.message if refusal is not None else ""
+
+
 def import_void(
     *, import_id: int | str, dry_run: bool = False, reason: str = "", user: Any = None, username: str = "system",
     records: Any = None,
