@@ -177,3 +177,17 @@ def test_the_imports_record_what_they_supplied(exam, staff, two_imports):
     assert ImportSupply.objects.filter(import_record_id=a.import_id, applied=True).count() == 3
     assert ImportSupply.objects.filter(import_record_id=b.import_id, applied=True).count() == 1
     assert ImportSupply.objects.filter(import_record_id=b.import_id, applied=False).count() == 1
+
+
+def test_a_candidate_an_exemption_enrolled_goes_with_the_exemption(staff):
+    from exams.models import Audience
+
+    from .conftest import make_exam
+
+    heads = make_exam(audience=Audience.HEADS, name="正职考试")
+    before = exam_stats(exam=heads)
+    result = import_exemptions(heads, [exemption_row(staff["0002"], "借调")])
+    assert result.enrolled == 1
+    import_void(import_id=result.import_id)
+    assert not Candidate.objects.filter(exam=heads, staff__staff_no="0002").exists()
+    assert exam_stats(exam=heads) == before
