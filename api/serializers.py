@@ -288,13 +288,32 @@ class ImportRecordSerializer(serializers.ModelSerializer):
         model = ImportRecord
         fields = [
             "id", "kind", "target_id", "status", "message", "file_name", "rows", "applied", "progress",
-            "counts", "problems", "warnings", "created_at", "started_at", "finished_at",
+            "counts", "problems", "warnings", "created_at", "started_at", "finished_at", "voided_at", "void_reason",
         ]
         read_only_fields = fields
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, instance: ImportRecord) -> dict[str, int]:
         return instance.progress()
+
+
+class ImportVoidSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(default=False, help_text="试运行：只报告将删除和保留多少，不作改动")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500,
+                                   help_text="撤销原因（记入导入记录和审计日志）")
+
+
+class ImportVoidRemovedSerializer(serializers.Serializer):
+    attempts = serializers.IntegerField()
+    exemptions = serializers.IntegerField()
+    attendances = serializers.IntegerField()
+
+
+class ImportVoidResultSerializer(serializers.Serializer):
+    import_id = serializers.IntegerField()
+    dry_run = serializers.BooleanField()
+    removed = ImportVoidRemovedSerializer()
+    kept = serializers.IntegerField(help_text="本次导入提供、但其他未撤销的导入也提供过（或原已存在）而保留的记录数")
 
 
 

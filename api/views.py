@@ -47,6 +47,7 @@ from roster.staff import staff_create, staff_id_number_reveal, staff_update
 from roster.sync import roster_sync_submit
 from roster.undo import roster_undo_submit
 from sheets.models import ImportRecord
+from sheets.voiding import import_void
 from training.attendance import attendance_import
 from training.events import training_event_create
 from training.models import Attendance, TrainingEvent
@@ -69,6 +70,8 @@ from .serializers import (
     ExamSerializer,
     ExamStatsSerializer,
     ImportRecordSerializer,
+    ImportVoidResultSerializer,
+    ImportVoidSerializer,
     LearningFileQuerySerializer,
     NotSatEntrySerializer,
     NotSatQuerySerializer,
@@ -449,11 +452,29 @@ class RosterSyncViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
 
 @extend_schema_view(retrieve=extend_schema(summary="一次导入（成绩、免考、签到表）的状态、进度、计数与问题"))
 class ImportRecordViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
-    capabilities = {"retrieve": scoping.IMPORTS_READ}
+    capabilities = {"retrieve": scoping.IMPORTS_READ, "void": scoping.IMPORTS_VOID}
     serializer_class = ImportRecordSerializer
 
     def get_queryset(self):
+        if self.action == "void":
+            return self.scope.imports_voidable(ImportRecord.objects.all())
         return self.scope.imports(ImportRecord.objects.all())
+
+    @extend_schema(
+        summary="撤销一次导入（法治办）：删除该次导入写入的考试记录、免考或出勤记录，其他导入也提供过的保留",
+        request=ImportVoidSerializer, responses={200: ImportVoidResultSerializer},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def void(self, request, *args, **kwargs):
+        record = self.get_object()
+        serializer = ImportVoidSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = import_void(
+            import_id=record.pk, dry_run=serializer.validated_data["dry_run"],
+            reason=serializer.validated_data["reason"], user=request.user,
+            records=self.scope.imports_voidable(ImportRecord.objects.all()),
+        )
+        return Response(result.as_dict())
 
 
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)

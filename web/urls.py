@@ -46,6 +46,7 @@ urlpatterns = [
     path("imports/<int:pk>/", imports.import_page, name="import"),
     path("imports/<int:pk>/progress/", imports.import_progress, name="import_progress"),
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/void/", imports.import_void_page, name="import_void"),
     # training events
     path("events/", events.events_page, name="events"),
     path("events/new/", events.event_new, name="event_new"),

@@ -240,6 +240,12 @@ def check_import(response, world: World, which: Which, role: str) -> None:
     assert response.json()["id"] == world.imports[which].pk
 
 
+def check_void_preview(response, world: World, which: Which, role: str) -> None:
+    assert response.json() == {"import_id": world.imports[which].pk, "dry_run": True,
+                               "removed": {"attempts": 0, "exemptions": 0, "attendances": 0}, "kept": 0}
+    assert ImportRecord.objects.get(pk=world.imports[which].pk).voided_at is None
+
+
 def check_exam(response, world: World, which: Which, role: str) -> None:
     assert response.json()["id"] == world.exams[which].pk
 
@@ -606,6 +612,13 @@ MATRIX: dict[tuple[str, str], Route] = {
         expect=scoped(200, viewer=403),
         check=check_import,
     ),
+    ("POST", "/api/v1/imports/{id}/void/"): Route(
+        # a dry run (a real void writes an audit record): only the legal-affairs office voids
+        request=lambda c, w, which, r: c.post(f"/api/v1/imports/{w.imports[which].pk}/void/", {"dry_run": True},
+                                              format="json"),
+        expect=legal_only(200),
+        check=check_void_preview,
+    ),
     # --- exams: records without a unit; hr keeps its roster rights only
     ("GET", "/api/v1/exams/"): Route(
         request=lambda c, w, which, r: c.get("/api/v1/exams/" if which == "a" else "/api/v1/exams/?kind=annual_law"),
@@ -786,6 +799,8 @@ def world(personas, staff_persona, district, activity) -> World:
         )
         for which in ("a", "b")
     }
+    # finished sign-in imports (that matched nobody): what a void can be asked about
+    ImportRecord.objects.filter(pk__in=[r.pk for r in imports.values()]).update(status="succeeded")
     from exams.creation import exam_create
 
     last_year = exam_create(name="去年的学法用法考试", year=activity.year - 1, kind="annual_law")
