@@ -130,7 +130,7 @@ def exemption_lift(*, candidate: Candidate, user: Any, reason: str = "", address
     """Lift one candidate's exemption: they are expected to sit again."""
     reason = _clean_reason(reason)
     with transaction.atomic():
-        current = Candidate.objects.select_for_update().select_related("staff", "exam").get(pk=candidate.pk)
+        current = Candidate.objects.select_for_update(of=("self",)).select_related("staff", "exam").get(pk=candidate.pk)
         if not current.exempt:
             raise DomainError(f"{current.staff.name}（{current.staff.staff_no}）不是该考试的免考人员。", code="conflict")
         old_reason = current.exempt_reason

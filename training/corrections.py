@@ -94,7 +94,7 @@ def training_event_correct(
     labels = {"title": "名称", "kind": "类型", "date": "日期", "hours": "学时", "organiser": "主办单位",
               "speaker": "主讲人", "location": "地点", "signin_rotates": "签到二维码定时更换"}
     with transaction.atomic():
-        locked = TrainingEvent.objects.select_for_update().select_related("organiser").get(pk=event.pk)
+        locked = TrainingEvent.objects.select_for_update(of=("self",)).select_related("organiser").get(pk=event.pk)
         if organiser is not KEEP:
             wanted["organiser"] = organiser
         changes = []
