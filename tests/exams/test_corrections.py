@@ -130,3 +130,12 @@ def test_an_exemption_enrols_someone_outside_the_audience(staff, office):
     candidate = exemption_add(exam=exam, staff=outsider, reason="调离执法岗位", user=office)
     assert candidate.exempt and candidate.enrolled_via == "exemption"
     assert "已登记" in corrections()[0].reason
+
+
+def test_an_edit_to_another_exams_name_is_refused(exam, office):
+    from .conftest import make_exam
+
+    other = make_exam(name="第二场考试")
+    with pytest.raises(DomainError, match="已有同名考试") as refused:
+        exam_correct(exam=other, user=office, name=exam.name)
+    assert refused.value.code == "conflict" and corrections() == []

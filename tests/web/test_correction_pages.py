@@ -229,3 +229,17 @@ def test_posted_results_page_by_post(personas, district, units):
     assert first.context["results"].paginator.count == 55 and 'id="people-pager"' in first.content.decode()
     second = client.post("/people/", {"q": "同名", "page": "2"})
     assert len(second.context["rows"]) == 5
+
+
+def test_the_exemptions_list_takes_a_fixed_number_of_queries(personas, district, exam, django_assert_max_num_queries):
+    from exams.exemptions import candidates_exempt
+
+    client = personas["legal_office"].client()
+    two = list(Candidate.objects.filter(exam=exam, staff__unit__code="A").values_list("pk", flat=True)[:2])
+    candidates_exempt(candidates=Candidate.objects.filter(pk__in=two), reason="病假")
+    with django_assert_max_num_queries(12) as few:
+        client.get(f"/exams/{exam.pk}/exemptions/")
+    candidates_exempt(candidates=Candidate.objects.filter(exam=exam, exempt=False), reason="病假")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(f"/exams/{exam.pk}/exemptions/")
+    assert page.context["exemptions"].paginator.count == 13
