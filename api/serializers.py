@@ -16,7 +16,7 @@ from rest_framework.utils import html
 
 from access.scoping import Scope
 from exams.models import Audience as ExamAudience
-from exams.models import Exam, ExamKind
+from exams.models import Candidate, Exam, ExamKind
 from reminders.models import ReminderJob, ReminderMessage
 from roster.models import RosterSync, Staff, SyncKind, SyncMode, Unit
 from sheets.models import ImportRecord
@@ -609,6 +609,79 @@ class AttendanceRecordResultSerializer(serializers.Serializer):
     created = serializers.IntegerField(help_text="新记录")
     updated = serializers.IntegerField(help_text="改了出勤情况")
     unchanged = serializers.IntegerField(help_text="已有相同记录")
+
+
+# --- corrections (each audited: audit action "correction") --------------------------------
+
+REASON_HELP = "原因（可不填；记入审计记录，不得包含身份证号）"
+
+
+def reason_field(*, help_text: str = REASON_HELP) -> StrictCharField:
+    return StrictCharField(max_length=200, required=False, allow_blank=True, default="", help_text=help_text)
+
+
+class ExamUpdateSerializer(serializers.Serializer):
+    """PATCH exams/{id}/: any of these; kind, year and audience stay as created."""
+
+    name = StrictCharField(max_length=200, required=False)
+    opens_on = YearDateField(required=False)
+    closes_on = YearDateField(required=False)
+    pass_mark = strict_decimal(max_digits=6, decimal_places=2, min_value=Decimal("0"), required=False,
+                               help_text="合格分数线：改后按新分数线重新判定每位考生是否合格")
+    max_score = strict_decimal(max_digits=6, decimal_places=2, min_value=Decimal("0.01"), required=False)
+    reason = reason_field()
+
+
+class ReasonSerializer(serializers.Serializer):
+    """The body of a DELETE (a reason for the audit record), or of nothing at all."""
+
+    reason = reason_field(help_text="原因；删除已有出勤记录的培训活动时必填（记入审计记录，不得包含身份证号）")
+
+
+class ExemptionCreateSerializer(serializers.Serializer):
+    """POST exams/{id}/exemptions/ as JSON: one person exempted by hand."""
+
+    staff_no = StrictCharField(max_length=64, help_text="工号")
+    reason = StrictCharField(max_length=200, help_text="免考原因（记入审计记录，不得包含身份证号）")
+
+
+class ExemptionSerializer(serializers.ModelSerializer):
+    staff_no = serializers.CharField(source="staff.staff_no", read_only=True)
+    name = serializers.CharField(source="staff.name", read_only=True)
+    unit = serializers.CharField(source="unit.code", read_only=True, help_text="考生所在单位代码")
+
+    class Meta:
+        model = Candidate
+        fields = ["exam", "staff_no", "name", "unit", "exempt", "exempt_reason", "enrolled_via"]
+        read_only_fields = fields
+
+
+class EventUpdateSerializer(serializers.Serializer):
+    """PATCH events/{id}/: any of these (a liaison: the organiser stays within their subtree)."""
+
+    title = StrictCharField(max_length=200, required=False)
+    kind = StrictChoiceField(choices=TrainingKind.choices, required=False)
+    date = YearDateField(required=False, help_text="改日期后，出勤人员按新日期所在单位统计")
+    hours = strict_decimal(max_digits=5, decimal_places=2, min_value=Decimal("0.01"), required=False)
+    organiser = _UnitCodeField(required=False, allow_null=True,
+                               help_text="主办单位代码；null 为全区（单位联络员不能设为 null）")
+    speaker = StrictCharField(max_length=200, required=False, allow_blank=True)
+    location = StrictCharField(max_length=200, required=False, allow_blank=True)
+    signin_rotates = serializers.BooleanField(required=False)
+    reason = reason_field()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        scope: Scope = self.context["scope"]
+        if scope.organiser_required and "organiser" in attrs and attrs["organiser"] is None:
+            raise serializers.ValidationError({"organiser": "单位联络员的培训活动必须由本单位或下级单位主办。"})
+        return attrs
+
+
+class AttendanceStatusSerializer(serializers.Serializer):
+    """PATCH events/{id}/attendance/{staff_no}/: one person's status."""
+
+    status = StrictChoiceField(choices=AttendanceStatus.choices, help_text="present 出席、late 迟到、excused 请假、absent 缺席")
+    reason = reason_field()
 
 
 # --- statistics and reports -------------------------------------------------------------
