@@ -590,6 +590,9 @@ class ParticipationRowSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=[("exam", "exam"), ("training", "training")])
     exam_id = serializers.IntegerField(allow_null=True)
     exam_name = serializers.CharField(allow_null=True)
+    makeup_of = serializers.IntegerField(
+        allow_null=True, help_text="补考的行：所属主考试的编号（主考试的行已计入补考，补考的行是补考自身的数字）；否则为 null",
+    )
     year = serializers.IntegerField()
     unit_code = serializers.CharField()
     unit_name = serializers.CharField()
