@@ -211,17 +211,25 @@ def exam_makeup(*, exam: Exam) -> Exam | None:
     return Exam.objects.filter(makeup_of_id=exam.pk).first()
 
 
+def makeup_figures(*, exam: Exam, unit: Unit | None = None) -> dict[str, Any] | None:
+    """The exam's make-up's own figures over the same units, with its ``exam_id`` and
+    ``name``; None when the exam has no make-up. One query, and one more when it has."""
+    makeup = exam_makeup(exam=exam)
+    if makeup is None:
+        return None
+    return {"exam_id": makeup.pk, "name": makeup.name, **exam_stats(exam=makeup, unit=unit)}
+
+
 def exam_stats_with_makeup(*, exam: Exam, unit: Unit | None = None) -> dict[str, Any]:
     """``exam_stats`` (a make-up folded in), and beside it, only where they apply (an exam of
-    neither sort has exactly the figures): ``makeup``, the make-up's own figures over the same
-    units with its ``exam_id`` and ``name``; ``makeup_of``, the main exam's id when this exam
-    is a make-up. Two or three aggregate queries."""
+    neither sort has exactly the figures): ``makeup``, the make-up's own figures
+    (``makeup_figures``); ``makeup_of``, the main exam's id when this exam is a make-up."""
     figures = exam_stats(exam=exam, unit=unit)
     if exam.makeup_of_id is not None:
         figures["makeup_of"] = exam.makeup_of_id
-    makeup = exam_makeup(exam=exam)
+    makeup = makeup_figures(exam=exam, unit=unit)
     if makeup is not None:
-        figures["makeup"] = {"exam_id": makeup.pk, "name": makeup.name, **exam_stats(exam=makeup, unit=unit)}
+        figures["makeup"] = makeup
     return figures
 
 

@@ -147,6 +147,8 @@ def test_not_sat_lists_those_who_sat_neither(year):
     assert staff_nos(exam_not_sat(exam=makeup)) == OWE_MAIN - {"0002", "0101", "0005", "0102"}
     listed = json.loads(run_command("not_sat", main.pk, "--format", "json").out)
     assert {e["staff_no"] for e in listed} == {"0006", "0103", "0203", "0204", "0302"}
+    table = run_command("not_sat", main.pk).out
+    assert "共 5 人未参考" in table and "已参加补考“学法用法考试（补考）”" in table and "补考自身实考 4 人" in table
 
 
 def test_snapshots_hold_the_folded_figures_of_the_main_exam_and_the_makeups_own(year):

@@ -20,7 +20,7 @@ from config.errors import DomainError
 from exams import exports
 from exams.creation import exam_create
 from exams.models import EXAM_IMPORT_KINDS, Exam
-from exams.selectors import exam_stats_with_makeup
+from exams.selectors import exam_stats_with_makeup, makeup_figures
 from sheets.models import ImportKind
 
 from ..forms import ExamForm, ImportUploadForm
@@ -138,6 +138,7 @@ def not_sat_page(request: HttpRequest, pk: int, code: str, *, scope: Scope) -> H
         "exam": exam,
         "unit": unit,
         "rows": not_sat_rows(scope=scope, exam=exam, unit=unit),
+        "makeup": makeup_figures(exam=exam, unit=unit),
         "units": picker_units(scope) if scope.everywhere else None,
         "show_phone": scope.sees_personal_data,
     }
