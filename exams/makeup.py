@@ -160,3 +160,21 @@ def makeup_fold(*, makeup: Exam) -> int:
 def makeups_of(*, exam_ids: Sequence[int]) -> list[int]:
     """The make-ups of these main exams."""
     return list(Exam.objects.filter(makeup_of_id__in=list(exam_ids)).values_list("pk", flat=True))
+
+
+def makeup_unfold(*, makeup_ids: Sequence[int]) -> int:
+    """Before these make-ups are deleted: empty the copies of their scores on their main exams'
+    candidates (one UPDATE), so that the main exams' figures are their own again."""
+    mains = list(Exam.objects.filter(pk__in=list(makeup_ids), makeup_of__isnull=False).values_list("makeup_of_id", "year"))
+    if not mains:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CANDIDATE} SET makeup_score = NULL, makeup_passed = %s"
+            f" WHERE exam_id IN ({_in(mains)}) AND (makeup_score IS NOT NULL OR makeup_passed = %s)",
+            [False, *[pk for pk, _ in mains], True],
+        )
+        rows = max(cursor.rowcount, 0)
+    for pk, year in mains:
+        figures_changed(kind=EXAM, exam_id=pk, year=year)
+    return rows

@@ -200,3 +200,16 @@ def test_roster_joiners_join_open_exams_but_not_a_makeup(year, staff):
     exams_refresh_open()
     assert Candidate.objects.filter(exam=second, staff__staff_no="0901", enrolled_via=EnrolledVia.JOINER).exists()
     assert Candidate.objects.filter(exam=makeup).count() == before
+
+
+def test_unfolding_a_makeup_before_it_is_deleted_gives_the_main_exam_its_own_figures_back(year):
+    """(The admin's delete calls it; it refuses to delete an exam with results anyway, since
+    attempts are read-only there.)"""
+    from exams.makeup import makeup_unfold
+
+    main, makeup, _ = year
+    assert makeup_unfold(makeup_ids=[makeup.pk]) == 4
+    makeup.delete()
+    figures = exam_stats(exam=main)
+    assert (figures["expected"], figures["sat"], figures["passed"]) == (14, 7, 4)
+    assert figures["average_score"] == pytest.approx(445 / 7)
