@@ -167,6 +167,18 @@ def test_snapshots_hold_the_folded_figures_of_the_main_exam_and_the_makeups_own(
     assert run.rows
 
 
+def test_the_annual_narrative_states_the_main_exam_with_its_makeup_and_the_second_sitting_apart(year):
+    from reports.annual import annual_report_build
+
+    main, _, _ = year
+    narrative = annual_report_build(year=main.year)["narrative"]
+    assert narrative.startswith(
+        "组织测试区各部门、镇政府、教育系统参加学法用法考试两次："
+        "“学法用法考试”9人参加，参考率64.3%，合格率66.7%，其中补考4人、合格2人；"
+        "“学法用法专题考试”2人参加，参考率13.3%，合格率100%"
+    ), narrative
+
+
 # --- later changes ------------------------------------------------------------------------
 
 
