@@ -172,13 +172,14 @@ def candidate_expected(*, prefix: str = "") -> ExpressionWrapper:
 
 def staff_candidacies(*, staff_ids: Iterable[int], year: int | None = None) -> QuerySet[Candidate]:
     """The candidacies of these people (of exams of the year when given), with the exam joined
-    and ``status`` and ``is_expected`` annotated, in the order the exams opened."""
+    and ``status``, ``is_expected`` and ``score`` (the best score, or the make-up's when
+    better, as ``status`` counts it) annotated, in the order the exams opened."""
     qs = Candidate.objects.filter(staff_id__in=list(staff_ids))
     if year is not None:
         qs = qs.filter(exam__year=year)
     return (
         qs.select_related("exam")
-        .annotate(status=candidate_status(), is_expected=candidate_expected())
+        .annotate(status=candidate_status(), is_expected=candidate_expected(), score=folded_score())
         .order_by("staff_id", "exam__opens_on", "exam_id")
     )
 

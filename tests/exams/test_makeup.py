@@ -225,3 +225,16 @@ def test_unfolding_a_makeup_before_it_is_deleted_gives_the_main_exam_its_own_fig
     figures = exam_stats(exam=main)
     assert (figures["expected"], figures["sat"], figures["passed"]) == (14, 7, 4)
     assert figures["average_score"] == pytest.approx(445 / 7)
+
+
+def test_a_persons_record_shows_the_main_exam_passed_by_the_makeup_with_its_score(year):
+    from records.selectors import year_entries
+    from roster.models import Staff
+
+    main, makeup, _ = year
+    staff_id = Staff.objects.get(staff_no="0002").pk
+    (entry,) = year_entries(staff_ids=[staff_id], year=main.year)[staff_id]
+    exams = {e["exam_id"]: e for e in entry["exams"]}
+    # failed the main exam with 50, passed its make-up with 75
+    assert (exams[main.pk]["status"], exams[main.pk]["best_score"]) == ("passed", 75)
+    assert (exams[makeup.pk]["status"], exams[makeup.pk]["best_score"]) == ("passed", 75)
