@@ -18,7 +18,7 @@ from access.scoping import Scope
 from exams.models import Audience as ExamAudience
 from exams.models import Exam, ExamKind
 from reminders.models import ReminderJob, ReminderMessage
-from roster.models import RosterSync, Staff, SyncMode, Unit
+from roster.models import RosterSync, Staff, SyncKind, SyncMode, Unit
 from sheets.models import ImportRecord
 from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind
 from training.models import Audience as TrainingAudience
@@ -202,24 +202,65 @@ class SyncCountsSerializer(serializers.Serializer):
     rejected = serializers.IntegerField()
 
 
+class UndoConflictSerializer(serializers.Serializer):
+    staff_no = serializers.CharField()
+    field = serializers.CharField(help_text="name、gender、unit、id_number、position、category、is_head、"
+                                            "enforcement_cert、phone 或 is_active")
+    synced_value = serializers.CharField(help_text="该同步写入的值（身份证号、手机号脱敏）")
+    current_value = serializers.CharField(help_text="现在的值（身份证号、手机号脱敏）")
+
+
+class UndoRevertedSerializer(serializers.Serializer):
+    updated = serializers.IntegerField()
+    reactivated = serializers.IntegerField()
+    deactivated = serializers.IntegerField()
+
+
+class UndoOutcomeSerializer(serializers.Serializer):
+    reverted = UndoRevertedSerializer()
+    conflicts = UndoConflictSerializer(many=True)
+    conflict_count = serializers.IntegerField()
+    skipped = serializers.IntegerField(help_text="跳过的冲突数（skip_conflicts）")
+
+
 class RosterSyncSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
     counts = SyncCountsSerializer(source="*", read_only=True)
     errors = ProblemSerializer(many=True, read_only=True)
     warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
+    undo = serializers.SerializerMethodField(help_text="撤销记录（kind: undo）的结果；同步记录为 null")
 
     class Meta:
         model = RosterSync
         fields = [
-            "id", "status", "message", "file_name", "source", "mode", "dry_run", "skip_invalid",
-            "allow_mass_deactivation", "applied", "rows", "progress", "counts", "errors", "warnings",
-            "created_at", "started_at", "finished_at",
+            "id", "kind", "undoes", "status", "message", "file_name", "source", "mode", "dry_run", "skip_invalid",
+            "allow_mass_deactivation", "skip_conflicts", "applied", "rows", "progress", "counts", "errors", "warnings",
+            "undo", "created_at", "started_at", "finished_at",
         ]
         read_only_fields = fields
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, instance: RosterSync) -> dict[str, int]:
         return instance.progress()
+
+    @extend_schema_field(UndoOutcomeSerializer(allow_null=True))
+    def get_undo(self, instance: RosterSync) -> dict[str, Any] | None:
+        if instance.kind != SyncKind.UNDO:
+            return None
+        preview = instance.preview or {}
+        return {
+            "reverted": {"updated": instance.updated, "reactivated": instance.reactivated,
+                         "deactivated": instance.deactivated},
+            "conflicts": preview.get("conflicts", []),
+            "conflict_count": preview.get("conflict_count", 0),
+            "skipped": preview.get("skipped", 0),
+        }
+
+
+class RosterUndoSerializer(serializers.Serializer):
+    dry_run = StrictBooleanField(form=True, default=False, help_text="试运行：只报告将还原什么与冲突")
+    skip_conflicts = StrictBooleanField(form=True, default=False,
+                                        help_text="跳过冲突（其后又被修改的字段），撤销其余改动")
 
 
 class RosterSyncCreateSerializer(serializers.Serializer):
@@ -247,13 +288,32 @@ class ImportRecordSerializer(serializers.ModelSerializer):
         model = ImportRecord
         fields = [
             "id", "kind", "target_id", "status", "message", "file_name", "rows", "applied", "progress",
-            "counts", "problems", "warnings", "created_at", "started_at", "finished_at",
+            "counts", "problems", "warnings", "created_at", "started_at", "finished_at", "voided_at", "void_reason",
         ]
         read_only_fields = fields
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, instance: ImportRecord) -> dict[str, int]:
         return instance.progress()
+
+
+class ImportVoidSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(default=False, help_text="试运行：只报告将删除和保留多少，不作改动")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500,
+                                   help_text="撤销原因（记入导入记录和审计日志）")
+
+
+class ImportVoidRemovedSerializer(serializers.Serializer):
+    attempts = serializers.IntegerField()
+    exemptions = serializers.IntegerField()
+    attendances = serializers.IntegerField()
+
+
+class ImportVoidResultSerializer(serializers.Serializer):
+    import_id = serializers.IntegerField()
+    dry_run = serializers.BooleanField()
+    removed = ImportVoidRemovedSerializer()
+    kept = serializers.IntegerField(help_text="本次导入提供、但其他未撤销的导入也提供过（或原已存在）而保留的记录数")
 
 
 

@@ -27,6 +27,7 @@ from access import scoping
 from access.scoping import Scope, scope_for
 from audit.models import AuditAction
 from audit.services import audit_record
+from config.jobs import JobStatus
 from exams import exports
 from exams.creation import exam_create
 from exams.models import Candidate, Exam
@@ -44,7 +45,9 @@ from roster.ordering import unit_order
 from roster.selectors import roster_syncs, staff_list
 from roster.staff import staff_create, staff_id_number_reveal, staff_update
 from roster.sync import roster_sync_submit
+from roster.undo import roster_undo_submit
 from sheets.models import ImportRecord
+from sheets.voiding import import_void
 from training.attendance import attendance_import
 from training.events import training_event_create
 from training.models import Attendance, TrainingEvent
@@ -67,6 +70,8 @@ from .serializers import (
     ExamSerializer,
     ExamStatsSerializer,
     ImportRecordSerializer,
+    ImportVoidResultSerializer,
+    ImportVoidSerializer,
     LearningFileQuerySerializer,
     NotSatEntrySerializer,
     NotSatQuerySerializer,
@@ -81,6 +86,7 @@ from .serializers import (
     RevealQuerySerializer,
     RosterSyncCreateSerializer,
     RosterSyncSerializer,
+    RosterUndoSerializer,
     SheetUploadSerializer,
     StaffCreateSerializer,
     StaffRecordSerializer,
@@ -386,7 +392,8 @@ class MyRecordView(APIView):
     retrieve=extend_schema(summary="名册同步的状态、进度、计数与错误"),
 )
 class RosterSyncViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
-    capabilities = {"create": scoping.ROSTER_SYNC_WRITE, "retrieve": scoping.ROSTER_SYNC_READ}
+    capabilities = {"create": scoping.ROSTER_SYNC_WRITE, "retrieve": scoping.ROSTER_SYNC_READ,
+                    "undo": scoping.ROSTER_SYNC_WRITE}
     serializer_class = RosterSyncSerializer
     parser_classes = [LimitedMultiPartParser]
     throttle_classes = [ApiUserRateThrottle, UploadRateThrottle]
@@ -416,17 +423,58 @@ class RosterSyncViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
             headers={"Location": reverse("api:roster-sync-detail", kwargs={"pk": sync.pk})},
         )
 
+    @extend_schema(
+        summary="撤销一次名册同步（人事部门）：202 与新的撤销记录（kind: undo），在后台执行；"
+                "其后又被修改的字段为冲突，整体拒绝（409，列出冲突），或 skip_conflicts 撤销其余",
+        request=RosterUndoSerializer,
+        responses={202: RosterSyncSerializer, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["post"], url_path="undo",
+            parser_classes=[LimitedJSONParser, LimitedMultiPartParser])
+    def undo(self, request, pk=None):
+        target = self.get_object()
+        serializer = RosterUndoSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        record = roster_undo_submit(target=target, dry_run=data["dry_run"], skip_conflicts=data["skip_conflicts"],
+                                    source=SyncSource.API, started_by=request.user)
+        record.refresh_from_db()
+        body = RosterSyncSerializer(record, context=self.get_serializer_context()).data
+        location = {"Location": reverse("api:roster-sync-detail", kwargs={"pk": record.pk})}
+        if record.status == JobStatus.REFUSED:
+            return Response({"detail": record.message, "code": "conflict", "conflicts": body["undo"]["conflicts"],
+                             "sync": body}, status=status.HTTP_409_CONFLICT, headers=location)
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers=location)
+
 
 # --- import records ---------------------------------------------------------------------
 
 
 @extend_schema_view(retrieve=extend_schema(summary="一次导入（成绩、免考、签到表）的状态、进度、计数与问题"))
 class ImportRecordViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
-    capabilities = {"retrieve": scoping.IMPORTS_READ}
+    capabilities = {"retrieve": scoping.IMPORTS_READ, "void": scoping.IMPORTS_VOID}
     serializer_class = ImportRecordSerializer
 
     def get_queryset(self):
+        if self.action == "void":
+            return self.scope.imports_voidable(ImportRecord.objects.all())
         return self.scope.imports(ImportRecord.objects.all())
+
+    @extend_schema(
+        summary="撤销一次导入（法治办）：删除该次导入写入的考试记录、免考或出勤记录，其他导入也提供过的保留",
+        request=ImportVoidSerializer, responses={200: ImportVoidResultSerializer},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def void(self, request, *args, **kwargs):
+        record = self.get_object()
+        serializer = ImportVoidSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = import_void(
+            import_id=record.pk, dry_run=serializer.validated_data["dry_run"],
+            reason=serializer.validated_data["reason"], user=request.user,
+            records=self.scope.imports_voidable(ImportRecord.objects.all()),
+        )
+        return Response(result.as_dict())
 
 
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)

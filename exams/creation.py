@@ -15,6 +15,7 @@ from django.utils import timezone
 from config.errors import DomainError
 from config.events import EXAM, figures_changed
 from config.text import refuse_control_chars
+from roster.history import joined_by_sql
 
 from .enrolment import candidates_refresh_scores, enrol_audience, roster_mark
 from .makeup import makeup_audience_sync, makeup_main_check
@@ -108,7 +109,9 @@ def exam_create(
 
     The audience is everybody on the roster when the window closes: every active staff
     member in it, and, for an exam back-filled after its window, those who left after
-    ``closes_on``.
+    ``closes_on``; never those who joined after it (``roster.history``: a person joins on the
+    day a sync or a hand entry first created them; the people of the first sync of an empty
+    roster count as there before any exam).
 
     ``makeup_of``: the main exam (or its id) this exam is the make-up (补考) of: same kind and
     year, checked by ``exams.makeup.makeup_main_check``. Its audience is then the main exam's
@@ -134,12 +137,14 @@ def exam_create(
             makeup_of=main,
         )
         if main is not None:
+            # the main exam's candidates, who were enrolled by the rules below
             makeup_audience_sync(makeup_ids=[exam.pk], today=today, fresh=True)
         else:
+            joined_sql, joined_params = joined_by_sql(day_sql="e.closes_on")
             enrol_audience(
                 exam_ids=[exam.pk],
-                staff_sql="(s.is_active = %s OR s.left_on > e.closes_on)",
-                staff_params=[True],
+                staff_sql=f"(s.is_active = %s OR s.left_on > e.closes_on) AND {joined_sql}",
+                staff_params=[True, *joined_params],
                 via=EnrolledVia.AUDIENCE,
                 today=today,
                 fresh=True,

@@ -30,6 +30,7 @@ urlpatterns = [
     path("roster/syncs/<int:pk>/changes.xlsx", roster.roster_sync_changes_xlsx, name="roster_sync_changes_xlsx"),
     path("roster/syncs/<int:pk>/progress/", roster.roster_sync_progress, name="roster_sync_progress"),
     path("roster/syncs/<int:pk>/confirm/", roster.roster_sync_confirm_view, name="roster_sync_confirm"),
+    path("roster/syncs/<int:pk>/undo/", roster.roster_sync_undo_view, name="roster_sync_undo"),
     # staff search and a person's page (hr, legal_office; a liaison: their subtree)
     path("people/", people.people_page, name="people"),
     path("people/<str:staff_no>/", people.person_page, name="person"),
@@ -45,6 +46,7 @@ urlpatterns = [
     path("imports/<int:pk>/", imports.import_page, name="import"),
     path("imports/<int:pk>/progress/", imports.import_progress, name="import_progress"),
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/void/", imports.import_void_page, name="import_void"),
     # training events
     path("events/", events.events_page, name="events"),
     path("events/new/", events.event_new, name="event_new"),

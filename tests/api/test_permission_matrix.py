@@ -229,8 +229,21 @@ def check_sync_accepted(response, world: World, which: Which, role: str) -> None
     assert response["Location"].endswith(f"/api/v1/roster/syncs/{body['id']}/")
 
 
+def check_undo_accepted(response, world: World, which: Which, role: str) -> None:
+    body = response.json()
+    undo = RosterSync.objects.get(pk=body["id"])
+    assert (body["kind"], body["undoes"], body["dry_run"]) == ("undo", undo.undoes_id, True)
+    assert response["Location"].endswith(f"/api/v1/roster/syncs/{body['id']}/")
+
+
 def check_import(response, world: World, which: Which, role: str) -> None:
     assert response.json()["id"] == world.imports[which].pk
+
+
+def check_void_preview(response, world: World, which: Which, role: str) -> None:
+    assert response.json() == {"import_id": world.imports[which].pk, "dry_run": True,
+                               "removed": {"attempts": 0, "exemptions": 0, "attendances": 0}, "kept": 0}
+    assert ImportRecord.objects.get(pk=world.imports[which].pk).voided_at is None
 
 
 def check_exam(response, world: World, which: Which, role: str) -> None:
@@ -458,6 +471,12 @@ def post_sync(client: APIClient, world: World, which: Which, role: str):
                        format="multipart")
 
 
+def post_undo(client: APIClient, world: World, which: Which, role: str):
+    # the district's own sync, applied; a dry run of its undo may be asked for again and again
+    applied = RosterSync.objects.filter(applied=True).order_by("pk").first()
+    return client.post(f"/api/v1/roster/syncs/{applied.pk}/undo/", {"dry_run": True}, format="json")
+
+
 def post_token(client: APIClient, world: World, which: Which, role: str):
     persona = world.personas[role]
     username = persona.user.username if persona.user else "nobody"
@@ -579,6 +598,8 @@ MATRIX: dict[tuple[str, str], Route] = {
         check=check_staff_detail,
     ),
     ("POST", "/api/v1/roster/syncs/"): Route(request=post_sync, expect=hr_only(202), check=check_sync_accepted),
+    ("POST", "/api/v1/roster/syncs/{id}/undo/"): Route(request=post_undo, expect=hr_only(202),
+                                                      check=check_undo_accepted),
     ("GET", "/api/v1/roster/syncs/{id}/"): Route(
         request=lambda c, w, which, r: c.get(f"/api/v1/roster/syncs/{w.syncs[which].pk}/"),
         # syncs concern the whole roster: no liaison reads them
@@ -590,6 +611,13 @@ MATRIX: dict[tuple[str, str], Route] = {
         # "a" was started by liaison_a, "b" by liaison_b
         expect=scoped(200, viewer=403),
         check=check_import,
+    ),
+    ("POST", "/api/v1/imports/{id}/void/"): Route(
+        # a dry run (a real void writes an audit record): only the legal-affairs office voids
+        request=lambda c, w, which, r: c.post(f"/api/v1/imports/{w.imports[which].pk}/void/", {"dry_run": True},
+                                              format="json"),
+        expect=legal_only(200),
+        check=check_void_preview,
     ),
     # --- exams: records without a unit; hr keeps its roster rights only
     ("GET", "/api/v1/exams/"): Route(
@@ -771,6 +799,8 @@ def world(personas, staff_persona, district, activity) -> World:
         )
         for which in ("a", "b")
     }
+    # finished sign-in imports (that matched nobody): what a void can be asked about
+    ImportRecord.objects.filter(pk__in=[r.pk for r in imports.values()]).update(status="succeeded")
     from exams.creation import exam_create
 
     last_year = exam_create(name="去年的学法用法考试", year=activity.year - 1, kind="annual_law")
