@@ -238,3 +238,15 @@ def test_a_persons_record_shows_the_main_exam_passed_by_the_makeup_with_its_scor
     # failed the main exam with 50, passed its make-up with 75
     assert (exams[main.pk]["status"], exams[main.pk]["best_score"]) == ("passed", 75)
     assert (exams[makeup.pk]["status"], exams[makeup.pk]["best_score"]) == ("passed", 75)
+
+
+def test_voiding_the_makeups_results_gives_the_main_exam_its_own_figures_back(year, staff):
+    from sheets.voiding import import_void
+
+    main, makeup, _ = year
+    late = import_results(makeup, results_file([result_row(staff["0006"], 88)]))
+    assert exam_stats(exam=main)["sat"] == 10
+    import_void(import_id=late.import_id, reason="传错了考试")
+    figures = exam_stats(exam=main)
+    assert (figures["sat"], figures["passed"], figures["not_sat"]) == (9, 6, 5)
+    assert "0006" in staff_nos(exam_not_sat(exam=main))
