@@ -127,6 +127,8 @@ def exam_create(
         if main is not None:
             # held until this commits, so that two make-ups of one exam cannot both be created
             main = Exam.objects.select_for_update().get(pk=main.pk)
+            # checked again under the lock: another make-up may have been created meanwhile
+            makeup_main_check(makeup_of=main, kind=spec.kind, year=spec.year)
         existing = Exam.objects.filter(year=spec.year, kind=spec.kind, name=spec.name).values_list("pk", flat=True).first()
         if existing:
             raise DomainError(f"已有同名考试（编号 {existing}），未重复创建。", code="conflict")
