@@ -95,6 +95,13 @@ def test_a_file_identical_to_the_roster_offers_no_confirm(personas, upload, conf
     assert not RosterSync.objects.filter(dry_run=False, pk__gt=sync_id(response)).exists()
 
 
+def test_a_numeric_staff_no_column_shows_the_leading_zeros_hint_on_the_dry_run_page(personas, upload):
+    rows = [[int(p.staff_no), *p.row()[1:]] for p in people(3)]  # 0001 typed into number cells
+    client = personas["hr"].client()
+    body = client.get(upload(client, xlsx_bytes(rows), name="名册.xlsx")["Location"]).content.decode()
+    assert "开头的 0" in body and "文本" in body
+
+
 def test_confirming_twice_applies_once_and_says_why(personas, upload, confirm):
     client = personas["hr"].client()
     response = upload(client, csv_bytes(people(2)))
