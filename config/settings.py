@@ -471,6 +471,9 @@ CELERY_BEAT_SCHEDULE["reminders-retry"] = {"task": "reminders.tasks.retry_remind
 READYZ_STALE_SECONDS = env_int("READYZ_STALE_SECONDS", 120)
 # the queues that must have a live worker (default: the default queue)
 READYZ_QUEUES = env_list("READYZ_QUEUES", [CELERY_TASK_DEFAULT_QUEUE])
+# manage.py backup / restore (ops/backup.py): pg_dump and pg_restore of the server's major version
+# are looked for here first, then in /usr/lib/postgresql/<major>/bin and PATH
+PG_BIN_DIR = env_str("PG_BIN_DIR", "")
 # how often each worker writes its heartbeat, and beat its tick
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 30)
 CELERY_BEAT_SCHEDULER = "ops.beat:RecordingScheduler"
