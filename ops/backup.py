@@ -1,6 +1,6 @@
 """Backups with PostgreSQL's and SQLite's own tools, in one file that knows what it holds.
 
-The file is a tar archive of two members:
+The file is a tar archive (gzip-compressed for SQLite) of two members:
 - ``header.json``: the format, the engine, when, the schema version (the latest applied
   migration of each app) and the fingerprints of the field keys the data was written with
   (the key canaries: keyed MACs of a fixed string, never a key);
@@ -176,7 +176,8 @@ def backup(*, output: Path) -> BackupResult:
             "payload_bytes": payload.stat().st_size,
         }
         partial = Path(folder) / "backup.tar"
-        with tarfile.open(partial, "w") as archive:
+        # pg_dump -Fc compresses its own output; a SQLite file is compressed here
+        with tarfile.open(partial, "w" if kind == "postgresql" else "w:gz") as archive:
             data = json.dumps(header, ensure_ascii=False, indent=2).encode()
             info = tarfile.TarInfo(HEADER)
             info.size, info.mode = len(data), 0o600
