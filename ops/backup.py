@@ -188,6 +188,19 @@ def backup(*, output: Path) -> BackupResult:
     return BackupResult(path=output, header=header)
 
 
+def backup_prune(*, folder: Path, keep_days: float, keep_at_least: int = 1,
+                 now: dt.datetime | None = None) -> list[Path]:
+    """Delete the backups (``*.backup``) in ``folder`` older than ``keep_days``, always keeping
+    the newest ``keep_at_least``. Returns what it deleted."""
+    now = now or dt.datetime.now(dt.UTC)
+    files = sorted(Path(folder).glob("*.backup"), key=lambda p: p.stat().st_mtime, reverse=True)
+    cutoff = now.timestamp() - keep_days * 86400
+    removed = [p for p in files[keep_at_least:] if p.stat().st_mtime < cutoff]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
 def _sqlite_copy(*, source: Path, target: Path) -> None:
     src = sqlite3.connect(str(source))
     dst = sqlite3.connect(str(target))

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,17 @@ def test_a_file_that_is_not_a_backup_is_refused(seeded, tmp_path):
     junk.write_bytes(hashlib.sha256(b"x").digest() * 100)
     done = manage(_env(databases.fresh("junk"), key), "restore", str(junk))
     assert done.returncode != 0 and "不是本系统的备份文件" in done.stderr
+
+
+def test_keep_days_deletes_only_the_old_backups(seeded, tmp_path):
+    _, env, _, _, _ = seeded
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    old, recent, other = folder / "legaltrack-old.backup", folder / "legaltrack-recent.backup", folder / "notes.txt"
+    for path, days in ((old, 20), (recent, 3), (other, 40)):
+        path.write_bytes(b"x")
+        stamp = time.time() - days * 86400
+        os.utime(path, (stamp, stamp))
+    out = ok(manage(env, "backup", "-o", str(folder / "legaltrack-new.backup"), "--keep-days", "14"))
+    assert "已删除 1 个" in out
+    assert sorted(p.name for p in folder.iterdir()) == ["legaltrack-new.backup", "legaltrack-recent.backup", "notes.txt"]
