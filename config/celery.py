@@ -87,6 +87,17 @@ def _connect_log_context() -> None:
 _connect_log_context()
 
 
+def _connect_metrics() -> None:
+    from .metrics import task_postrun as metrics_postrun
+    from .metrics import task_prerun as metrics_prerun
+
+    task_prerun.connect(metrics_prerun, weak=False)
+    task_postrun.connect(metrics_postrun, weak=False)
+
+
+_connect_metrics()
+
+
 @worker_init.connect
 @beat_init.connect
 def _refuse_wrong_field_keys(**kwargs) -> None:
@@ -108,6 +119,20 @@ def _start_worker_heartbeat(sender=None, **kwargs) -> None:
     queues = [queue.name for queue in getattr(getattr(sender, "task_consumer", None), "queues", [])]
     _heartbeat = WorkerHeartbeat(queues or [app.conf.task_default_queue])
     _heartbeat.start()
+    _serve_worker_metrics()
+
+
+def _serve_worker_metrics() -> None:
+    """The worker's task counts and durations on METRICS_WORKER_PORT (the pool children's
+    values too, through PROMETHEUS_MULTIPROC_DIR)."""
+    from django.conf import settings
+
+    if settings.METRICS_WORKER_PORT:
+        from prometheus_client import start_http_server
+
+        from .metrics import registry
+
+        start_http_server(settings.METRICS_WORKER_PORT, registry=registry())
 
 
 @worker_shutdown.connect
