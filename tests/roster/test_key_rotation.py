@@ -46,7 +46,12 @@ def _state() -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rotation_in_batches_is_resumable_and_the_old_key_can_go(settings, roster, old_key):
+def test_rotation_in_batches_is_resumable_and_the_old_key_can_go(settings, roster, old_key, units):
+    from reminders.channels import unit_channel_credentials, unit_channel_save
+    from reminders.models import UnitChannel
+
+    robot_url = "https://oapi.dingtalk.com/robot/send?access_token=rotation"
+    unit_channel_save(unit=units["A"], channel="dingtalk", url=robot_url, secret="SECrotation1")
     before = {p.staff_no: p.id_number for p in roster}
     _rotate_to(settings, old_key)
     # during the rotation: reads and lookups work with rows under the old key
@@ -67,9 +72,10 @@ def test_rotation_in_batches_is_resumable_and_the_old_key_can_go(settings, roste
     assert sum(c.startswith(new_kid + "$") for c, _ in half.values()) == 10  # two batches of 5 committed
     reports = []
     done = rotate_field_keys(batch=5, on_progress=lambda p: reports.append(p.as_dict()))
-    assert done.finished and done.total == 12 and done.done == 12 and done.remaining == 0
-    assert done.rewritten == 2 and done.batches == 3 and done.retired == 2  # resumed: only the rest rewritten
-    assert [r["remaining"] for r in reports] == [7, 2, 0, 0]
+    assert done.finished and done.total == 13 and done.done == 13 and done.remaining == 0
+    # resumed: only the rest rewritten (two people and the robot)
+    assert done.rewritten == 3 and done.batches == 4 and done.retired == 2
+    assert [r["remaining"] for r in reports] == [8, 3, 1, 0]
     assert {"total", "done", "remaining", "batches"} <= set(reports[0])
     after = _state()
     assert all(c.startswith(new_kid + "$") for c, _ in after.values())
@@ -79,6 +85,9 @@ def test_rotation_in_batches_is_resumable_and_the_old_key_can_go(settings, roste
     settings.FIELD_HASH_KEYS = [NEW]
     assert {s.staff_no: s.reveal_id_number() for s in Staff.objects.all()} == before
     assert field_key_problems() == [] and field_key_decrypt_problems() == []
+    robot = UnitChannel.objects.get()
+    assert robot.url_cipher.startswith(new_kid + "$")
+    assert unit_channel_credentials(robot) == (robot_url, "SECrotation1")
     active = set(FieldKeyCanary.objects.filter(retired=False).values_list("canary", flat=True))
     assert active == {idnumbers.key_canary(NEW, "aes"), idnumbers.key_canary(NEW, "hmac")}
     # a second run finds nothing to do
