@@ -63,6 +63,11 @@ def load() -> dict:
         fail("worker does not run a celery worker")
     if "beat" not in str(services["beat"]["command"]):
         fail("beat does not run celery beat")
+    backup = services.get("backup") or {}
+    if "manage.py backup" not in str(backup.get("command")) or "--keep-days" not in str(backup.get("command")):
+        fail("no backup service running manage.py backup with --keep-days")
+    if not any(str(volume).endswith(":/srv/backups") for volume in backup.get("volumes") or []):
+        fail("the backup service keeps its files in no volume")
     return services
 
 
@@ -154,6 +159,19 @@ def main() -> None:
         processes.append(beat)
         wait_for(lambda: "beat: Starting" in beat_log.read_text(), 60, beat, beat_log, "beat")
         print("beat: celery beat started")
+
+        # the backup service's loop, natively: its first backup lands in the folder
+        backups = tmp / "backups"
+        backups.mkdir()
+        backup_command = command_of(services["backup"]).replace("$$", "$").replace("/srv/backups", str(backups))
+        backup_log = tmp / "backup.log"
+        backup_env = {**env, "BACKUP_KEEP_DAYS": "14", "BACKUP_INTERVAL_SECONDS": "86400"}
+        backup = start(backup_command, backup_env, backup_log)
+        processes.append(backup)
+        wait_for(lambda: any(backups.glob("legaltrack-*.backup")) and "已备份" in backup_log.read_text(), 90, backup,
+                 backup_log, "backup")
+        stop(backup)
+        print("backup: the backup service wrote its first backup (pg_dump -Fc)")
 
         def ready() -> bool:
             try:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from config.errors import UNMATCHED, DomainError, Problem
+from config.metrics import LOGIN_FAILURES
 from exams.enrolment import exam_refresh
 from exams.imports import exam_import_create, exam_import_enqueue, exam_import_run
 from exams.models import Exam
@@ -93,9 +94,11 @@ def login_authenticate(*, username: str, password: str, address: str | None, req
     now = time.time()
     retry_after = _reserve(keys, now)
     if retry_after:
+        LOGIN_FAILURES.labels("throttled").inc()
         raise LoginRefused(retry_after)
     user = authenticate(request, username=username, password=password)
     if user is None:
+        LOGIN_FAILURES.labels("bad_credentials").inc()
         raise BadCredentials()
     _release(keys, now)
     return user

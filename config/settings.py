@@ -102,6 +102,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.logs.RequestIdMiddleware",  # X-Request-ID in, out, into the logs and the tasks
+    "config.metrics.MetricsMiddleware",  # /metrics: requests by view, method, status; latency
     "api.middleware.SecurityHeadersMiddleware",  # --- REST API: CSP, no-store on personal data
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -482,6 +483,13 @@ CELERY_BEAT_SCHEDULE["reminders-retry"] = {"task": "reminders.tasks.retry_remind
 READYZ_STALE_SECONDS = env_int("READYZ_STALE_SECONDS", 120)
 # the queues that must have a live worker (default: the default queue)
 READYZ_QUEUES = env_list("READYZ_QUEUES", [CELERY_TASK_DEFAULT_QUEUE])
+# manage.py backup / restore (ops/backup.py): pg_dump and pg_restore of the server's major version
+# are looked for here first, then in /usr/lib/postgresql/<major>/bin and PATH
+PG_BIN_DIR = env_str("PG_BIN_DIR", "")
+# /metrics: Authorization: Bearer <METRICS_TOKEN>; unset, open in development and 404 in production
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# a worker serves its task metrics on this port (its own registry); 0: not served
+METRICS_WORKER_PORT = env_int("METRICS_WORKER_PORT", 0)
 # how often each worker writes its heartbeat, and beat its tick
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 30)
 CELERY_BEAT_SCHEDULER = "ops.beat:RecordingScheduler"

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from .views import healthz, readyz
+from .views import healthz, metrics, readyz
 
 admin.site.site_header = "干部学法考试管理系统"
 admin.site.site_title = "干部学法考试管理系统"
@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("signin/", include("training.urls")),
     path("api/", include("api.urls")),  # --- REST API
     path("", include("web.urls")),  # --- web pages

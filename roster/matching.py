@@ -108,6 +108,7 @@ def match_rows(
 
     # --- read and check each row's keys ---------------------------------------------
     sealer = idnumbers.Sealer()
+    older: dict[str, str] = {}  # an older hash key's digest -> the current digest
     today = dt.date.today()
     # the ID numbers of the whole file are checked and hashed as one column, not row by row
     id_checked: dict[int, tuple[str, str | None, str]] = {}  # row number -> (value, problem, digest)
@@ -120,6 +121,12 @@ def match_rows(
             number: (value, reason, digest)
             for (number, value), reason, digest in zip(typed, reasons, digests, strict=True)
         }
+        # during a rotation of the hash key a person may still carry the older digest
+        if len(idnumbers.hash_secrets()) > 1:
+            older = {
+                old: digest for (_, value), digest in zip(typed, digests, strict=True) if digest
+                for old in idnumbers.digests_all(value)[1:]
+            }
     per_row: list[tuple[Row, dict[str, str]]] = []
     # a cell holding a control character makes its row invalid: it is never credited to anyone
     controls = table.control_problems()
@@ -177,6 +184,11 @@ def match_rows(
         fields = ("id", "staff_no", "name", "unit_id", "is_active", "id_number_hash")
         for *ref_values, digest in Staff.objects.filter(_hash_among(chunk)).order_by().values_list(*fields):
             by_hash[digest] = StaffRef(*ref_values)
+    wanted_older = sorted(old for old, digest in older.items() if digest in wanted[ID_NUMBER])
+    for chunk in _chunks(wanted_older):
+        fields = ("id", "staff_no", "name", "unit_id", "is_active", "id_number_hash")
+        for *ref_values, digest in Staff.objects.filter(_hash_among(chunk)).order_by().values_list(*fields):
+            by_hash.setdefault(older[digest], StaffRef(*ref_values))
     for chunk in _chunks(sorted(wanted[PHONE])):
         for *ref_values, phone in (
             Staff.objects.filter(phone__in=chunk, is_active=True).order_by()

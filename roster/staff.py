@@ -76,7 +76,8 @@ def _staff_id_number(value: str, *, owner_pk: int | None) -> tuple[str, list[Pro
     reason = idnumbers.problem(value)
     if reason:
         return "", [Problem(None, STAFF_LABELS["id_number"], idnumbers.mask(value), reason)]
-    holder = Staff.objects.filter(id_number_hash=idnumbers.digest(value)).exclude(pk=owner_pk).first()
+    # every hash key: during a rotation a row may still carry the older digest
+    holder = Staff.objects.filter(id_number_hash__in=idnumbers.digests_all(value)).exclude(pk=owner_pk).first()
     if holder is not None:
         return "", [
             Problem(
@@ -182,7 +183,7 @@ def staff_update(*, staff: Staff, changes: dict[str, Any]) -> Staff:
                     problems += id_problems
                     if not value:
                         continue
-                    if idnumbers.digest(value) != staff.id_number_hash:
+                    if staff.id_number_hash not in idnumbers.digests_all(value):
                         old_masked = staff.id_number_masked
                         staff.set_id_number(value)
                         record(ChangeKind.UPDATED, "id_number", old_masked, staff.id_number_masked)

@@ -22,6 +22,7 @@ from sheets.reader import SheetError, read_table
 from sheets.services import DRY_RUN_KEEP, upload_delete_on_commit
 
 from .columns import ROSTER_SCHEMA
+from .keyrotation import rehash_pending
 from .locks import roster_lock
 from .models import RosterSync, SyncMode, SyncSource
 from .roster_rows import prepare_roster
@@ -293,6 +294,9 @@ def _run(sync: RosterSync) -> None:
             roster_lock(wait=settings.ROSTER_LOCK_JOB_WAIT_SECONDS)
             # fencing: a run paused past its lease and taken over stops here, unapplied
             job_fence(job=sync)
+            # during a rotation of the hash key, rows still under the older digest are re-hashed
+            # first, so matching by ID number sees every row under the key the file was hashed with
+            rehash_pending()
             stage.create(prepared.records)
             stage.plan()
             conflicts = stage.id_conflicts()
