@@ -24,7 +24,7 @@ from config.errors import DomainError
 
 from . import idnumbers
 from .fieldkeys import field_key_problems, field_keys_register, field_keys_retire
-from .models import KeyPurpose, Staff
+from .models import KeyPurpose, Staff, StaffChange
 
 DEFAULT_BATCH = 5000
 
@@ -75,6 +75,44 @@ def _reseal_staff(rows: list[tuple[int, str, str]], *, rehash_only: bool) -> int
     if changed:
         Staff.objects.bulk_update(changed, ["id_number_cipher", "id_number_hash"])
     return len(changed)
+
+
+def _reseal_changes(*, batch: int) -> tuple[int, int]:
+    """The history's sealed ID numbers (what an undo puts back): each ciphertext under the new
+    key, and its digest (``old_ref``/``new_ref``) under the new hash key, so an undo after the
+    rotation restores a number that lookups still find, and compares digests of one key."""
+    kid = _current_key_id()
+    sealer = idnumbers.Sealer()
+    scanned = rewritten = after = 0
+    sealed = StaffChange.objects.filter(field="id_number").exclude(old_sealed="", new_sealed="")
+    while True:
+        with transaction.atomic():
+            rows = list(
+                sealed.select_for_update().filter(pk__gt=after).order_by("pk")
+                .values_list("pk", "old_sealed", "new_sealed", "old_ref", "new_ref")[:batch]
+            )
+            if not rows:
+                return scanned, rewritten
+            changed: list[StaffChange] = []
+            for pk, old_cipher, new_cipher, old_ref, new_ref in rows:
+                values = {}
+                for side, cipher, ref in (("old", old_cipher, old_ref), ("new", new_cipher, new_ref)):
+                    if not cipher:
+                        values[f"{side}_sealed"], values[f"{side}_ref"] = cipher, ref
+                        continue
+                    plain = idnumbers.decrypt(cipher)
+                    current = idnumbers.cipher_key_id(cipher) == kid
+                    values[f"{side}_sealed"] = cipher if current else sealer.encrypt(plain)
+                    values[f"{side}_ref"] = sealer.digest(plain)
+                if (values["old_sealed"], values["new_sealed"], values["old_ref"], values["new_ref"]) != (
+                    old_cipher, new_cipher, old_ref, new_ref
+                ):
+                    changed.append(StaffChange(pk=pk, **values))
+            if changed:
+                StaffChange.objects.bulk_update(changed, ["old_sealed", "new_sealed", "old_ref", "new_ref"])
+        scanned += len(rows)
+        rewritten += len(changed)
+        after = rows[-1][0]
 
 
 def _channels_model():
@@ -139,6 +177,9 @@ def rotate_field_keys(
         progress.remaining = max(progress.total - progress.done, 0)
         if on_progress:
             on_progress(progress)
+    history_scanned, history_changed = _reseal_changes(batch=batch)
+    progress.done += history_scanned
+    progress.rewritten += history_changed
     scanned, changed = _reseal_channels()
     progress.batches += 1 if scanned else 0
     progress.done += scanned

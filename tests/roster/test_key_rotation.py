@@ -13,11 +13,11 @@ import pytest
 from roster import idnumbers
 from roster.fieldkeys import field_key_decrypt_problems, field_key_problems
 from roster.keyrotation import rotate_field_keys
-from roster.models import FieldKeyCanary, Staff, StaffChange
+from roster.models import FieldKeyCanary, RosterSync, Staff, StaffChange
 from roster.staff import staff_create
 from roster.sync import roster_sync, roster_sync_create
 from sheets.reader import read_table
-from tests.helpers import csv_bytes, people
+from tests.helpers import csv_bytes, new_id, people
 from tests.ops.test_backup_restore import Databases, _env, manage, ok
 
 NEW = base64.b64encode(b"rotation-test-new-key-0123456789").decode()
@@ -170,3 +170,27 @@ def test_the_command_rotates_and_a_wrong_key_start_is_refused(command_db):
     assert ok(manage(new_only, "shell", "-v0", "-c", reveal)).strip() == last4
     done = manage(env, "roster_summary")
     assert done.returncode != 0 and "拒绝启动" in done.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_undo_after_rotation_puts_back_a_number_sealed_under_the_new_keys(settings, roster, old_key):
+    from roster.undo import roster_undo_now
+
+    person = roster[0]
+    changed = [type(p)(**vars(p)) for p in roster]
+    replacement = changed[0].id_number = new_id()
+    wrong = roster_sync(sync=roster_sync_create(file=csv_bytes(changed), file_name="wrong.csv"))
+    assert wrong.applied and wrong.updated == 1
+    _rotate_to(settings, old_key)
+    rotate_field_keys(batch=5)
+    new_kid = idnumbers.key_id(NEW)
+    history = StaffChange.objects.get(sync_id=wrong.sync_id, field="id_number")
+    assert history.old_sealed.startswith(new_kid + "$") and history.new_sealed.startswith(new_kid + "$")
+    settings.FIELD_ENCRYPTION_KEYS = [NEW]  # the old key is gone
+    settings.FIELD_HASH_KEYS = [NEW]
+    undo = roster_undo_now(target=RosterSync.objects.get(pk=wrong.sync_id))
+    assert undo.applied and undo.conflicts == [] and undo.reverted["updated"] == 1
+    restored = Staff.objects.get(staff_no=person.staff_no)
+    assert restored.reveal_id_number() == person.id_number
+    assert restored.id_number_hash == idnumbers.digest(person.id_number)
+    assert not Staff.objects.filter(id_number_hash=idnumbers.digest(replacement)).exists()
