@@ -14,6 +14,7 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", _("导出个人信息")
     LATE_IMPORT = "late_import", _("向久已截止的考试导入")
     VOID_IMPORT = "void_import", _("作废导入")
+    SCIM = "scim", _("SCIM 对接请求")
 
 
 class AuditEvent(models.Model):
