@@ -164,16 +164,12 @@ def _extension(body: dict[str, Any], urn: str) -> dict[str, Any]:
 
 
 def _one_name(formatted: str, display: str, previous: Staff | None) -> str:
-    """name.formatted and displayName are both 姓名: when both are given and differ, the one
-    that changed wins (a PATCH of one of them); when both changed differently, refuse."""
-    if not formatted or not display or formatted == display:
-        return formatted or display
-    if previous is not None:
-        if formatted == previous.name:
-            return display
-        if display == previous.name:
-            return formatted
-    raise invalid_value("name.formatted 与 displayName 都是姓名，两者应相同。")
+    """name.formatted and displayName are both 姓名. displayName is published read-only and
+    read only when there is no name.formatted; but a PATCH that changes only displayName
+    (some clients do) changes the name."""
+    if previous is not None and formatted == previous.name and display and display != previous.name:
+        return display
+    return formatted or display
 
 
 # --- attributes / excludedAttributes (RFC 7644 §3.4.2.5) ---------------------------------

@@ -11,6 +11,7 @@ CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 STAFF_EXT = "urn:legaltrack:params:scim:schemas:extension:staff:2.0:User"
+SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SPC = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
@@ -66,12 +67,14 @@ def user_schema() -> dict[str, Any]:
     return {
         "id": CORE_USER, "name": "User", "description": "人员（名册中的一名在编人员）",
         "attributes": [
-            attribute("userName", required=True, uniqueness="server", case_exact=True, description="工号"),
+            attribute("userName", required=True, uniqueness="server", case_exact=True, mutability="immutable",
+                      description="工号（名册的主键，建立后不能修改）"),
             attribute("externalId", case_exact=True, description="人事系统中的标识"),
-            attribute("name", "complex", description="姓名", sub=[
-                attribute("formatted", description="姓名"),
+            attribute("name", "complex", required=True, description="姓名", sub=[
+                attribute("formatted", required=True, description="姓名"),
             ]),
-            attribute("displayName", description="姓名（与 name.formatted 相同）"),
+            attribute("displayName", mutability="readOnly",
+                      description="姓名（即 name.formatted；只在没有 name.formatted 时读取）"),
             attribute("title", description="职务"),
             attribute("active", "boolean", description="在册；false 为停用"),
             attribute("phoneNumbers", "complex", multi=True, description="手机号（只保存一个）", sub=[
@@ -95,7 +98,8 @@ def enterprise_schema(unit_codes: list[str]) -> dict[str, Any]:
         "id": ENTERPRISE, "name": "EnterpriseUser", "description": "企业扩展：工号与单位",
         "attributes": [
             attribute("employeeNumber", mutability="readOnly", case_exact=True, description="工号（与 userName 相同）"),
-            attribute("department", case_exact=True, canonical=unit_codes, description="单位代码"),
+            attribute("department", required=True, case_exact=True, canonical=unit_codes,
+                      description="单位代码（新增人员时必填）"),
         ],
         "meta": {"resourceType": "Schema", "location": f"/Schemas/{ENTERPRISE}"},
     }
@@ -105,7 +109,7 @@ def staff_schema() -> dict[str, Any]:
     return {
         "id": STAFF_EXT, "name": "LegalTrackStaff", "description": "本系统的人员扩展",
         "attributes": [
-            attribute("idNumber", mutability="writeOnly", returned="never", case_exact=True,
+            attribute("idNumber", required=True, mutability="writeOnly", returned="never", case_exact=True,
                       description="身份证号（只写，从不返回；新增人员时必填）"),
             attribute("category", description="人员类别"),
             attribute("isHead", "boolean", description="单位正职"),
@@ -144,7 +148,7 @@ def resource_types() -> list[dict[str, Any]]:
         {
             "schemas": [RESOURCE_TYPE], "id": "User", "name": "User", "endpoint": "/Users",
             "description": "人员", "schema": CORE_USER,
-            "schemaExtensions": [{"schema": ENTERPRISE, "required": False}, {"schema": STAFF_EXT, "required": False}],
+            "schemaExtensions": [{"schema": ENTERPRISE, "required": True}, {"schema": STAFF_EXT, "required": True}],
             "meta": {"resourceType": "ResourceType", "location": "/ResourceTypes/User"},
         },
         {

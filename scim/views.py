@@ -114,11 +114,11 @@ def _list_response(resources: list[dict], *, total: int, start: int) -> dict[str
             "startIndex": start, "Resources": resources}
 
 
-def _paging(request) -> tuple[int, int]:
+def _paging(params) -> tuple[int, int]:
     try:
-        start = int(request.query_params.get("startIndex", 1))
-        count = int(request.query_params.get("count", settings.SCIM_MAX_RESULTS))
-    except ValueError:
+        start = int(params.get("startIndex") or 1)
+        count = int(params.get("count") if params.get("count") is not None else settings.SCIM_MAX_RESULTS)
+    except (TypeError, ValueError):
         raise invalid_value("startIndex 和 count 应为整数。")
     return max(start, 1), min(max(count, 0), settings.SCIM_MAX_RESULTS)
 
@@ -151,17 +151,32 @@ class SchemasView(ScimView):
         return Response(_list_response(all_schemas, total=len(all_schemas), start=1))
 
 
+def _names(value: Any) -> str | None:
+    """``attributes`` as a query string gives it ("a,b") or a .search body does (["a", "b"])."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ",".join(value)
+    raise invalid_value("attributes / excludedAttributes 应为属性名的列表。")
+
+
 class _Resources(ScimView):
+    def params(self) -> dict[str, Any]:
+        """The query's parameters: the query string, or the body of a POST .search."""
+        return getattr(self, "search_params", None) or self.request.query_params
+
     def projected(self, resource: dict) -> dict:
-        params = self.request.query_params
-        return project(resource, attributes=params.get("attributes"), excluded=params.get("excludedAttributes"),
-                       urns=self.urns)
+        params = self.params()
+        return project(resource, attributes=_names(params.get("attributes")),
+                       excluded=_names(params.get("excludedAttributes")), urns=self.urns)
 
     def page(self, qs: QuerySet, attributes: dict) -> tuple[list, int, int]:
-        text = self.request.query_params.get("filter")
+        text = self.params().get("filter")
         if text:
+            if not isinstance(text, str):
+                raise invalid_value("filter 应为文本。")
             qs = qs.filter(filters.filter_q(text, attributes, self.urns))
-        start, count = _paging(self.request)
+        start, count = _paging(self.params())
         total = qs.count()
         items = list(qs.order_by("pk")[start - 1:start - 1 + count]) if count else []
         return items, total, start
@@ -181,6 +196,22 @@ class UsersView(_Resources):
         self.audited_rows = 1
         resource = user_resource(staff, base=self.base)
         return Response(self.projected(resource), status=201, headers={"Location": resource["meta"]["location"]})
+
+
+class UsersSearchView(UsersView):
+    """POST /Users/.search (RFC 7644 §3.4.3): the query in a SearchRequest body."""
+
+    def post(self, request):
+        body = request.data
+        if not isinstance(body, dict) or schemas.SEARCH_REQUEST not in (body.get("schemas") or []):
+            raise ScimError(400, f"请求体应为 {schemas.SEARCH_REQUEST}。", "invalidSyntax")
+        self.search_params = {k: v for k, v in body.items() if k != "schemas"} or {"count": None}
+        return self.get(request)
+
+
+class RootSearchView(ScimView):
+    def post(self, request):
+        raise ScimError(501, "不支持跨资源类型的搜索，请使用 POST /Users/.search。")
 
 
 class UserView(_Resources):
@@ -226,9 +257,10 @@ class _Groups(_Resources):
     urns = (schemas.CORE_GROUP,)
 
     def wants_members(self) -> bool:
-        params = self.request.query_params
-        attributes = [a.strip().lower() for a in (params.get("attributes") or "").split(",") if a.strip()]
-        excluded = [a.strip().lower() for a in (params.get("excludedAttributes") or "").split(",") if a.strip()]
+        params = self.params()
+        attributes = [a.strip().lower() for a in (_names(params.get("attributes")) or "").split(",") if a.strip()]
+        excluded = [a.strip().lower() for a in (_names(params.get("excludedAttributes")) or "").split(",")
+                    if a.strip()]
         if attributes:
             return any(a.split(".")[0].endswith("members") for a in attributes)
         return not any(a.endswith("members") for a in excluded)
