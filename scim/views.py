@@ -73,6 +73,7 @@ def _error_of(exc: Exception) -> ScimError:
 
 
 class ScimView(APIView):
+    schema = None  # SCIM publishes its own description (/Schemas, /ResourceTypes); not in /api/schema/
     authentication_classes = [BearerTokenAuthentication]
     permission_classes = [ScimPermission]
     throttle_classes = [ScimRateThrottle]
