@@ -76,11 +76,12 @@ class Staff(models.Model):
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
     # HR's own id for this person, as a SCIM client sent it (externalId); "" when none
-    external_id = models.CharField(_("外部标识"), max_length=255, blank=True, default="",
+    # (db_default: the set-based sync inserts rows in SQL without naming these columns)
+    external_id = models.CharField(_("外部标识"), max_length=255, blank=True, default="", db_default="",
                                    validators=[validate_no_control_chars])
     # deleted by SCIM (RFC 7644 §3.6): deactivated, never removed, and answered 404 by SCIM
     # while inactive; a later SCIM POST with the same 工号 reactivates the same person
-    scim_deleted = models.BooleanField(_("已被 SCIM 删除"), default=False, editable=False)
+    scim_deleted = models.BooleanField(_("已被 SCIM 删除"), default=False, db_default=False, editable=False)
     created_by_sync = models.ForeignKey(
         "RosterSync", verbose_name=_("创建于同步"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+", db_index=False, db_constraint=False, editable=False,
@@ -252,7 +253,8 @@ class StaffChange(models.Model):
     old_value = models.TextField(_("原值"), blank=True, default="")
     new_value = models.TextField(_("新值"), blank=True, default="")
     changed_at = models.DateTimeField(_("时间"), default=timezone.now)
-    source = models.CharField(_("来源"), max_length=16, choices=ChangeSource.choices, blank=True, default="")
+    source = models.CharField(_("来源"), max_length=16, choices=ChangeSource.choices, blank=True, default="",
+                              db_default="")
 
     class Meta:
         verbose_name = _("人员变动")
