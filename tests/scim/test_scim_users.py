@@ -429,3 +429,15 @@ def test_an_expired_token_is_refused(provisioner_scim, settings):
 
 def test_core_schema_urn_in_resource(provisioner_scim, one):
     assert CORE in one["schemas"]
+
+
+def test_open_exams_are_refreshed_when_scim_adds_someone(provisioner_scim, district):
+    from exams.models import Candidate, EnrolledVia
+    from tests.exams.conftest import make_exam
+
+    person(district, "0001", "在册")
+    exam = make_exam()
+    assert list(Candidate.objects.filter(exam=exam).values_list("staff__staff_no", flat=True)) == ["0001"]
+    assert provisioner_scim.post("/Users", user_body("0002", "新人", unit="B")).status_code == 201
+    candidate = Candidate.objects.get(exam=exam, staff__staff_no="0002")  # refreshed on the SCIM write's commit
+    assert candidate.enrolled_via == EnrolledVia.JOINER and candidate.unit.code == "B"
