@@ -380,7 +380,7 @@ CONTENT_SECURITY_POLICY = env_str(
     "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'",
 )
-NO_STORE_PATH_PREFIXES = ["/api/v1/"]
+NO_STORE_PATH_PREFIXES = ["/api/v1/", "/scim/v2/"]
 # An API token is refused (401) this many hours after it was issued; signing in again issues a new one.
 API_TOKEN_TTL_HOURS = env_float("API_TOKEN_TTL_HOURS", 12)
 # /api/schema/ and /api/docs/ for anyone (development), or only for a signed-in user (production).

@@ -45,6 +45,7 @@ def test_post_maps_every_attribute_to_the_roster_and_back(provisioner_scim, dist
     response = provisioner_scim.post("/Users", body)
     assert response.status_code == 201, response.text
     assert response.headers["Content-Type"].startswith(SCIM_TYPE)
+    assert response.headers["Cache-Control"] == "no-store"
     user = response.json()
     staff = Staff.objects.select_related("unit").get(staff_no="1001")
     assert response.headers["Location"].endswith(f"/scim/v2/Users/{staff.pk}")
