@@ -11,6 +11,7 @@ class ScimError(Exception):
         self.status = status
         self.detail = detail
         self.scim_type = scim_type
+        self.retry_after: int | None = None  # seconds, for 429 and 503
 
     def body(self) -> dict:
         body: dict = {"schemas": [ERROR_SCHEMA], "status": str(self.status), "detail": self.detail}

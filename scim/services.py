@@ -29,7 +29,9 @@ _REPLACED = ("name", "position", "phone", "category", "is_head", "enforcement_ce
 
 def _domain_error(exc: DomainError) -> ScimError:
     if isinstance(exc, Busy):
-        return ScimError(503, exc.message)
+        error = ScimError(503, exc.message)
+        error.retry_after = exc.retry_after
+        return error
     details = [f"{p.column}：{p.message}" if p.column else p.message for p in exc.problems]
     if any(p.message == "工号已存在。" for p in exc.problems):
         return ScimError(409, "；".join([exc.message, *details]), "uniqueness")
@@ -148,17 +150,18 @@ def scim_user_create(*, body: Any) -> Staff:
     if "id_number" not in values:
         raise invalid_value("新增人员须给出身份证号（urn:legaltrack:params:scim:schemas:extension:staff:2.0:User 的 idNumber）。")
     unit = _unit(fields.department)
-    try:
-        staff = staff_create(
-            staff_no=values["staff_no"], name=values["name"], id_number=values["id_number"], unit=unit,
-            position=values["position"], category=values["category"], is_head=values["is_head"],
-            enforcement_cert=values["enforcement_cert"], phone=values["phone"], external_id=values["external_id"],
-            source=ChangeSource.SCIM,
-        )
-    except DomainError as exc:
-        raise _domain_error(exc)
-    if values.get("is_active") is False:
-        staff = _update(staff, {"is_active": False})
+    with transaction.atomic():  # created inactive: both or neither (the guard may refuse)
+        try:
+            staff = staff_create(
+                staff_no=values["staff_no"], name=values["name"], id_number=values["id_number"], unit=unit,
+                position=values["position"], category=values["category"], is_head=values["is_head"],
+                enforcement_cert=values["enforcement_cert"], phone=values["phone"],
+                external_id=values["external_id"], source=ChangeSource.SCIM,
+            )
+        except DomainError as exc:
+            raise _domain_error(exc)
+        if values.get("is_active") is False:
+            staff = _update(staff, {"is_active": False})
     return Staff.objects.select_related("unit").get(pk=staff.pk)
 
 

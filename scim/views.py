@@ -86,7 +86,7 @@ class ScimView(APIView):
         response = Response(error.body(), status=error.status)
         if error.status == 401:
             response["WWW-Authenticate"] = 'Bearer realm="scim"'
-        if getattr(error, "retry_after", None):
+        if error.retry_after:
             response["Retry-After"] = str(error.retry_after)
         return response
 

@@ -442,3 +442,24 @@ def test_open_exams_are_refreshed_when_scim_adds_someone(provisioner_scim, distr
     assert provisioner_scim.post("/Users", user_body("0002", "新人", unit="B")).status_code == 201
     candidate = Candidate.objects.get(exam=exam, staff__staff_no="0002")  # refreshed on the SCIM write's commit
     assert candidate.enrolled_via == EnrolledVia.JOINER and candidate.unit.code == "B"
+
+
+def test_scim_is_rate_limited_per_user(provisioner_scim, hr_scim, monkeypatch):
+    from django.core.cache import cache
+
+    from scim.authentication import ScimRateThrottle
+
+    cache.clear()
+    monkeypatch.setitem(ScimRateThrottle.THROTTLE_RATES, "scim", "3/min")
+    statuses = [provisioner_scim.get("/ServiceProviderConfig").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    refused = assert_scim_error(provisioner_scim.get("/Users"), 429)
+    assert refused["status"] == "429"
+    assert int(provisioner_scim.get("/Users").headers["Retry-After"]) > 0
+    assert hr_scim.get("/ServiceProviderConfig").status_code == 200  # another user has their own count
+    cache.clear()
+
+
+def test_a_user_posted_inactive_past_the_guard_is_not_created(provisioner_scim, district):
+    assert_scim_error(provisioner_scim.post("/Users", user_body("7101", active=False)), 409)
+    assert not Staff.objects.filter(staff_no="7101").exists()
