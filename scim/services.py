@@ -62,7 +62,9 @@ def deactivation_guard_state(*, now: dt.datetime | None = None) -> dict[str, Any
         "recent": recent,
         "active": active,
         "ratio": settings.ROSTER_MASS_DEACTIVATION_RATIO,
-        "limit": int(settings.ROSTER_MASS_DEACTIVATION_RATIO * (active + recent)),
+        # the most deactivations the hour may hold (the guard's limit, floored; 1e-9 absorbs
+        # float error such as 0.29 * 100 = 28.999999999999996)
+        "limit": int(settings.ROSTER_MASS_DEACTIVATION_RATIO * (active + recent) + 1e-9),
         "allowed_until": allowance.until if allowance is not None and allowance.until > now else None,
     }
 
@@ -74,13 +76,12 @@ def _guard(now: dt.datetime) -> None:
     state = deactivation_guard_state(now=now)
     if state["allowed_until"] is not None:
         return
-    base = state["active"] + state["recent"]
-    if state["recent"] + 1 > state["ratio"] * base:
+    if state["recent"] + 1 > state["limit"]:
         raise ScimError(
             409,
             f"停用被拒绝：一小时内已通过 SCIM 停用 {state['recent']} 人，再停用将超过在册人员的 "
             f"{state['ratio']:.0%}（大批停用保护）。如确需停用，请由人事部门运行 "
-            "python manage.py scim_allow_deactivations 或在“名册同步”页面点击“允许 SCIM 大批停用”。",
+            "python manage.py scim_allow_deactivations，或在“SCIM 大批停用保护”页面（/roster/scim/）点击“允许 SCIM 大批停用”。",
         )
 
 
