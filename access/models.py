@@ -17,6 +17,7 @@ class Role(models.TextChoices):
     LIAISON = "liaison", _("单位联络员")
     VIEWER = "viewer", _("查阅人员")
     STAFF = "staff", _("本人")
+    PROVISIONER = "provisioner", _("SCIM 对接账号")
 
 
 class UserRole(models.Model):

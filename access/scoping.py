@@ -57,14 +57,17 @@ REPORTS_READ_SUBTREE = "reports.read_subtree"  # the annual report of the caller
 RECORDS_READ = "records.read"  # a person's learning record (legal_office; a liaison: their subtree; staff: self)
 RECORD_SELF = "records.self"  # /me/record/: the caller's own learning record (the staff role)
 LEARNING_FILE_READ = "records.learning_file"  # a unit's yearly learning file (a liaison: their subtree)
+SCIM_PROVISION = "scim.provision"  # /scim/v2/: read and write the roster's people by SCIM (hr, provisioner)
 
 ROLE_CAPABILITIES: dict[str, set[str]] = {
     Role.HR: {UNITS_READ, STAFF_READ, STAFF_WRITE, STAFF_REVEAL_ID_NUMBER, ROSTER_SYNC_READ, ROSTER_SYNC_WRITE,
-              IMPORTS_READ},
+              IMPORTS_READ, SCIM_PROVISION},
     Role.LEGAL_OFFICE: {UNITS_READ, STAFF_READ, ROSTER_SYNC_READ, IMPORTS_READ},
     Role.LIAISON: {UNITS_READ, STAFF_READ, IMPORTS_READ},
     Role.VIEWER: {UNITS_READ},
     Role.STAFF: set(),
+    # a SCIM client (HR's identity system): SCIM and nothing else, no unit, no list, no page
+    Role.PROVISIONER: {SCIM_PROVISION},
 }
 
 # Roles that see personal data at all (names with ID numbers, phones). Viewers do not.
@@ -130,9 +133,20 @@ class Scope:
         return self.role == Role.STAFF
 
     @property
+    def is_provisioner(self) -> bool:
+        """A SCIM client: it sees people and units only through ``scim_staff``/``scim_units``."""
+        return self.role == Role.PROVISIONER
+
+    @property
     def everywhere(self) -> bool:
-        """Sees every unit (everyone with a role except a liaison and the self scope)."""
-        return self.role is not None and self.role not in (Role.LIAISON, Role.STAFF)
+        """Sees every unit (everyone with a role except a liaison, the self scope and a SCIM
+        provisioner)."""
+        return self.role is not None and self.role not in (Role.LIAISON, Role.STAFF, Role.PROVISIONER)
+
+    @property
+    def sees_nothing(self) -> bool:
+        """No unit and no list at all (no role, the self scope, a SCIM provisioner)."""
+        return self.role is None or self.is_self or self.is_provisioner
 
     def can(self, capability: str) -> bool:
         if self.role is None:
@@ -152,7 +166,7 @@ class Scope:
 
     # --- where ------------------------------------------------------------------------
     def contains_path(self, path: str) -> bool:
-        if self.role is None or self.is_self:
+        if self.sees_nothing:
             return False
         return self.everywhere or (self.unit is not None and path.startswith(self.unit.path))
 
@@ -163,7 +177,7 @@ class Scope:
         """A Q that keeps rows whose ``unit_field`` lies in the caller's subtree (for
         subqueries and annotations). ``unit_field=""`` means the rows are units."""
         prefix = f"{unit_field}__" if unit_field else ""
-        if self.role is None or self.is_self:
+        if self.sees_nothing:
             return Q(pk__in=[])
         if self.everywhere:
             return Q()
@@ -173,7 +187,7 @@ class Scope:
         """Keep only the rows whose unit (reached through ``unit_field``; "" for units
         themselves) lies in the caller's subtree, and within ``within`` when given (a unit
         already resolved through ``resolve_unit``)."""
-        if self.role is None or self.is_self:
+        if self.sees_nothing:
             return qs.none()
         qs = qs.filter(self.unit_q(unit_field)) if not self.everywhere else qs
         if within is not None:
@@ -195,7 +209,7 @@ class Scope:
         outside the caller's subtree, as for a code that does not exist); without one, a
         liaison's own unit (their whole subtree), and None (everywhere) for the others. The self
         scope covers no unit: 404."""
-        if self.is_self:
+        if self.is_self or self.is_provisioner:
             raise OutOfScope("单位不存在或不在您的查看范围内。")
         if code is not None:
             return self.resolve_unit(code)
@@ -243,6 +257,21 @@ class Scope:
         without ``LEARNING_FILE_READ``."""
         self.require(LEARNING_FILE_READ)
         return self.resolve_unit(code)
+
+    # --- SCIM ---------------------------------------------------------------------------
+    def scim_staff(self) -> QuerySet[Staff]:
+        """The people SCIM serves: the whole roster for a caller with ``SCIM_PROVISION`` (hr, a
+        provisioner), nobody otherwise. Those SCIM deleted (and still inactive) are not among
+        them: they answer 404 (RFC 7644 §3.6)."""
+        if not self.can(SCIM_PROVISION):
+            return Staff.objects.none()
+        return Staff.objects.select_related("unit").exclude(scim_deleted=True, is_active=False)
+
+    def scim_units(self) -> QuerySet[Unit]:
+        """The units SCIM serves as Groups: every unit for ``SCIM_PROVISION``, none otherwise."""
+        if not self.can(SCIM_PROVISION):
+            return Unit.objects.none()
+        return Unit.objects.all()
 
     # --- records without a unit ---------------------------------------------------------
     def roster_syncs(self, qs: QuerySet[RosterSync] | None = None) -> QuerySet[RosterSync]:
@@ -309,7 +338,7 @@ class Scope:
         """``qs`` with ``caller_manages`` on each event: whether it is among ``events_managed``
         (the same rule, as one column of the same query). Anything that carries an event's
         sign-in token (its sign-in URL, its QR code) is shown only where this is true."""
-        if not self.can(EVENTS_WRITE) or self.role is None or self.is_self:
+        if not self.can(EVENTS_WRITE) or self.sees_nothing:
             managed: Any = Value(False)
         elif self.everywhere:
             managed = Value(True)

@@ -18,6 +18,7 @@ class AuditAction(models.TextChoices):
     # a correction made on the pages or through the API (an exam, an event, an attendance
     # status, an exemption): who changed what, from what to what, and why
     CORRECTION = "correction", _("更正记录")
+    SCIM = "scim", _("SCIM 对接请求")
 
 
 class AuditEvent(models.Model):

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "records",
     "ops",  # --- operations: readiness, metrics, backups
     "api",  # --- REST API (api app)
+    "scim",  # --- SCIM 2.0 provisioning (/scim/v2/)
     "web",  # --- web pages (web app)
 ]
 
@@ -217,6 +218,10 @@ ROSTER_DROP_SCAN_SECONDS = env_int("ROSTER_DROP_SCAN_SECONDS", 60)
 # files in the drop folder's processed/ and rejected/ are deleted after this many days
 ROSTER_DROP_RETENTION_DAYS = env_int("ROSTER_DROP_RETENTION_DAYS", 30)
 ROSTER_MASS_DEACTIVATION_RATIO = env_float("ROSTER_MASS_DEACTIVATION_RATIO", 0.10)
+# --- SCIM (/scim/v2/): the most resources one list answers, and how long an hr user's leave
+# to deactivate past the mass-deactivation guard lasts (scim_allow_deactivations)
+SCIM_MAX_RESULTS = env_int("SCIM_MAX_RESULTS", 200)
+SCIM_DEACTIVATION_ALLOWANCE_MINUTES = env_int("SCIM_DEACTIVATION_ALLOWANCE_MINUTES", 60)
 # how long a sync or a staff write waits for the roster lock before answering "busy" (a job
 # then retries with backoff; a request answers 503 with Retry-After)
 ROSTER_LOCK_WAIT_SECONDS = env_float("ROSTER_LOCK_WAIT_SECONDS", 5)
@@ -344,6 +349,7 @@ REST_FRAMEWORK = {
         "anon": env_str("API_THROTTLE_ANON", "60/min"),
         "user": env_str("API_THROTTLE_USER", "600/min"),
         "uploads": env_str("API_THROTTLE_UPLOADS", "120/hour"),
+        "scim": env_str("SCIM_THROTTLE", "600/min"),
     },
     # proxies in front of the app whose X-Forwarded-For may be trusted (0: use REMOTE_ADDR)
     "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
@@ -386,7 +392,7 @@ CONTENT_SECURITY_POLICY = env_str(
     "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'",
 )
-NO_STORE_PATH_PREFIXES = ["/api/v1/"]
+NO_STORE_PATH_PREFIXES = ["/api/v1/", "/scim/v2/"]
 # An API token is refused (401) this many hours after it was issued; signing in again issues a new one.
 API_TOKEN_TTL_HOURS = env_float("API_TOKEN_TTL_HOURS", 12)
 # /api/schema/ and /api/docs/ for anyone (development), or only for a signed-in user (production).

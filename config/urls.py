@@ -14,6 +14,7 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("signin/", include("training.urls")),
     path("api/", include("api.urls")),  # --- REST API
+    path("scim/v2/", include("scim.urls")),  # --- SCIM 2.0 (HR's identity system)
     path("", include("web.urls")),  # --- web pages
 ]
 

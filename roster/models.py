@@ -76,6 +76,13 @@ class Staff(models.Model):
     left_on = models.DateField(_("离册日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    # HR's own id for this person, as a SCIM client sent it (externalId); "" when none
+    # (db_default: the set-based sync inserts rows in SQL without naming these columns)
+    external_id = models.CharField(_("外部标识"), max_length=255, blank=True, default="", db_default="",
+                                   validators=[validate_no_control_chars])
+    # deleted by SCIM (RFC 7644 §3.6): deactivated, never removed, and answered 404 by SCIM
+    # while inactive; a later SCIM POST with the same 工号 reactivates the same person
+    scim_deleted = models.BooleanField(_("已被 SCIM 删除"), default=False, db_default=False, editable=False)
     created_by_sync = models.ForeignKey(
         "RosterSync", verbose_name=_("创建于同步"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+", db_index=False, db_constraint=False, editable=False,
@@ -90,6 +97,8 @@ class Staff(models.Model):
             models.Index(fields=["unit", "is_active"], name="staff_unit_active_idx"),
             # the roster's latest change, which open exams compare with to know they are current
             models.Index(fields=["updated_at"], name="staff_updated_idx"),
+            # SCIM's externalId filter (only the people who have one)
+            models.Index(fields=["external_id"], name="staff_external_id_idx", condition=~models.Q(external_id="")),
             # No index on name or phone: the matcher looks them up a few thousand at a time,
             # where a scan costs less than keeping two more indexes on every roster write.
         ]
@@ -238,6 +247,13 @@ class ChangeKind(models.TextChoices):
     REACTIVATED = "reactivated", _("恢复")
 
 
+class ChangeSource(models.TextChoices):
+    """Where a change came from, when not a roster sync (``sync`` says which one)."""
+
+    SYNC = "", _("名册同步或手工修改")
+    SCIM = "scim", _("SCIM 对接")
+
+
 class StaffChange(models.Model):
     # served by the (staff, -changed_at) index below
     staff = models.ForeignKey(
@@ -258,6 +274,8 @@ class StaffChange(models.Model):
     old_sealed = models.CharField(_("原身份证号（密文）"), max_length=128, blank=True, default="", editable=False)
     new_sealed = models.CharField(_("新身份证号（密文）"), max_length=128, blank=True, default="", editable=False)
     changed_at = models.DateTimeField(_("时间"), default=timezone.now)
+    source = models.CharField(_("来源"), max_length=16, choices=ChangeSource.choices, blank=True, default="",
+                              db_default="")
 
     class Meta:
         verbose_name = _("人员变动")
@@ -266,6 +284,9 @@ class StaffChange(models.Model):
         indexes = [
             # a staff member's history, newest first
             models.Index(fields=["staff", "-changed_at"], name="staffchange_staff_idx"),
+            # the SCIM mass-deactivation guard: SCIM's deactivations of the last hour
+            models.Index(fields=["changed_at"], name="staffchange_scim_deact_idx",
+                         condition=models.Q(source="scim", kind="deactivated")),
         ]
 
     def __str__(self) -> str:

@@ -43,9 +43,11 @@ STAFF_LABELS = {
     "enforcement_cert": "执法证号",
     "phone": "手机号",
     "is_active": "在册",
+    "external_id": "外部标识",
 }
 STAFF_EDITABLE = tuple(f for f in STAFF_LABELS if f != "staff_no")
-_TEXT_LIMITS = {"staff_no": 64, "name": 100, "position": 200, "category": 100, "enforcement_cert": 64, "phone": 32}
+_TEXT_LIMITS = {"staff_no": 64, "name": 100, "position": 200, "category": 100, "enforcement_cert": 64, "phone": 32,
+                "external_id": 255}
 
 
 def _staff_text_problems(field_name: str, value: str) -> list[Problem]:
@@ -108,8 +110,11 @@ def staff_create(
     is_head: bool = False,
     enforcement_cert: str = "",
     phone: str = "",
+    external_id: str = "",
+    source: str = "",
 ) -> Staff:
-    """Add one staff member, with a "created" history row. All or nothing."""
+    """Add one staff member, with a "created" history row (``source``: where the change came
+    from, a ``ChangeSource``). All or nothing."""
     from . import idnumbers
     from .models import ChangeKind, StaffChange
     from .roster_rows import GENDER_WORDS
@@ -117,6 +122,7 @@ def staff_create(
     texts = {
         "staff_no": staff_no.strip(), "name": name.strip(), "gender": gender.strip(), "position": position.strip(),
         "category": category.strip(), "enforcement_cert": enforcement_cert.strip(), "phone": phone.strip(),
+        "external_id": external_id.strip(),
     }
     problems: list[Problem] = []
     for field_name, value in texts.items():
@@ -142,6 +148,7 @@ def staff_create(
                 is_head=is_head,
                 enforcement_cert=texts["enforcement_cert"],
                 phone=texts["phone"],
+                external_id=texts["external_id"],
                 is_active=True,
                 joined_on=timezone.localdate(now),
                 created_at=now,
@@ -149,16 +156,17 @@ def staff_create(
             )
             staff.set_id_number(value)
             staff.save()
-            StaffChange.objects.create(staff=staff, kind=ChangeKind.CREATED, changed_at=now)
+            StaffChange.objects.create(staff=staff, kind=ChangeKind.CREATED, changed_at=now, source=source)
             figures_changed(kind=ROSTER)
     except IntegrityError:
         raise DomainError("人员未能添加：工号或身份证号与其他人员冲突。")
     return staff
 
 
-def staff_update(*, staff: Staff, changes: dict[str, Any]) -> Staff:
+def staff_update(*, staff: Staff, changes: dict[str, Any], source: str = "") -> Staff:
     """Change some fields of one staff member (``unit`` is a Unit, ``id_number`` the plain
-    number, ``is_active`` a bool), writing one history row per changed field. All or nothing."""
+    number, ``is_active`` a bool), writing one history row per changed field (``source``: a
+    ``ChangeSource``). All or nothing."""
     from . import idnumbers
     from .models import ChangeKind, StaffChange
     from .roster_rows import GENDER_WORDS
@@ -171,7 +179,8 @@ def staff_update(*, staff: Staff, changes: dict[str, Any]) -> Staff:
     history: list[StaffChange] = []
 
     def record(kind: str, field_name: str, old: str, new: str) -> None:
-        history.append(StaffChange(staff=staff, kind=kind, field=field_name, old_value=old, new_value=new, changed_at=now))
+        history.append(StaffChange(staff=staff, kind=kind, field=field_name, old_value=old, new_value=new, changed_at=now,
+                                   source=source))
 
     try:
         with transaction.atomic():

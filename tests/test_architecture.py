@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HTTP_APPS = {"api", "web"}
+HTTP_APPS = {"api", "web", "scim"}
 # every domain app, including those added later: a new one is checked as soon as it exists
 DOMAIN_APPS = sorted(
     p.name for p in ROOT.iterdir()

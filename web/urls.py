@@ -13,6 +13,7 @@ from .views import (
     reminders,
     reports,
     roster,
+    scim,
 )
 
 app_name = "web"
@@ -26,6 +27,7 @@ urlpatterns = [
     path("units/<str:code>/", dashboard.dashboard_page, name="unit_dashboard"),
     # roster (hr)
     path("roster/", roster.roster_upload, name="roster"),
+    path("roster/scim/", scim.scim_guard, name="scim_guard"),
     path("roster/syncs/<int:pk>/", roster.roster_sync_page, name="roster_sync"),
     path("roster/syncs/<int:pk>/changes/", roster.roster_sync_changes, name="roster_sync_changes"),
     path("roster/syncs/<int:pk>/changes.xlsx", roster.roster_sync_changes_xlsx, name="roster_sync_changes_xlsx"),

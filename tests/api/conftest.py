@@ -17,7 +17,7 @@ from roster.models import Staff
 from roster.sync import roster_sync, roster_sync_create
 from tests.helpers import PASSWORD, Person, _fast_hasher_and_clean_cache, csv_bytes, people  # noqa: F401
 
-ROLES = ("hr", "legal_office", "liaison_a", "liaison_b", "viewer", "staff", "anonymous")
+ROLES = ("hr", "legal_office", "liaison_a", "liaison_b", "viewer", "staff", "provisioner", "anonymous")
 
 
 
@@ -164,3 +164,11 @@ def staff_persona(personas, district) -> Persona:
     ``personas`` as "staff"."""
     personas["staff"] = make_persona("self_a", "staff", staff_no=district.a[0].staff_no)
     return personas["staff"]
+
+
+@pytest.fixture
+def provisioner_persona(personas) -> Persona:
+    """A SCIM provisioner (HR's identity system): SCIM and nothing else. Added to ``personas``
+    as "provisioner"."""
+    personas["provisioner"] = make_persona("idp", "provisioner")
+    return personas["provisioner"]

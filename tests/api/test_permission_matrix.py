@@ -6,7 +6,8 @@ unit A's subtree ("a") and for the one in unit B's subtree ("b"), the status eac
 gets for each, and what to check in a successful answer. A route added to the API without
 an entry here fails ``test_every_schema_route_is_in_the_matrix``. The personas include the
 staff role (the self scope: the account of A's first person), which gets 403 on every list,
-figure and other person, and 404 for another person's record. An entry may add
+figure and other person, and 404 for another person's record, and the SCIM provisioner, which
+gets 403 on every route but signing in and out. An entry may add
 ``variants``: more requests on the same route (a download format, a sheet upload beside a
 JSON list), each run for every persona and both objects too.
 
@@ -873,6 +874,10 @@ MATRIX: dict[tuple[str, str], Route] = {
         audited=True,
     ),
 }
+# the SCIM provisioner may do SCIM (/scim/v2/, tests/scim/) and nothing else: 403 on every route
+# that needs a capability; the entries written over ROLES (signing in and out) name it already
+for _entry in MATRIX.values():
+    _entry.expect.setdefault("provisioner", 403)
 
 
 def schema_routes() -> set[tuple[str, str]]:
@@ -899,7 +904,7 @@ def test_every_matrix_entry_names_every_persona():
 
 
 @pytest.fixture
-def world(personas, staff_persona, district, activity) -> World:
+def world(personas, staff_persona, provisioner_persona, district, activity) -> World:
     syncs = {
         which: roster_sync_create(file=csv_bytes(district.a), file_name=f"{which}.csv", started_by=personas["hr"].user)
         for which in ("a", "b")

@@ -80,7 +80,7 @@ def test_set_role_refuses_a_weak_password(units):
 def test_set_role_rejects_an_unknown_role_in_chinese(units):
     outcome = run_command("set_role", "x", "boss")
     assert outcome.code == 1
-    assert outcome.err.strip() == "错误：角色应为 hr / legal_office / liaison / viewer / staff 之一，而不是“boss”。"
+    assert outcome.err.strip() == "错误：角色应为 hr / legal_office / liaison / viewer / staff / provisioner 之一，而不是“boss”。"
 
 
 def test_rate_limit_exempt_flag(units):

@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -61,6 +62,8 @@ def page(capability: str | None = None) -> Callable:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             scope = scope_for(request.user)
+            if scope.is_provisioner:  # a SCIM client has no page at all
+                raise PermissionDenied("SCIM 对接账号只能使用 /scim/v2/ 接口。")
             if capability is not None:
                 scope.require(capability)
             return view(request, *args, scope=scope, **kwargs)

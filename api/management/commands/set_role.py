@@ -6,13 +6,14 @@ from config.cli import DomainCommand
 
 class Command(DomainCommand):
     help = (
-        "给用户设定角色（hr / legal_office / liaison / viewer / staff），用户不存在时自动创建。"
-        "单位联络员须用 --unit 指定单位；本人账号（staff）须用 --staff-no 指定人员工号，只能查看本人的学法档案。"
+        "给用户设定角色（hr / legal_office / liaison / viewer / staff / provisioner），用户不存在时自动创建。"
+        "单位联络员须用 --unit 指定单位；本人账号（staff）须用 --staff-no 指定人员工号，只能查看本人的学法档案；"
+        "SCIM 对接账号（provisioner）只能使用 /scim/v2/。"
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("username", help="用户名")
-        parser.add_argument("role", help="角色：hr、legal_office、liaison、viewer 或 staff")
+        parser.add_argument("role", help="角色：hr、legal_office、liaison、viewer、staff 或 provisioner")
         parser.add_argument("--unit", dest="unit", default=None, help="单位代码（仅 liaison 需要）")
         parser.add_argument("--staff-no", dest="staff_no", default=None, help="人员工号（仅 staff 需要）")
         parser.add_argument("--password", default=None, help="设置密码（不填则不改；新用户无密码时不能登录）")
