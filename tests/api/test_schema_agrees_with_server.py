@@ -132,3 +132,32 @@ def test_business_rules_answer_a_documented_409(schema, personas, units):
     closed = exam_create(name="去年的考试", year=timezone.localdate().year - 1, kind="annual_law")
     remind = client.post(f"/api/v1/exams/{closed.pk}/remind/", {}, format="json")
     assert remind.status_code == 409 and _error_shape(remind)["code"] == "conflict"
+
+
+def test_date_bounds_and_an_empty_unit_code(schema, personas, units):
+    date = schema["components"]["schemas"]["EventCreateRequest"]["properties"]["date"]
+    assert re.match(date["pattern"], "2000-01-01") and re.match(date["pattern"], "2100-12-31")
+    assert not re.match(date["pattern"], "1999-12-31") and not re.match(date["pattern"], "2101-01-01")
+    client = personas["legal_office"].client()
+    event = {"title": "讲座", "kind": "lecture", "hours": "1", "organiser": "D"}
+    assert client.post("/api/v1/events/", {**event, "date": "2101-01-01"}, format="json").status_code == 400
+    created = client.post("/api/v1/events/", {**event, "date": "2100-12-31"}, format="json")
+    assert created.status_code == 201
+    # the schema says a unit code has at least one character: "" is refused, null means the district
+    organiser = schema["components"]["schemas"]["PatchedEventUpdateRequest"]["properties"]["organiser"]
+    assert organiser["minLength"] == 1 and organiser["nullable"]
+    pk = created.json()["id"]
+    empty = client.patch(f"/api/v1/events/{pk}/", {"organiser": ""}, format="json")
+    assert empty.status_code == 400 and "organiser" in _error_shape(empty)["errors"]
+    assert TrainingEvent.objects.get(pk=pk).organiser.code == "D"
+    assert client.patch(f"/api/v1/events/{pk}/", {"organiser": None}, format="json").status_code == 200
+
+
+def test_deletes_that_a_rule_refuses_are_documented_409s(schema, personas, activity):
+    for path in ("/api/v1/exams/{id}/", "/api/v1/events/{id}/"):
+        assert "409" in schema["paths"][path]["delete"]["responses"], path
+    client = personas["legal_office"].client()
+    sat = client.delete(f"/api/v1/exams/{activity.exam.pk}/")
+    assert sat.status_code == 409 and _error_shape(sat)["code"] == "conflict"
+    attended = client.delete(f"/api/v1/events/{activity.events['a'].pk}/")
+    assert attended.status_code == 409 and _error_shape(attended)["code"] == "conflict"
