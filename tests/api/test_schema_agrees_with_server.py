@@ -161,3 +161,11 @@ def test_deletes_that_a_rule_refuses_are_documented_409s(schema, personas, activ
     assert sat.status_code == 409 and _error_shape(sat)["code"] == "conflict"
     attended = client.delete(f"/api/v1/events/{activity.events['a'].pk}/")
     assert attended.status_code == 409 and _error_shape(attended)["code"] == "conflict"
+
+
+def test_the_participation_exam_id_bound(schema, personas, activity):
+    exam = _parameter(schema, "/api/v1/stats/participation/", "exam")
+    assert exam["maximum"] == 2**53
+    client = personas["legal_office"].client()
+    assert client.get(f"/api/v1/stats/participation/?exam={2**53}").status_code in (200, 404)
+    assert client.get(f"/api/v1/stats/participation/?exam={2**53 + 1}").status_code == 400
