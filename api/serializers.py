@@ -132,6 +132,13 @@ class _UnitCodeField(serializers.SlugRelatedField):
     def get_queryset(self):
         return self.context["scope"].units()
 
+    def run_validation(self, data=serializers.empty):
+        # DRF turns "" into null for a related field; the schema says a code is at least one
+        # character, and null (where allowed) is how "no unit" is said
+        if data == "":
+            raise serializers.ValidationError("单位代码不能为空；不指定单位请用 null。", code="blank")
+        return super().run_validation(data)
+
     def to_internal_value(self, data):
         if isinstance(data, str) and "\x00" in data:
             self.fail("does_not_exist", slug_name=self.slug_field, value=data)
@@ -417,6 +424,12 @@ def _in_our_years(value: Any) -> Any:
     return value
 
 
+# the schema states the years the fields accept (a date's format alone allows 0001..9999)
+YEAR_DATE_PATTERN = r"^(?:20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"
+YEAR_DATE_TIME_PATTERN = r"^(?:20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}T"
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": YEAR_DATE_PATTERN})
 class YearDateField(serializers.DateField):
     """A date written YYYY-MM-DD, in 2000..2100."""
 
@@ -428,6 +441,7 @@ class YearDateField(serializers.DateField):
         return super().to_internal_value(value)
 
 
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": YEAR_DATE_TIME_PATTERN})
 class YearDateTimeField(serializers.DateTimeField):
     """A time written as RFC 3339 with its offset (2026-05-20T09:00:00+08:00), in 2000..2100."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import certificates, views
+from . import certificates, upload_templates, views
 from .docs_views import SchemaView, SwaggerView
 
 app_name = "api"
@@ -31,6 +31,7 @@ router.register(r"exams/(?P<id>[0-9]+)/renew-certificates", certificates.ExamRen
 urlpatterns = [
     path("v1/auth/token/", views.TokenView.as_view(), name="auth-token"),
     path("v1/me/record/", views.MyRecordView.as_view(), name="me-record"),
+    re_path(r"^v1/templates/(?P<kind>[^/]+)\.xlsx$", upload_templates.UploadTemplateView.as_view(), name="upload-template"),
     path("v1/", include(router.urls)),
     re_path(r"^v1/", views.not_found),
     # open in development; a signed-in user in production (API_DOCS_PUBLIC)

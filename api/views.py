@@ -835,7 +835,7 @@ class EventAttendanceViewSet(mixins.ListModelMixin, ScopedViewSet):
 @extend_schema_view(list=extend_schema(
     summary="各单位参考情况（最新统计快照）：某考试，或某年度的各考试和培训",
     parameters=[
-        OpenApiParameter("exam", {"type": "integer", "minimum": 1}, description="考试编号（给出时不看 year）"),
+        OpenApiParameter("exam", {"type": "integer", "minimum": 1, "maximum": 2**53}, description="考试编号（给出时不看 year）"),
         OpenApiParameter("year", {"type": "integer", "minimum": 2000, "maximum": 2100},
                          description="年度：该年度各考试和培训；exam 和 year 都不填时为今年"),
         UNIT_PARAMETER,

@@ -4,8 +4,8 @@ way in and dropped on the way out.
 - In: ``control_char_problem`` (readers, import steps), ``validate_no_control_chars`` and
   ``validate_no_control_chars_multiline`` (model fields, so forms, the admin and the API's model
   serializers all run them), ``refuse_control_chars`` (services that take text directly).
-- Out: ``strip_controls`` (every download, page and report), ``strip_controls_deep`` for a
-  report dict.
+- Out: ``strip_controls`` (every download and report), ``strip_controls_deep`` for a report
+  dict and every API answer (``api.renderers``), ``ControlCharsOutMiddleware`` for every page.
 
 A newline (and the carriage return of a Windows line end) is kept only where a field allows
 several lines; a tab counts as a control character in a name.
@@ -85,6 +85,31 @@ def strip_controls_deep(value: Any) -> Any:
         return strip_controls(value)
     if isinstance(value, dict):
         return {key: strip_controls_deep(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(strip_controls_deep(item) for item in value)
+    if isinstance(value, list):  # a DRF ReturnList too: a plain list renders alike
+        return [strip_controls_deep(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(strip_controls_deep(item) for item in value)
     return value
+
+
+# the same characters as _OUTPUT_DROP in UTF-8 bytes: an ASCII control byte is never part of a
+# longer sequence, and \xc2 always leads (U+0080..U+009F are \xc2\x80..\xc2\x9f)
+_OUTPUT_DROP_UTF8 = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|\xef\xbf[\xbe\xbf]")
+
+
+class ControlCharsOutMiddleware:
+    """HTML pages without control characters: a name stored before they were refused renders
+    (without them) instead of putting invalid characters into the page."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        response = self.get_response(request)
+        if (not getattr(response, "streaming", False)
+                and response.get("Content-Type", "").startswith("text/html")
+                and _OUTPUT_DROP_UTF8.search(response.content)):
+            response.content = _OUTPUT_DROP_UTF8.sub(b"", response.content)
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+        return response

@@ -11,6 +11,8 @@ Callers give headings and rows of plain values; this module decides how each val
 - **Numbers stay numbers** (a ``Decimal`` becomes an int or a float); the columns a caller names
   in ``text_columns`` (工号, ID numbers, phones) are text cells with the ``@`` format, so
   Excel keeps their leading zeros and digits.
+- ``text_whole_columns``: those columns are formatted as text as a whole (the column's style),
+  not only the cells written, for a template a person fills in.
 - XLSX is written with openpyxl's write-only workbook (streaming), to bytes or to a file.
 - CSV for people has a UTF-8 BOM (``csv_bytes``), so Excel reads it as UTF-8.
 """
@@ -76,7 +78,7 @@ class XlsxSheet:
     def __init__(
         self, book: XlsxWriter, title: str, headers: Sequence[str], *, widths: Sequence[int] = (),
         text_columns: Iterable[int] = (), formats: dict[int, str] | None = None, wrap_columns: Iterable[int] = (),
-        caption: str | None = None, header_fill: str | None = None,
+        caption: str | None = None, header_fill: str | None = None, text_whole_columns: bool = False,
     ) -> None:
         from openpyxl.styles import Alignment, Font, PatternFill
         from openpyxl.utils import get_column_letter
@@ -88,6 +90,11 @@ class XlsxSheet:
         self._wrap_alignment = Alignment(wrap_text=True, vertical="top")
         for column, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(column)].width = width
+        if text_whole_columns:
+            # the whole column is text, so what a person types under the headings (a template)
+            # keeps its leading zeros and all 18 digits
+            for column in self._text:
+                sheet.column_dimensions[get_column_letter(column + 1)].number_format = TEXT_FORMAT
         header_row = 1
         if caption is not None:
             header_row = 2

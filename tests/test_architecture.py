@@ -87,3 +87,20 @@ def test_the_checker_sees_a_wrong_way_import(tmp_path):
     finally:
         ROOT = saved
     assert "roster.tasks" in modules and "api.views" in modules and "web.views" in modules
+
+
+# the one writer of every CSV and XLSX handed out (issue 12); demo.py modules write the demo's
+# input files, not downloads
+_RAW_WRITERS = ("csv.writer(", "csv.DictWriter(", "Workbook(", "xlsxwriter")
+
+
+def test_every_csv_and_xlsx_handed_out_goes_through_sheets_writers():
+    wrong = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for app in [*DOMAIN_APPS, *sorted(HTTP_APPS), "config"]
+        for path in _modules(app)
+        if path.name != "demo.py" and path.relative_to(ROOT).as_posix() != "sheets/writers.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if any(raw in line for raw in _RAW_WRITERS) and not line.lstrip().startswith("#")
+    ]
+    assert not wrong, f"write CSV and XLSX through sheets.writers (formula-safe), not directly: {wrong}"

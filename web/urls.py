@@ -14,6 +14,7 @@ from .views import (
     reports,
     roster,
     scim,
+    upload_templates,
 )
 
 app_name = "web"
@@ -51,6 +52,7 @@ urlpatterns = [
     path("exams/<int:pk>/not-sat/<str:code>/", exams.not_sat_page, name="not_sat"),
     path("exams/<int:pk>/not-sat/<str:code>/xlsx/", exams.not_sat_download, name="not_sat_xlsx"),
     # imports (results, exemptions, sign-in sheets)
+    path("templates/<str:kind>.xlsx", upload_templates.template_download, name="upload_template"),
     path("imports/<int:pk>/", imports.import_page, name="import"),
     path("imports/<int:pk>/progress/", imports.import_progress, name="import_progress"),
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),

@@ -447,6 +447,13 @@ def check_renewal(response, world: World, which: Which, role: str) -> None:
 _numbers = itertools.count(5000)
 
 
+def check_template(response, world: World, which: Which, role: str) -> None:
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheet = _workbook(response).active
+    headings = [cell.value for cell in next(sheet.iter_rows(min_row=2, max_row=2))]
+    assert ("身份证号（必填）" if which == "a" else "出勤情况") in headings
+
+
 def post_staff(client: APIClient, world: World, which: Which, role: str):
     body = {"staff_no": f"N{next(_numbers)}", "name": "新同事", "id_number": new_id(), "unit": which.upper(),
             "phone": "13912345678"}
@@ -864,6 +871,15 @@ MATRIX: dict[tuple[str, str], Route] = {
     ),
     ("POST", "/api/v1/exams/{id}/renew-certificates/"): Route(
         request=post_renew, expect=legal_only(200), check=check_renewal,
+    ),
+    # --- upload templates (no personal data, no audit): "a" the roster's (hr, and the office
+    # that reads the syncs), "b" the sign-in sheet's (the office and liaisons); the other kinds
+    # in tests/api/test_upload_templates.py
+    ("GET", "/api/v1/templates/{kind}.xlsx"): Route(
+        request=lambda c, w, which, r: c.get(f"/api/v1/templates/{'roster' if which == 'a' else 'attendance'}.xlsx"),
+        expect={"hr": (200, 403), "legal_office": 200, "liaison_a": (403, 200), "liaison_b": (403, 200),
+                "viewer": 403, "staff": 403, "anonymous": 401},
+        check=check_template,
     ),
     ("GET", "/api/v1/units/{code}/learning-file/{year}/"): Route(
         request=get_with(learning_file_path),
