@@ -10,7 +10,7 @@ from access.scoping import scope_for
 from exams.models import Exam, ExamKind
 from reminders.models import Channel, MessageStatus, ReminderMessage
 from roster.models import Staff, Unit, UnitKind
-from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind
+from training.models import Attendance, AttendanceStatus, TrainingEvent, kind_choices
 
 
 class StrictBooleanFormField(forms.Field):
@@ -94,7 +94,7 @@ class EventFilter(django_filters.FilterSet):
     organiser = django_filters.CharFilter(method="filter_organiser",
                                           help_text="单位代码：该单位及其全部下级单位主办的活动")
     year = YearFilter(field_name="date__year", help_text="年度")
-    kind = StrictChoiceFilter(choices=TrainingKind.choices, help_text="培训类型")
+    kind = StrictChoiceFilter(choices=kind_choices, help_text="培训类型")
 
     class Meta:
         model = TrainingEvent

@@ -20,7 +20,7 @@ from exams.models import Exam, ExamKind
 from reminders.models import ReminderJob, ReminderMessage
 from roster.models import RosterSync, Staff, SyncMode, Unit
 from sheets.models import ImportRecord
-from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind
+from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind, kind_choices
 from training.models import Audience as TrainingAudience
 
 
@@ -500,7 +500,8 @@ class EventSerializer(serializers.ModelSerializer):
 
 class EventCreateSerializer(serializers.Serializer):
     title = StrictCharField(max_length=200)
-    kind = StrictChoiceField(choices=TrainingKind.choices)
+    # the codes of the kinds table (read when the serializer is made: kinds added in the admin count)
+    kind = StrictChoiceField(choices=TrainingKind.choices, help_text="培训类型代码（培训类型表中的代码）")
     date = YearDateField()
     hours = strict_decimal(max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
                            help_text="每位参加者计入的学时，可以是小数")
@@ -516,6 +517,10 @@ class EventCreateSerializer(serializers.Serializer):
     signin_rotates = serializers.BooleanField(
         required=False, default=True, help_text="会场二维码定时更换（默认是）；线上活动可设为 false，使用固定链接"
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kind_choices()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         scope: Scope = self.context["scope"]

@@ -13,6 +13,10 @@ class TrainingConfig(AppConfig):
         from config.jobs import JobKind, register_job_kind
         from sheets.models import ImportKind, ImportRecord
 
+        from .capabilities import grant_training_capabilities
+
+        grant_training_capabilities()
+
         # sign-in sheets run in the request that uploads them (no task): past its lease, a
         # sheet whose process died is ended as failed and its file deleted
         register_job_kind("attendance_import", JobKind(

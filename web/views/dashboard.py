@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from access import scoping
 from access.scoping import Scope
-from training.selectors import required_hours
+from training.selectors import default_required_hours, training_targets
 
 from ..selectors import dashboard_exam, default_unit, picker_units, unit_dashboard, visible_exams
 from .base import page, render_page
@@ -73,7 +73,8 @@ def dashboard_page(request: HttpRequest, code: str, *, scope: Scope) -> HttpResp
         "year": year,
         "board": board,
         "trend": trend_points(board.trend),
-        "required_hours": required_hours(year=year),
+        "required_hours": default_required_hours(year=year),
+        "category_targets": list(training_targets(year=year).filter(category__isnull=False)),
         "exams": list(visible_exams(scope).order_by("-year", "-opens_on", "-id")[:20]),
         "units": picker_units(scope) if scope.everywhere else None,
         "is_own_unit": scope.unit is not None and scope.unit.pk == unit.pk,
