@@ -36,6 +36,7 @@ from .models import (
     ATTENDED,
     DEFAULT_REQUIRED_HOURS,
     Attendance,
+    Audience,
     EventKind,
     StudyHoursRequirement,
     TrainingEvent,
@@ -279,3 +280,23 @@ def staff_units_on(*, staff: Iterable[tuple[int, int]], day: dt.date) -> dict[in
             if code in by_code:
                 current[staff_id] = by_code[code]
     return current
+
+
+def event_audience(*, event: TrainingEvent, unit: Unit | None = None) -> QuerySet[Staff]:
+    """The people an event expects (its 参加对象), active on the roster, by their current unit:
+    everyone for a district event, the people of the listed units' subtrees for one of
+    指定单位, the unit heads (正职) for one of 单位主要负责人; with ``unit``, those of its
+    subtree. By unit, then 工号; the unit joined. One query."""
+    qs = Staff.objects.filter(is_active=True).select_related("unit")
+    if event.audience == Audience.UNIT_HEADS:
+        qs = qs.filter(is_head=True)
+    elif event.audience == Audience.UNITS:
+        invited = TrainingEvent.audience_units.through.objects.filter(trainingevent_id=event.pk)
+        paths = Unit.objects.filter(pk__in=invited.values("unit_id")).values_list("path", flat=True)
+        condition = Q(pk__in=[])
+        for path in paths:
+            condition |= Q(unit__path__startswith=path)
+        qs = qs.filter(condition)
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    return qs.order_by(*unit_order("unit__"), "staff_no")
