@@ -20,7 +20,7 @@ from exams.models import Exam, ExamKind
 from reminders.models import ReminderJob, ReminderMessage
 from roster.models import RosterSync, Staff, SyncMode, Unit
 from sheets.models import ImportRecord
-from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind, kind_choices
+from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind, kind_labels
 from training.models import Audience as TrainingAudience
 
 
@@ -472,6 +472,8 @@ class NotSatEntrySerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
+    # the kinds are data (the kinds table): a code, not a fixed enum
+    kind = serializers.CharField(read_only=True, help_text="培训类型代码（培训类型表中的代码）")
     organiser = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True, help_text="主办单位代码")
     organiser_name = serializers.CharField(source="organiser.name", read_only=True, allow_null=True, default=None)
     audience_units = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True,
@@ -500,8 +502,9 @@ class EventSerializer(serializers.ModelSerializer):
 
 class EventCreateSerializer(serializers.Serializer):
     title = StrictCharField(max_length=200)
-    # the codes of the kinds table (read when the serializer is made: kinds added in the admin count)
-    kind = StrictChoiceField(choices=TrainingKind.choices, help_text="培训类型代码（培训类型表中的代码）")
+    # a code of the kinds table (data: checked when a request is validated, never when the
+    # schema is made; a kind added in the admin is valid at once)
+    kind = StrictCharField(max_length=32, help_text="培训类型代码（培训类型表中的代码，例如 lecture、leader_law_report）")
     date = YearDateField()
     hours = strict_decimal(max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
                            help_text="每位参加者计入的学时，可以是小数")
@@ -518,9 +521,11 @@ class EventCreateSerializer(serializers.Serializer):
         required=False, default=True, help_text="会场二维码定时更换（默认是）；线上活动可设为 false，使用固定链接"
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = kind_choices()
+    def validate_kind(self, value: str) -> str:
+        kinds = kind_labels(fresh=True)
+        if value not in kinds:
+            raise serializers.ValidationError(f"培训类型“{value}”无效，应为：{'、'.join(kinds)}。")
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         scope: Scope = self.context["scope"]
