@@ -43,6 +43,7 @@ STAFF_REVEAL_ID_NUMBER = "staff.reveal_id_number"
 ROSTER_SYNC_READ = "roster_sync.read"
 ROSTER_SYNC_WRITE = "roster_sync.write"
 IMPORTS_READ = "imports.read"
+IMPORTS_VOID = "imports.void"  # void a results, exemptions or sign-in sheet import (legal_office)
 # exams, training and reports (given to roles with ``grant`` in ApiConfig.ready; the web pages
 # use the same names for the same meaning)
 STATS_READ = "stats.read"  # exam figures and participation snapshots (a liaison: their subtree)
@@ -93,6 +94,7 @@ DOMAIN_CAPABILITIES: dict[str, tuple[str, ...]] = {
     RECORDS_READ: (Role.LEGAL_OFFICE, Role.LIAISON, Role.STAFF),
     RECORD_SELF: (Role.STAFF,),
     LEARNING_FILE_READ: (Role.LEGAL_OFFICE, Role.LIAISON),
+    IMPORTS_VOID: (Role.LEGAL_OFFICE,),
 }
 
 
@@ -257,6 +259,12 @@ class Scope:
         if self.everywhere:
             return qs
         return qs.filter(started_by_id=self.user.pk)
+
+    def imports_voidable(self, qs: QuerySet[ImportRecord] | None = None) -> QuerySet[ImportRecord]:
+        """The import records the caller may void: every one for the roles with
+        ``IMPORTS_VOID`` that see everywhere (the legal-affairs office), none otherwise."""
+        qs = ImportRecord.objects.all() if qs is None else qs
+        return qs if self.can(IMPORTS_VOID) and self.everywhere else qs.none()
 
     def exams(self, qs: QuerySet[M]) -> QuerySet[M]:
         """Exams concern the whole district and carry no personal data: every exam for roles

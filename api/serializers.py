@@ -16,9 +16,9 @@ from rest_framework.utils import html
 
 from access.scoping import Scope
 from exams.models import Audience as ExamAudience
-from exams.models import Exam, ExamKind
+from exams.models import Candidate, Exam, ExamKind
 from reminders.models import ReminderJob, ReminderMessage
-from roster.models import RosterSync, Staff, SyncMode, Unit
+from roster.models import RosterSync, Staff, SyncKind, SyncMode, Unit
 from sheets.models import ImportRecord
 from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind, kind_labels
 from training.models import Audience as TrainingAudience
@@ -202,24 +202,65 @@ class SyncCountsSerializer(serializers.Serializer):
     rejected = serializers.IntegerField()
 
 
+class UndoConflictSerializer(serializers.Serializer):
+    staff_no = serializers.CharField()
+    field = serializers.CharField(help_text="name、gender、unit、id_number、position、category、is_head、"
+                                            "enforcement_cert、phone 或 is_active")
+    synced_value = serializers.CharField(help_text="该同步写入的值（身份证号、手机号脱敏）")
+    current_value = serializers.CharField(help_text="现在的值（身份证号、手机号脱敏）")
+
+
+class UndoRevertedSerializer(serializers.Serializer):
+    updated = serializers.IntegerField()
+    reactivated = serializers.IntegerField()
+    deactivated = serializers.IntegerField()
+
+
+class UndoOutcomeSerializer(serializers.Serializer):
+    reverted = UndoRevertedSerializer()
+    conflicts = UndoConflictSerializer(many=True)
+    conflict_count = serializers.IntegerField()
+    skipped = serializers.IntegerField(help_text="跳过的冲突数（skip_conflicts）")
+
+
 class RosterSyncSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
     counts = SyncCountsSerializer(source="*", read_only=True)
     errors = ProblemSerializer(many=True, read_only=True)
     warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
+    undo = serializers.SerializerMethodField(help_text="撤销记录（kind: undo）的结果；同步记录为 null")
 
     class Meta:
         model = RosterSync
         fields = [
-            "id", "status", "message", "file_name", "source", "mode", "dry_run", "skip_invalid",
-            "allow_mass_deactivation", "applied", "rows", "progress", "counts", "errors", "warnings",
-            "created_at", "started_at", "finished_at",
+            "id", "kind", "undoes", "status", "message", "file_name", "source", "mode", "dry_run", "skip_invalid",
+            "allow_mass_deactivation", "skip_conflicts", "applied", "rows", "progress", "counts", "errors", "warnings",
+            "undo", "created_at", "started_at", "finished_at",
         ]
         read_only_fields = fields
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, instance: RosterSync) -> dict[str, int]:
         return instance.progress()
+
+    @extend_schema_field(UndoOutcomeSerializer(allow_null=True))
+    def get_undo(self, instance: RosterSync) -> dict[str, Any] | None:
+        if instance.kind != SyncKind.UNDO:
+            return None
+        preview = instance.preview or {}
+        return {
+            "reverted": {"updated": instance.updated, "reactivated": instance.reactivated,
+                         "deactivated": instance.deactivated},
+            "conflicts": preview.get("conflicts", []),
+            "conflict_count": preview.get("conflict_count", 0),
+            "skipped": preview.get("skipped", 0),
+        }
+
+
+class RosterUndoSerializer(serializers.Serializer):
+    dry_run = StrictBooleanField(form=True, default=False, help_text="试运行：只报告将还原什么与冲突")
+    skip_conflicts = StrictBooleanField(form=True, default=False,
+                                        help_text="跳过冲突（其后又被修改的字段），撤销其余改动")
 
 
 class RosterSyncCreateSerializer(serializers.Serializer):
@@ -247,13 +288,32 @@ class ImportRecordSerializer(serializers.ModelSerializer):
         model = ImportRecord
         fields = [
             "id", "kind", "target_id", "status", "message", "file_name", "rows", "applied", "progress",
-            "counts", "problems", "warnings", "created_at", "started_at", "finished_at",
+            "counts", "problems", "warnings", "created_at", "started_at", "finished_at", "voided_at", "void_reason",
         ]
         read_only_fields = fields
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, instance: ImportRecord) -> dict[str, int]:
         return instance.progress()
+
+
+class ImportVoidSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(default=False, help_text="试运行：只报告将删除和保留多少，不作改动")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500,
+                                   help_text="撤销原因（记入导入记录和审计日志）")
+
+
+class ImportVoidRemovedSerializer(serializers.Serializer):
+    attempts = serializers.IntegerField()
+    exemptions = serializers.IntegerField()
+    attendances = serializers.IntegerField()
+
+
+class ImportVoidResultSerializer(serializers.Serializer):
+    import_id = serializers.IntegerField()
+    dry_run = serializers.BooleanField()
+    removed = ImportVoidRemovedSerializer()
+    kept = serializers.IntegerField(help_text="本次导入提供、但其他未撤销的导入也提供过（或原已存在）而保留的记录数")
 
 
 
@@ -500,6 +560,14 @@ class EventSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request is not None else path
 
 
+def event_kind_check(value: str) -> str:
+    """A kind is a code of the kinds table (read fresh: a kind added in the admin counts)."""
+    kinds = kind_labels(fresh=True)
+    if value not in kinds:
+        raise serializers.ValidationError(f"培训类型“{value}”无效，应为：{'、'.join(kinds)}。")
+    return value
+
+
 class EventCreateSerializer(serializers.Serializer):
     title = StrictCharField(max_length=200)
     # a code of the kinds table (data: checked when a request is validated, never when the
@@ -522,10 +590,7 @@ class EventCreateSerializer(serializers.Serializer):
     )
 
     def validate_kind(self, value: str) -> str:
-        kinds = kind_labels(fresh=True)
-        if value not in kinds:
-            raise serializers.ValidationError(f"培训类型“{value}”无效，应为：{'、'.join(kinds)}。")
-        return value
+        return event_kind_check(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         scope: Scope = self.context["scope"]
@@ -559,6 +624,82 @@ class AttendanceRecordResultSerializer(serializers.Serializer):
     created = serializers.IntegerField(help_text="新记录")
     updated = serializers.IntegerField(help_text="改了出勤情况")
     unchanged = serializers.IntegerField(help_text="已有相同记录")
+
+
+# --- corrections (each audited: audit action "correction") --------------------------------
+
+REASON_HELP = "原因（可不填；记入审计记录，不得包含身份证号）"
+
+
+def reason_field(*, help_text: str = REASON_HELP) -> StrictCharField:
+    return StrictCharField(max_length=200, required=False, allow_blank=True, default="", help_text=help_text)
+
+
+class ExamUpdateSerializer(serializers.Serializer):
+    """PATCH exams/{id}/: any of these; kind, year and audience stay as created."""
+
+    name = StrictCharField(max_length=200, required=False)
+    opens_on = YearDateField(required=False)
+    closes_on = YearDateField(required=False)
+    pass_mark = strict_decimal(max_digits=6, decimal_places=2, min_value=Decimal("0"), required=False,
+                               help_text="合格分数线：改后按新分数线重新判定每位考生是否合格")
+    max_score = strict_decimal(max_digits=6, decimal_places=2, min_value=Decimal("0.01"), required=False)
+    reason = reason_field()
+
+
+class ReasonSerializer(serializers.Serializer):
+    """The body of a DELETE (a reason for the audit record), or of nothing at all."""
+
+    reason = reason_field(help_text="原因；删除已有出勤记录的培训活动时必填（记入审计记录，不得包含身份证号）")
+
+
+class ExemptionCreateSerializer(serializers.Serializer):
+    """POST exams/{id}/exemptions/ as JSON: one person exempted by hand."""
+
+    staff_no = StrictCharField(max_length=64, help_text="工号")
+    reason = StrictCharField(max_length=200, help_text="免考原因（记入审计记录，不得包含身份证号）")
+
+
+class ExemptionSerializer(serializers.ModelSerializer):
+    staff_no = serializers.CharField(source="staff.staff_no", read_only=True)
+    name = serializers.CharField(source="staff.name", read_only=True)
+    unit = serializers.CharField(source="unit.code", read_only=True, help_text="考生所在单位代码")
+
+    class Meta:
+        model = Candidate
+        fields = ["exam", "staff_no", "name", "unit", "exempt", "exempt_reason", "enrolled_via"]
+        read_only_fields = fields
+
+
+class EventUpdateSerializer(serializers.Serializer):
+    """PATCH events/{id}/: any of these (a liaison: the organiser stays within their subtree)."""
+
+    title = StrictCharField(max_length=200, required=False)
+    kind = StrictCharField(max_length=32, required=False, help_text="培训类型代码（培训类型表中的代码）")
+    date = YearDateField(required=False, help_text="改日期后，出勤人员按新日期所在单位统计")
+    hours = strict_decimal(max_digits=5, decimal_places=2, min_value=Decimal("0.01"), required=False)
+    organiser = _UnitCodeField(required=False, allow_null=True,
+                               help_text="主办单位代码；null 为全区（单位联络员不能设为 null）")
+    speaker = StrictCharField(max_length=200, required=False, allow_blank=True)
+    location = StrictCharField(max_length=200, required=False, allow_blank=True)
+    signin_rotates = serializers.BooleanField(required=False)
+    reason = reason_field()
+
+    def validate_kind(self, value: str) -> str:
+        return event_kind_check(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        scope: Scope = self.context["scope"]
+        if scope.organiser_required and "organiser" in attrs and attrs["organiser"] is None:
+            raise serializers.ValidationError({"organiser": "单位联络员的培训活动必须由本单位或下级单位主办。"})
+        return attrs
+
+
+class AttendanceStatusSerializer(serializers.Serializer):
+    """PATCH events/{id}/attendance/{staff_no}/: one person's status."""
+
+    status = StrictChoiceField(choices=AttendanceStatus.choices, help_text="present 出席、late 迟到、excused 请假、absent 缺席")
+    reason = reason_field()
 
 
 # --- statistics and reports -------------------------------------------------------------

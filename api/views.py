@@ -12,7 +12,13 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -27,10 +33,12 @@ from access import scoping
 from access.scoping import Scope, scope_for
 from audit.models import AuditAction
 from audit.services import audit_record
+from config.jobs import JobStatus
 from exams import exports
+from exams.corrections import exam_correct, exam_delete, exemption_add, exemption_lift
 from exams.creation import exam_create
 from exams.models import Candidate, Exam
-from exams.selectors import exam_list, exam_stats
+from exams.selectors import exam_exemptions, exam_list, exam_stats
 from records.exports import CONTENT_TYPES as RECORD_CONTENT_TYPES
 from records.exports import learning_file_export, learning_file_name, record_file_name, staff_record_export
 from records.selectors import staff_record
@@ -44,8 +52,11 @@ from roster.ordering import unit_order
 from roster.selectors import roster_syncs, staff_list
 from roster.staff import staff_create, staff_id_number_reveal, staff_update
 from roster.sync import roster_sync_submit
+from roster.undo import roster_undo_submit
 from sheets.models import ImportRecord
+from sheets.voiding import import_void
 from training.attendance import attendance_import
+from training.corrections import KEEP, attendance_status_correct, training_event_correct, training_event_delete
 from training.events import training_event_create
 from training.models import Attendance, TrainingEvent
 from training.selectors import event_attendances
@@ -61,17 +72,25 @@ from .serializers import (
     AttendanceListSerializer,
     AttendanceRecordResultSerializer,
     AttendanceSerializer,
+    AttendanceStatusSerializer,
     EventCreateSerializer,
     EventSerializer,
+    EventUpdateSerializer,
     ExamCreateSerializer,
     ExamSerializer,
     ExamStatsSerializer,
+    ExamUpdateSerializer,
+    ExemptionCreateSerializer,
+    ExemptionSerializer,
     ImportRecordSerializer,
+    ImportVoidResultSerializer,
+    ImportVoidSerializer,
     LearningFileQuerySerializer,
     NotSatEntrySerializer,
     NotSatQuerySerializer,
     ParticipationQuerySerializer,
     ParticipationRowSerializer,
+    ReasonSerializer,
     RecordQuerySerializer,
     ReminderJobSerializer,
     ReminderMessageSerializer,
@@ -81,6 +100,7 @@ from .serializers import (
     RevealQuerySerializer,
     RosterSyncCreateSerializer,
     RosterSyncSerializer,
+    RosterUndoSerializer,
     SheetUploadSerializer,
     StaffCreateSerializer,
     StaffRecordSerializer,
@@ -386,7 +406,8 @@ class MyRecordView(APIView):
     retrieve=extend_schema(summary="名册同步的状态、进度、计数与错误"),
 )
 class RosterSyncViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
-    capabilities = {"create": scoping.ROSTER_SYNC_WRITE, "retrieve": scoping.ROSTER_SYNC_READ}
+    capabilities = {"create": scoping.ROSTER_SYNC_WRITE, "retrieve": scoping.ROSTER_SYNC_READ,
+                    "undo": scoping.ROSTER_SYNC_WRITE}
     serializer_class = RosterSyncSerializer
     parser_classes = [LimitedMultiPartParser]
     throttle_classes = [ApiUserRateThrottle, UploadRateThrottle]
@@ -416,17 +437,58 @@ class RosterSyncViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
             headers={"Location": reverse("api:roster-sync-detail", kwargs={"pk": sync.pk})},
         )
 
+    @extend_schema(
+        summary="撤销一次名册同步（人事部门）：202 与新的撤销记录（kind: undo），在后台执行；"
+                "其后又被修改的字段为冲突，整体拒绝（409，列出冲突），或 skip_conflicts 撤销其余",
+        request=RosterUndoSerializer,
+        responses={202: RosterSyncSerializer, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["post"], url_path="undo",
+            parser_classes=[LimitedJSONParser, LimitedMultiPartParser])
+    def undo(self, request, pk=None):
+        target = self.get_object()
+        serializer = RosterUndoSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        record = roster_undo_submit(target=target, dry_run=data["dry_run"], skip_conflicts=data["skip_conflicts"],
+                                    source=SyncSource.API, started_by=request.user)
+        record.refresh_from_db()
+        body = RosterSyncSerializer(record, context=self.get_serializer_context()).data
+        location = {"Location": reverse("api:roster-sync-detail", kwargs={"pk": record.pk})}
+        if record.status == JobStatus.REFUSED:
+            return Response({"detail": record.message, "code": "conflict", "conflicts": body["undo"]["conflicts"],
+                             "sync": body}, status=status.HTTP_409_CONFLICT, headers=location)
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers=location)
+
 
 # --- import records ---------------------------------------------------------------------
 
 
 @extend_schema_view(retrieve=extend_schema(summary="一次导入（成绩、免考、签到表）的状态、进度、计数与问题"))
 class ImportRecordViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
-    capabilities = {"retrieve": scoping.IMPORTS_READ}
+    capabilities = {"retrieve": scoping.IMPORTS_READ, "void": scoping.IMPORTS_VOID}
     serializer_class = ImportRecordSerializer
 
     def get_queryset(self):
+        if self.action == "void":
+            return self.scope.imports_voidable(ImportRecord.objects.all())
         return self.scope.imports(ImportRecord.objects.all())
+
+    @extend_schema(
+        summary="撤销一次导入（法治办）：删除该次导入写入的考试记录、免考或出勤记录，其他导入也提供过的保留",
+        request=ImportVoidSerializer, responses={200: ImportVoidResultSerializer},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def void(self, request, *args, **kwargs):
+        record = self.get_object()
+        serializer = ImportVoidSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = import_void(
+            import_id=record.pk, dry_run=serializer.validated_data["dry_run"],
+            reason=serializer.validated_data["reason"], user=request.user,
+            records=self.scope.imports_voidable(ImportRecord.objects.all()),
+        )
+        return Response(result.as_dict())
 
 
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
@@ -448,6 +510,12 @@ def _location(name: str, **kwargs) -> dict[str, str]:
     retrieve=extend_schema(summary="一个考试"),
     create=extend_schema(summary="创建考试并按应考范围登记考生（法治办）", request=ExamCreateSerializer,
                          responses={201: ExamSerializer}),
+    partial_update=extend_schema(
+        summary="修改考试的名称、日期、合格分数线或满分（法治办；记入审计）：改分数线后重新判定合格，各项数字重新计算",
+        request=ExamUpdateSerializer, responses={200: ExamSerializer}),
+    destroy=extend_schema(
+        summary="删除没有成绩记录的考试及其考生（法治办；记入审计）；已有成绩时答 409",
+        request=ReasonSerializer, responses={204: None}),
 )
 class ExamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Exams (no personal data: every exam for the roles that read exams), their figures, and
@@ -458,7 +526,10 @@ class ExamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         "retrieve": scoping.EXAMS_READ,
         "create": scoping.EXAMS_WRITE,
         "stats": scoping.STATS_READ,
+        "partial_update": scoping.EXAMS_WRITE,
+        "destroy": scoping.EXAMS_WRITE,
         "exemptions": scoping.EXAMS_WRITE,
+        "exemption_lift": scoping.EXAMS_WRITE,
         "results": scoping.EXAMS_WRITE,
         "remind": reminder_caps.REMINDERS_SEND,
     }
@@ -477,6 +548,21 @@ class ExamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         return Response(ExamSerializer(exam).data, status=status.HTTP_201_CREATED,
                         headers=_location("api:exam-detail", pk=exam.pk))
 
+    def partial_update(self, request, *args, **kwargs):
+        exam = self.get_object()
+        serializer = ExamUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        exam = exam_correct(exam=exam, user=request.user, address=client_address(request), **serializer.validated_data)
+        return Response(ExamSerializer(exam).data)
+
+    def destroy(self, request, *args, **kwargs):
+        exam = self.get_object()
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        exam_delete(exam=exam, user=request.user, reason=serializer.validated_data["reason"],
+                    address=client_address(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     @extend_schema(summary="考试的各项数字（应考、实考、参考率、合格率……），可限定单位范围",
                    parameters=[UNIT_PARAMETER], responses={200: ExamStatsSerializer})
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
@@ -487,11 +573,20 @@ class ExamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         figures = exam_stats(exam=exam, unit=unit)
         return Response({"exam_id": exam.pk, "unit": unit.code if unit else None, **figures})
 
-    @extend_schema(summary="上传免考名单（法治办），与 import_exemptions 命令相同的导入",
-                   request=SheetUploadSerializer, responses={201: ImportRecordSerializer})
-    @action(detail=True, methods=["post"], filter_backends=[], parser_classes=[LimitedMultiPartParser])
+    @extend_schema(
+        summary="免考（法治办）：上传免考名单（multipart 的 file，与 import_exemptions 命令相同的导入），"
+                "或 JSON {staff_no, reason} 手工设一人免考（记入审计）",
+        request={"multipart/form-data": SheetUploadSerializer, "application/json": ExemptionCreateSerializer},
+        responses={201: OpenApiResponse(
+            PolymorphicProxySerializer("ExemptionsAnswer", [ImportRecordSerializer, ExemptionSerializer], None),
+            description="上传名单：导入记录；JSON：该考生（exempt、exempt_reason）")},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[],
+            parser_classes=[LimitedJSONParser, LimitedMultiPartParser])
     def exemptions(self, request, *args, **kwargs):
         exam = self.get_object()
+        if request.content_type.split(";")[0].strip().lower() != "multipart/form-data":
+            return self._exemption_add(request, exam)
         serializer = SheetUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
@@ -499,6 +594,32 @@ class ExamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
                                         user=request.user)
         return Response(ImportRecordSerializer(record).data, status=status.HTTP_201_CREATED,
                         headers=_location("api:import-detail", pk=record.pk))
+
+    def _exemption_add(self, request, exam: Exam) -> Response:
+        serializer = ExemptionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        staff_no = serializer.validated_data["staff_no"].strip()
+        staff = self.scope.staff(staff_list()).filter(staff_no=staff_no).first()
+        if staff is None:
+            # a body field, not the path: a 400 naming it, as for a unit code
+            raise ValidationError({"staff_no": ["名册中没有这个工号，或此人不在您的查看范围内。"]})
+        candidate = exemption_add(exam=exam, staff=staff, reason=serializer.validated_data["reason"],
+                                  user=request.user, address=client_address(request))
+        return Response(ExemptionSerializer(candidate).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="取消一人的免考（法治办；记入审计）；此人不是免考人员时答 404",
+                   parameters=[OpenApiParameter("staff_no", OpenApiTypes.STR, OpenApiParameter.PATH, description="工号")],
+                   request=ReasonSerializer, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"exemptions/(?P<staff_no>[^/]+)", filter_backends=[],
+            parser_classes=[LimitedJSONParser])
+    def exemption_lift(self, request, *args, **kwargs):
+        exam = self.get_object()
+        candidate = self.scope.get(self.scope.narrow(exam_exemptions(exam=exam)), staff__staff_no=kwargs["staff_no"])
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        exemption_lift(candidate=candidate, user=request.user, reason=serializer.validated_data["reason"],
+                       address=client_address(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(summary="上传考试成绩（法治办）：立即返回 202 与导入记录编号，在后台导入",
                    request=ResultsUploadSerializer, responses={202: ImportRecordSerializer})
@@ -586,18 +707,46 @@ class ExamNotSatViewSet(mixins.ListModelMixin, ScopedViewSet):
     list=extend_schema(summary="培训活动列表（单位联络员：本单位及下级单位主办的活动）"),
     create=extend_schema(summary="创建培训活动（单位联络员：主办单位须在本单位范围内）", request=EventCreateSerializer,
                          responses={201: EventSerializer}),
+    partial_update=extend_schema(
+        summary="修改培训活动（单位联络员：本单位范围主办的活动；记入审计）；改日期后出勤人员按新日期所在单位统计",
+        parameters=[ID_PARAMETER], request=EventUpdateSerializer, responses={200: EventSerializer}),
+    destroy=extend_schema(
+        summary="删除培训活动及其出勤记录（单位联络员：本单位范围主办、且只有本单位范围人员出勤的活动；记入审计）；"
+                "已有出勤记录时须给出 reason，否则答 409",
+        parameters=[ID_PARAMETER], request=ReasonSerializer, responses={204: None}),
 )
 class EventViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Training events; a liaison's are those organised by units of their subtree."""
 
-    capabilities = {"list": scoping.EVENTS_READ, "create": scoping.EVENTS_WRITE}
+    capabilities = {"list": scoping.EVENTS_READ, "create": scoping.EVENTS_WRITE,
+                    "partial_update": scoping.EVENTS_WRITE, "destroy": scoping.EVENTS_WRITE}
     serializer_class = EventSerializer
     filterset_class = EventFilter
+    lookup_value_regex = "[0-9]+"
     throttle_classes = [ApiUserRateThrottle, UploadRateThrottle]
 
     def get_queryset(self):
-        # each event says whether the caller runs it: only then does it carry its sign-in URL
-        return self.scope.events_with_managed(self.scope.events(events_for_api()))
+        # each event says whether the caller runs it: only then does it carry its sign-in URL.
+        # Corrections reach only the events the caller runs: any other answers 404.
+        events = self.scope.events if self.action in ("list", "create", None) else self.scope.events_managed
+        return self.scope.events_with_managed(events(events_for_api()))
+
+    def partial_update(self, request, *args, **kwargs):
+        event = self.get_object()
+        serializer = EventUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.setdefault("organiser", KEEP)
+        training_event_correct(event=event, user=request.user, address=client_address(request), **data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=event.pk)).data)
+
+    def destroy(self, request, *args, **kwargs):
+        event = self.get_object()
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        training_event_delete(event=event, user=request.user, reason=serializer.validated_data["reason"],
+                              within=self.scope.within(None), address=client_address(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def create(self, request, *args, **kwargs):
         serializer = EventCreateSerializer(data=request.data, context=self.get_serializer_context())
@@ -616,23 +765,42 @@ class EventViewSet(mixins.ListModelMixin, ScopedViewSet):
         request={"application/json": AttendanceListSerializer, "multipart/form-data": SheetUploadSerializer},
         responses={200: AttendanceRecordResultSerializer, 201: ImportRecordSerializer},
     ),
+    partial_update=extend_schema(
+        summary="修改一人的出勤情况（单位联络员：本单位范围主办的活动中本单位范围的人员；记入审计）",
+        parameters=[ID_PARAMETER, OpenApiParameter("staff_no", OpenApiTypes.STR, OpenApiParameter.PATH, description="工号")],
+        request=AttendanceStatusSerializer, responses={200: AttendanceSerializer},
+    ),
 )
 class EventAttendanceViewSet(mixins.ListModelMixin, ScopedViewSet):
-    """One event's attendance (a liaison: of their subtree's people), and recording it."""
+    """One event's attendance (a liaison: of their subtree's people), recording it, and
+    correcting one person's status."""
 
-    capabilities = {"list": scoping.EVENTS_READ, "create": scoping.EVENTS_WRITE}
+    capabilities = {"list": scoping.EVENTS_READ, "create": scoping.EVENTS_WRITE,
+                    "partial_update": scoping.EVENTS_WRITE}
     serializer_class = AttendanceSerializer
     filterset_class = AttendanceFilter
     queryset = Attendance.objects.none()  # for the schema; the list comes from the event
     parser_classes = [LimitedJSONParser, LimitedMultiPartParser]
     throttle_classes = [ApiUserRateThrottle, UploadRateThrottle]
+    lookup_field = "staff__staff_no"
+    lookup_url_kwarg = "staff_no"
+    lookup_value_regex = "[^/]+"
 
     def get_event(self, *, managed: bool = False) -> TrainingEvent:
         events = self.scope.events_managed if managed else self.scope.events
         return self.scope.get(events(TrainingEvent.objects.all()), pk=self.kwargs["id"])
 
     def get_queryset(self):
-        return self.scope.narrow(event_attendances(event=self.get_event()))
+        # a correction: only at an event the caller runs, and only of their own people
+        return self.scope.narrow(event_attendances(event=self.get_event(managed=self.action == "partial_update")))
+
+    def partial_update(self, request, *args, **kwargs):
+        attendance = self.get_object()
+        serializer = AttendanceStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        updated = attendance_status_correct(attendance=attendance, user=request.user, address=client_address(request),
+                                            **serializer.validated_data)
+        return Response(AttendanceSerializer(updated).data)
 
     def create(self, request, *args, **kwargs):
         # an event the caller may read but does not run (a liaison and a district lecture) is

@@ -14,6 +14,10 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", _("导出个人信息")
     LATE_IMPORT = "late_import", _("向久已截止的考试导入")
     VOID_IMPORT = "void_import", _("作废导入")
+    UNDO_SYNC = "undo_sync", _("撤销名册同步")
+    # a correction made on the pages or through the API (an exam, an event, an attendance
+    # status, an exemption): who changed what, from what to what, and why
+    CORRECTION = "correction", _("更正记录")
 
 
 class AuditEvent(models.Model):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -19,6 +19,7 @@ from config.jobs import JobStatus, job_claim
 from exams.import_steps import MATCH_KEYS, import_applying, import_read_table, subtable
 from roster.matching import match_rows
 from sheets.models import ImportKind, ImportRecord
+from sheets.outcome import ImportOutcome
 from sheets.reader import Row, SheetError
 from sheets.services import (
     import_record_create,
@@ -41,11 +42,8 @@ COUNT_KEYS = ("created", "updated", "unchanged", "unmatched", "conflicts", "inva
 
 
 @dataclass
-class CertificateImportResult:
-    import_id: int
-    status: str
+class CertificateImportResult(ImportOutcome):
     dry_run: bool = False
-    rows: int = 0
     applied: bool = False
     created: int = 0
     updated: int = 0
@@ -53,27 +51,13 @@ class CertificateImportResult:
     unmatched: int = 0
     conflicts: int = 0
     invalid: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    message: str = ""
 
     @classmethod
     def of(cls, record: ImportRecord) -> CertificateImportResult:
-        counts = record.counts or {}
         return cls(
-            import_id=record.pk, status=record.status, dry_run=bool((record.options or {}).get("dry_run")),
-            rows=record.rows, applied=record.applied, errors=list(record.problems or []),
-            warnings=list(record.warnings or []), message=record.message,
-            **{key: int(counts.get(key, 0)) for key in COUNT_KEYS},
+            dry_run=bool((record.options or {}).get("dry_run")), applied=record.applied,
+            **cls.record_fields(record, COUNT_KEYS),
         )
-
-    @property
-    def ran(self) -> bool:
-        return self.status == JobStatus.SUCCEEDED
-
-    @property
-    def unreadable(self) -> bool:
-        return self.status == JobStatus.REFUSED and self.rows == 0
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -9,7 +9,7 @@ import logging
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -24,6 +24,24 @@ EXIT_UNREADABLE = 2
 EXIT_INTERNAL = 3
 # What a shell reports for a program ended by SIGPIPE: the reader (`| head`) stopped reading.
 EXIT_PIPE_CLOSED = 128 + 13
+
+
+class ImportOutcome(Protocol):
+    """What an import run answers, whatever it imported: the shape `report_import` prints."""
+
+    import_id: int
+    status: str
+    message: str
+    warnings: list[str]
+    errors: list[dict[str, Any]]
+
+    @property
+    def ran(self) -> bool: ...
+
+    @property
+    def unreadable(self) -> bool: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
 
 
 class DomainCommand(BaseCommand):
@@ -54,6 +72,27 @@ class DomainCommand(BaseCommand):
 
     def emit_json(self, payload: Any) -> None:
         self.stdout.write(json.dumps(payload, ensure_ascii=False, default=str))
+
+    def report_import(self, result: ImportOutcome, *, as_json: bool) -> None:
+        """Print an import's outcome and leave with the contract's exit status."""
+        if as_json:
+            self.emit_json(result.as_dict())
+        else:
+            self.stdout.write(result.message)
+            for warning in result.warnings:
+                self.stdout.write(f"提示：{warning}")
+            for error in result.errors:
+                where = f"第 {error['row']} 行" if error.get("row") else "文件"
+                column = f"「{error['column']}」" if error.get("column") else ""
+                value = f"（{error['value']}）" if error.get("value") else ""
+                self.stderr.write(f"{where}{column}{value}：{error['message']}")
+            if result.ran:
+                self.stdout.write(f"导入记录编号：{result.import_id}")
+        if result.ran:
+            return
+        if result.status == "failed":
+            raise SystemExit(EXIT_INTERNAL)
+        raise SystemExit(EXIT_UNREADABLE if result.unreadable else EXIT_REFUSED)
 
 
 def command_username() -> str:

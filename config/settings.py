@@ -175,8 +175,19 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+# Uploaded files hold personal data: kept in the database (default), so that a worker on any
+# machine runs the import the web server received, or under PRIVATE_UPLOAD_ROOT on one machine.
+UPLOAD_STORAGE = env_str("UPLOAD_STORAGE", "database")
+if UPLOAD_STORAGE not in {"database", "filesystem"}:
+    raise ImproperlyConfigured("UPLOAD_STORAGE 应为 database 或 filesystem。")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private_uploads": (
+        {"BACKEND": "sheets.storage.DatabaseStorage"}
+        if UPLOAD_STORAGE == "database"
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage",
+              "OPTIONS": {"location": env_str("PRIVATE_UPLOAD_ROOT", str(BASE_DIR / "var" / "uploads"))}}
+    ),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -222,14 +222,14 @@ class AttemptAdmin(admin.ModelAdmin):
 
 @admin.register(ExamImport)
 class ExamImportAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "kind", "target_id", "file_name", "status", "rows", "count_summary")
+    list_display = ("created_at", "kind", "target_id", "file_name", "status", "rows", "count_summary", "voided_at")
     list_filter = ("kind", "status")
     search_fields = ("file_name", "sha256")
     list_select_related = ("started_by",)
     fields = (
         "kind", "target_id", "file_name", "sha256", "status", "message", "rows", "count_summary", "options",
         "started_by", "created_at", "started_at", "finished_at", "progress_done", "progress_total", "warning_list",
-        "problem_table",
+        "problem_table", "voided_at", "voided_by", "void_reason",
     )
     readonly_fields = fields
 

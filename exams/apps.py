@@ -29,6 +29,13 @@ class ExamsConfig(AppConfig):
                 filter=Q(kind__in=EXAM_IMPORT_KINDS),
             ),
         )
+        from sheets.models import ImportKind, SupplyKind
+        from sheets.voiding import register_voider
+
+        from .voiding import exam_import_void
+
+        register_voider(kind=ImportKind.EXAM_RESULTS, supplies=(SupplyKind.ATTEMPT,), voider=exam_import_void)
+        register_voider(kind=ImportKind.EXAM_EXEMPTIONS, supplies=(SupplyKind.EXEMPTION,), voider=exam_import_void)
         figures_changed_signal.connect(on_figures_changed, dispatch_uid="exams.refresh_after_roster_change")
 
 

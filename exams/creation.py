@@ -15,6 +15,7 @@ from django.utils import timezone
 from config.errors import DomainError
 from config.events import EXAM, figures_changed
 from config.text import refuse_control_chars
+from roster.history import joined_by_sql
 
 from .enrolment import candidates_refresh_scores, enrol_audience, roster_mark
 from .models import DEFAULT_AUDIENCE, Attempt, Audience, EnrolledVia, Exam, ExamKind
@@ -106,7 +107,9 @@ def exam_create(
 
     The audience is everybody on the roster when the window closes: every active staff
     member in it, and, for an exam back-filled after its window, those who left after
-    ``closes_on``."""
+    ``closes_on``; never those who joined after it (``roster.history``: a person joins on the
+    day a sync or a hand entry first created them; the people of the first sync of an empty
+    roster count as there before any exam)."""
     spec = exam_validate(
         name=name, year=year, kind=kind, audience=audience, pass_mark=pass_mark, max_score=max_score,
         opens_on=opens_on, closes_on=closes_on,
@@ -120,10 +123,11 @@ def exam_create(
             name=spec.name, year=spec.year, kind=spec.kind, audience=spec.audience, pass_mark=spec.pass_mark,
             max_score=spec.max_score, opens_on=spec.opens_on, closes_on=spec.closes_on, roster_mark=roster_mark(),
         )
+        joined_sql, joined_params = joined_by_sql(day_sql="e.closes_on")
         enrol_audience(
             exam_ids=[exam.pk],
-            staff_sql="(s.is_active = %s OR s.left_on > e.closes_on)",
-            staff_params=[True],
+            staff_sql=f"(s.is_active = %s OR s.left_on > e.closes_on) AND {joined_sql}",
+            staff_params=[True, *joined_params],
             via=EnrolledVia.AUDIENCE,
             today=today,
             fresh=True,

@@ -13,7 +13,7 @@ from config.errors import CONFLICT, INVALID, DomainError, Problem
 from config.events import EXAM, figures_changed
 from config.jobs import JobStatus, job_progress
 from roster.matching import match_rows
-from sheets.models import ImportRecord
+from sheets.models import ImportRecord, ImportSupply, SupplyKind
 from sheets.reader import Row, SheetError
 from sheets.services import (
     import_record_finish,
@@ -157,6 +157,16 @@ def exemptions_import_apply(record: ImportRecord) -> None:
             changes.append(Candidate(pk=candidate_id, exempt=True, exempt_reason=reason))
         Candidate.objects.bulk_update(changes, ["exempt", "exempt_reason"], batch_size=1000)
         tally.applied = len(changes)
+        # provenance: every exemption this file supplied, set now or already there
+        applied_ids = {c.pk for c in changes}
+        ImportSupply.objects.bulk_create(
+            [
+                ImportSupply(import_record=record, kind=SupplyKind.EXEMPTION, object_id=candidates[staff_id][0],
+                             applied=candidates[staff_id][0] in applied_ids)
+                for staff_id in wanted
+            ],
+            batch_size=1000, ignore_conflicts=True,
+        )
         if tally.applied or tally.enrolled:
             figures_changed(kind=EXAM, exam_id=exam.pk, year=exam.year)
         if late and not record.options.get("dry_run"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -13,8 +13,9 @@ from django.conf import settings
 from django.db import transaction
 
 from config.errors import DomainError, NotFound
-from config.jobs import JobStatus, job_enqueue, job_run
+from config.jobs import job_enqueue, job_run
 from sheets.models import ImportKind, ImportRecord
+from sheets.outcome import ImportOutcome
 from sheets.services import (
     import_record_create,
     import_record_discard_file,
@@ -30,11 +31,8 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class ExamImportResult:
-    import_id: int
-    kind: str
-    status: str
-    rows: int = 0
+class ExamImportResult(ImportOutcome):
+    kind: str = ""
     applied: int = 0
     unmatched: int = 0
     conflicts: int = 0
@@ -42,32 +40,10 @@ class ExamImportResult:
     absent: int = 0
     duplicates: int = 0
     enrolled: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    message: str = ""
 
     @classmethod
     def of(cls, record: ImportRecord) -> ExamImportResult:
-        counts = record.counts or {}
-        return cls(
-            import_id=record.pk,
-            kind=record.kind,
-            status=record.status,
-            rows=record.rows,
-            errors=list(record.problems or []),
-            warnings=list(record.warnings or []),
-            message=record.message,
-            **{key: int(counts.get(key, 0)) for key in COUNT_KEYS},
-        )
-
-    @property
-    def ran(self) -> bool:
-        return self.status == JobStatus.SUCCEEDED
-
-    @property
-    def unreadable(self) -> bool:
-        """Refused before any row was read: the file itself is the problem."""
-        return self.status == JobStatus.REFUSED and self.rows == 0
+        return cls(kind=record.kind, **cls.record_fields(record, COUNT_KEYS))
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -14,11 +14,12 @@ from config.errors import CONFLICT, INVALID, Problem
 from config.events import EXAM, figures_changed
 from config.jobs import JobStatus, job_progress
 from roster.matching import match_rows
-from sheets.models import ImportRecord
+from sheets.models import ImportRecord, SupplyKind
 from sheets.reader import Row, SheetError
 from sheets.services import (
     import_record_finish,
 )
+from sheets.voiding import supply_record_sql
 
 from .columns import RESULT_SCHEMA
 from .enrolment import CANDIDATE, candidates_refresh_scores, enrol_staff
@@ -39,6 +40,7 @@ from .import_steps import (
 )
 from .models import Attempt, EnrolledVia
 from .parsing import CellError, is_absent, parse_score, parse_time
+from .voiding import supply_attempts_sql
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +195,9 @@ def results_import_apply(record: ImportRecord) -> None:
                 [exam.pk, record.pk, connection.ops.adapt_datetimefield_value(timezone.now()), exam.pk, False],
             )
             tally.applied = max(cursor.rowcount, 0)
+        # provenance: every sitting this file supplied, inserted now or already recorded
+        sql, params = supply_attempts_sql(stage=STAGE, exam=exam, record=record)
+        supply_record_sql(record=record, kind=SupplyKind.ATTEMPT, select_sql=sql, params=params)
         tally.duplicates = len(sittings) - len(exempt_rows) - tally.applied
         _drop_stage()
         if tally.applied:

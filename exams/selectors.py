@@ -39,7 +39,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import Combinable
 
-from roster.models import Unit
+from roster.models import Staff, Unit
 from roster.ordering import unit_order, unit_sort_key
 from sheets.models import ImportRecord
 
@@ -266,3 +266,17 @@ def exam_attempts(*, exam: Exam) -> QuerySet[Attempt]:
 
 def exam_imports(*, exam: Exam) -> QuerySet[ImportRecord]:
     return ImportRecord.objects.filter(kind__in=EXAM_IMPORT_KINDS, target_id=exam.pk).select_related("started_by")
+
+
+def exam_exemptions(*, exam: Exam) -> QuerySet[Candidate]:
+    """An exam's exempt candidates with their reasons, by unit then 工号 (narrow by ``unit``)."""
+    return (
+        Candidate.objects.filter(exam=exam, exempt=True)
+        .select_related("staff", "unit")
+        .order_by(*unit_order("unit__"), "staff__staff_no")
+    )
+
+
+def person_candidacies(*, staff: Staff) -> QuerySet[Candidate]:
+    """The exams a person is a candidate of, newest first, the exam joined."""
+    return Candidate.objects.filter(staff=staff).select_related("exam").order_by("-exam__year", "-exam__opens_on", "-exam_id")

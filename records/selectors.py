@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -32,6 +32,7 @@ from django.utils import timezone
 from exams.enrolment import exams_refresh_open
 from exams.models import Exam
 from exams.selectors import EXEMPT, staff_candidacies
+from roster.history import initial_sync_id, staff_active_on
 from roster.models import ChangeKind, Staff, StaffChange, Unit
 from training.exports import as_number
 from training.selectors import hours_of_staff, required_hours_of_staff, staff_attendances, staff_units_on
@@ -157,33 +158,6 @@ class FilePerson:
     name: str
     unit_code: str
     unit_name: str
-
-
-def initial_sync_id() -> int | None:
-    """The roster sync that filled the empty roster: the one that created the first staff row
-    (None when the first staff row was added by hand). Its people were there before any year."""
-    return Staff.objects.order_by("created_at", "id").values_list("created_by_sync_id", flat=True).first()
-
-
-def staff_active_on(*, staff: Iterable[tuple[int, bool]], cutoff: dt.datetime) -> dict[int, bool]:
-    """Whether each person (staff id, on the roster now) was on the roster at ``cutoff``: the
-    first change of ``is_active`` after it says what it was before (the history keeps 是/否);
-    without one, it is as now. One query per 2,000 people."""
-    current = dict(staff)
-    ids = sorted(current)
-    first_change: dict[int, str] = {}
-    for start in range(0, len(ids), _CHUNK):
-        changes = (
-            StaffChange.objects.filter(
-                staff_id__in=ids[start : start + _CHUNK], field="is_active",
-                kind__in=[ChangeKind.DEACTIVATED, ChangeKind.REACTIVATED], changed_at__gte=cutoff,
-            )
-            .order_by("staff_id", "changed_at", "id")
-            .values_list("staff_id", "old_value")
-        )
-        for staff_id, old_value in changes:
-            first_change.setdefault(staff_id, old_value)
-    return {pk: (first_change[pk] == "是") if pk in first_change else active for pk, active in current.items()}
 
 
 def learning_file_people(*, year: int, unit: Unit, today: dt.date | None = None) -> list[FilePerson]:

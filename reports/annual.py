@@ -18,6 +18,7 @@ from config.jobs import JobStatus, job_enqueue, job_finish, job_run
 from exams.enrolment import exams_refresh_open
 from exams.models import Exam
 from exams.selectors import COUNTED, figures_from_counts
+from roster.history import staff_on_roster_on
 from roster.models import Staff, Unit, UnitKind
 from training.exports import as_number
 from training.selectors import training_stats
@@ -60,8 +61,9 @@ def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit |
     brought up to date with the roster, as ``exam_stats`` does). Keys, exactly:
 
     - ``year``;
-    - ``staff``: ``active`` (now), ``as_of`` (today), ``by_unit_kind`` (active staff by the kind
-      of their top-level unit; people placed at the root count under the root's kind);
+    - ``staff``: ``active``, ``as_of``, ``by_unit_kind`` (staff by the kind of their top-level
+      unit; people placed at the root count under the root's kind): now (``as_of`` today) for
+      the current year; for a past year as of its 31 December, from the roster history;
     - ``exams``: one entry per exam of the year: ``id``, ``name``, ``kind``, the ten figures,
       ``by_unit`` (one entry per top-level unit, rolled up, zeros included; a unit created after
       the exam closed, or inactive and without candidates, has none: ``unit_code``,
@@ -77,7 +79,8 @@ def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit |
 
     Past years do not move with the roster: exam figures use the candidates' frozen units and
     leaving dates, training the attendance's frozen unit, and head attendances whether the
-    person was a unit head on the day (from the roster history). Only ``staff`` is "now".
+    person was a unit head on the day (from the roster history), and ``staff`` the roster on 31
+    December.
 
     ``root``: the report of that unit's subtree (a unit liaison's). Every figure counts only
     the subtree, as the per-unit figures do (candidates by their frozen unit; attendances by
@@ -143,7 +146,7 @@ def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit |
     }
     report = {
         "year": year,
-        "staff": _staff_now(units, today, root=root_row),
+        "staff": _staff_count(units, today, year=year, root=root_row),
         "exams": exam_entries,
         "training": training,
         "certificates": certificates_year_figures(year=year, today=today, unit=root),
@@ -179,13 +182,25 @@ def _kind_sorted(kinds: Iterable[str]) -> list[str]:
     return sorted(kinds, key=lambda k: (_KIND_RANK.get(k, len(_KIND_RANK)), k))
 
 
-def _staff_now(units: dict[int, UnitRow], today: dt.date, *, root: UnitRow | None = None) -> dict[str, Any]:
+def _staff_count(units: dict[int, UnitRow], today: dt.date, *, year: int, root: UnitRow | None = None) -> dict[str, Any]:
+    """The staff on the roster: now for the current year, and for a past year as of its 31
+    December, reconstructed from the roster history (who had joined, who was on the roster,
+    in which unit; ``roster.history``), so a past year's report never says "as of today"."""
     by_kind: dict[str, int] = {}
     active = 0
-    staff = Staff.objects.filter(is_active=True)
-    if root is not None:
-        staff = staff.filter(unit__path__startswith=root.path)
-    rows = staff.order_by().values_list("unit_id").annotate(n=Count("id"))
+    if year < today.year:
+        as_of = dt.date(year, 12, 31)
+        then = staff_on_roster_on(day=as_of, within=root.path if root is not None else None)
+        per_unit: dict[int, int] = {}
+        for unit_id in then.values():
+            per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
+        rows: Iterable[tuple[int, int]] = per_unit.items()
+    else:
+        as_of = today
+        staff = Staff.objects.filter(is_active=True)
+        if root is not None:
+            staff = staff.filter(unit__path__startswith=root.path)
+        rows = staff.order_by().values_list("unit_id").annotate(n=Count("id"))
     for unit_id, n in rows:
         active += n
         unit = units.get(unit_id)
@@ -193,7 +208,7 @@ def _staff_now(units: dict[int, UnitRow], today: dt.date, *, root: UnitRow | Non
         by_kind[kind] = by_kind.get(kind, 0) + n
     return {
         "active": active,
-        "as_of": today.isoformat(),
+        "as_of": as_of.isoformat(),
         "by_unit_kind": {kind: by_kind[kind] for kind in _kind_sorted(by_kind)},
     }
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from config.jobs import Job, JobStatus
 from exams.models import Exam
 from roster.models import Unit
+from sheets.storage import private_upload_storage
 
 
 class SnapshotTrigger(models.TextChoices):
@@ -172,7 +173,9 @@ class AnnualReport(Job):
         related_name="+",
     )
     report = models.JSONField(_("报告数据"), default=dict, blank=True)
-    file = models.FileField(_("文件"), upload_to="reports/annual/%Y/", null=True, blank=True, max_length=300)
+    file = models.FileField(
+        _("文件"), upload_to="reports/annual/%Y/", storage=private_upload_storage, null=True, blank=True, max_length=300
+    )
     file_name = models.CharField(_("文件名"), max_length=200, blank=True, default="")
     size = models.PositiveIntegerField(_("文件大小（字节）"), default=0)
 

@@ -4,8 +4,10 @@
   percentages; no ID numbers; written by ``sheets.writers`` (the one writer), so any text
   starting with = + - @, tab or CR is stored as text, never as a formula.
 - docx: a government-report section (title, the paragraph, the per-unit exam tables, the
-  training table, the chart) with East Asian fonts (``w:eastAsia``) set on the styles and on
-  every run: 仿宋_GB2312 for the body, 方正小标宋简体 for the title, 黑体 for headings.
+  training table, the chart) on A4 with the GB/T 9704 margins, with East Asian fonts
+  (``w:eastAsia``) set on the styles and on every run: 仿宋_GB2312 for the body, 方正小标宋简体
+  for the title, 黑体 and 楷体_GB2312 for the headings, which use Word's Heading 1 and Heading 2
+  styles (outline levels: the navigation pane and a table of contents find them).
 - png: participation and pass rates by top-level unit, drawn with matplotlib's Agg backend
   and a CJK font (WenQuanYi Micro Hei, Debian package ``fonts-wqy-microhei``).
 """
@@ -43,6 +45,7 @@ FIGURE_COLUMNS = (
 RATES = ("participation_rate", "pass_rate")
 TITLE_FONT = "方正小标宋简体"
 HEADING_FONT = "黑体"
+SUBHEADING_FONT = "楷体_GB2312"
 BODY_FONT = "仿宋_GB2312"
 LATIN_FONT = "Times New Roman"
 CJK_FONT_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC")
@@ -73,6 +76,15 @@ def scope_prefix(report: dict[str, Any]) -> str:
     """A subtree's report names its unit before the title; the district's report does not."""
     unit = report.get("unit")
     return unit["name"] if unit else ""
+
+
+def chinese_number(n: int) -> str:
+    """1..99 in Chinese numerals (the （一）（二） of second-level headings)."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    tens, ones = divmod(n, 10)
+    return f"{digits[tens] if tens > 1 else ''}十{digits[ones] if ones else ''}"
 
 
 def chinese_date(iso: str) -> str:
@@ -201,6 +213,51 @@ def east_asian_font(target: Any, name: str) -> None:
     target.font.name = LATIN_FONT if name == BODY_FONT else name
     fonts = target._element.get_or_add_rPr().get_or_add_rFonts()
     fonts.set(qn("w:eastAsia"), name)
+    # a theme font (the template's headings have them) would win over the names set here
+    for theme in ("w:asciiTheme", "w:eastAsiaTheme", "w:hAnsiTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(theme), None)
+
+
+# GB/T 9704-2012 (党政机关公文格式): A4, top 37 mm, bottom 35 mm, left 28 mm, right 26 mm
+PAGE_MM = (210, 297)
+MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
+HEADING_STYLES = ("Heading 1", "Heading 2")
+
+
+def _page_setup(document: Any) -> None:
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Mm
+
+    for section in document.sections:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
+        section.top_margin, section.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
+        section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
+
+
+def _heading_styles(document: Any) -> None:
+    """Headings are Word's own heading styles (outline levels 1 and 2: the navigation pane and
+    a table of contents find them), in 黑体 (level 1) and 楷体 (level 2), 三号, black."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    for level, (name, font) in enumerate(zip(HEADING_STYLES, (HEADING_FONT, SUBHEADING_FONT), strict=True)):
+        style = document.styles[name]
+        east_asian_font(style, font)
+        style.font.size = Pt(16)
+        style.font.bold = False
+        style.font.color.rgb = RGBColor(0, 0, 0)
+        style.paragraph_format.space_before = Pt(0)
+        style.paragraph_format.space_after = Pt(0)
+        style.paragraph_format.line_spacing = Pt(28)
+        style.paragraph_format.first_line_indent = Pt(32)
+        p_pr = style.element.get_or_add_pPr()
+        outline = p_pr.find(qn("w:outlineLvl"))
+        if outline is None:
+            outline = OxmlElement("w:outlineLvl")
+            p_pr.append(outline)
+        outline.set(qn("w:val"), str(level))
 
 
 def _run(paragraph: Any, text: str, *, font: str = BODY_FONT, size: float | None = None, bold: bool = False) -> Any:
@@ -244,21 +301,20 @@ def render_docx(report: dict[str, Any]) -> bytes:
     normal = document.styles["Normal"]
     east_asian_font(normal, BODY_FONT)
     normal.font.size = Pt(16)
-    for style_name in ("Title", "Heading 1", "Heading 2", "Table Grid"):
+    for style_name in ("Title", "Table Grid"):
         if style_name in [s.name for s in document.styles]:
-            east_asian_font(document.styles[style_name], TITLE_FONT if style_name == "Title" else HEADING_FONT)
-    section = document.sections[0]
-    section.left_margin = section.right_margin = Cm(2.6)
+            east_asian_font(document.styles[style_name], TITLE_FONT if style_name == "Title" else BODY_FONT)
+    _heading_styles(document)
+    _page_setup(document)
 
     year = report["year"]
     title = document.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _run(title, f"{scope_prefix(report)}{year}年度学法用法考试和法治培训情况", font=TITLE_FONT, size=22)
 
-    def heading(text: str) -> None:
-        paragraph = document.add_paragraph()
-        paragraph.paragraph_format.first_line_indent = Pt(32)
-        _run(paragraph, text, font=HEADING_FONT, size=16)
+    def heading(text: str, level: int = 1) -> None:
+        paragraph = document.add_paragraph(style=HEADING_STYLES[level - 1])
+        _run(paragraph, text, font=HEADING_FONT if level == 1 else SUBHEADING_FONT, size=16)
 
     def body(text: str) -> None:
         paragraph = document.add_paragraph()
@@ -275,6 +331,7 @@ def render_docx(report: dict[str, Any]) -> bytes:
     shown = ("sat", "expected", "passed", "participation_rate", "pass_rate", "average_score")
     labels = dict(FIGURE_COLUMNS)
     for number, exam in enumerate(report["exams"] or [], start=1):
+        heading(f"（{chinese_number(number)}）{exam['name']}", level=2)
         caption = document.add_paragraph()
         caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
         _run(caption, f"表{number}  {report['year']}年{exam['name']}各单位情况", font=HEADING_FONT, size=12)

@@ -91,9 +91,9 @@ class StaffAdmin(admin.ModelAdmin):
 
 @admin.register(RosterSync)
 class RosterSyncAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "file_name", "source", "mode", "dry_run", "status", "applied",
+    list_display = ("created_at", "kind", "file_name", "source", "mode", "dry_run", "status", "applied",
                     "created", "updated", "unchanged", "deactivated", "reactivated", "rejected")
-    list_filter = ("status", "mode", "source", "applied")
+    list_filter = ("kind", "status", "mode", "source", "applied")
     search_fields = ("file_name", "sha256")
     list_select_related = ("started_by",)
     exclude = ("source_file", "errors", "preview")

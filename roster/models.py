@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.jobs import Job
 from config.text import validate_no_control_chars
+from sheets.storage import private_upload_storage
 
 from . import idnumbers
 
@@ -126,10 +127,23 @@ class SyncSource(models.TextChoices):
     DROP_DIR = "drop_dir", _("投递目录")
 
 
+class SyncKind(models.TextChoices):
+    SYNC = "sync", _("同步")
+    UNDO = "undo", _("撤销")
+
+
 class RosterSync(Job):
+    # an undo (roster.undo) is a sync record too: it puts back what ``undoes`` applied
+    kind = models.CharField(_("类别"), max_length=8, choices=SyncKind.choices, default=SyncKind.SYNC)
+    undoes = models.ForeignKey(
+        "self", verbose_name=_("撤销的同步"), null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by"
+    )
+    skip_conflicts = models.BooleanField(_("跳过冲突"), default=False)
     file_name = models.CharField(_("文件名"), max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
-    source_file = models.FileField(_("文件"), upload_to="roster/%Y/%m/", null=True, blank=True, max_length=300)
+    source_file = models.FileField(
+        _("文件"), upload_to="roster/%Y/%m/", storage=private_upload_storage, null=True, blank=True, max_length=300
+    )
     source = models.CharField(_("来源"), max_length=16, choices=SyncSource.choices, default=SyncSource.CLI)
     mode = models.CharField(_("模式"), max_length=16, choices=SyncMode.choices, default=SyncMode.FULL)
     dry_run = models.BooleanField(_("试运行"), default=False)
@@ -236,6 +250,13 @@ class StaffChange(models.Model):
     field = models.CharField(_("字段"), max_length=32, blank=True, default="")
     old_value = models.TextField(_("原值"), blank=True, default="")
     new_value = models.TextField(_("新值"), blank=True, default="")
+    # what an undo puts back, where the shown value is not the stored one: the unit's id, the
+    # ID number's hash (its sealed form in *_sealed, never plain text), the 离册日期 of an
+    # is_active change. Empty for the other fields, whose shown value is the stored one.
+    old_ref = models.CharField(_("原值（存储）"), max_length=64, blank=True, default="", editable=False)
+    new_ref = models.CharField(_("新值（存储）"), max_length=64, blank=True, default="", editable=False)
+    old_sealed = models.CharField(_("原身份证号（密文）"), max_length=128, blank=True, default="", editable=False)
+    new_sealed = models.CharField(_("新身份证号（密文）"), max_length=128, blank=True, default="", editable=False)
     changed_at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:

@@ -6,6 +6,7 @@ import re
 
 from django.db.models import F, Q, QuerySet
 
+from config.errors import DomainError
 from sheets.reader import normalise_text
 
 from .models import RosterSync, Staff, StaffChange, SyncPreviewChange, Unit
@@ -27,6 +28,17 @@ def _active_counts() -> list[tuple[bool, int]]:
 
 def unit_by_code(code: str) -> Unit | None:
     return Unit.objects.filter(code=code).first()
+
+
+def unit_from_option(code: str | None) -> Unit | None:
+    """A command's ``--unit CODE``: None when not given, the unit (code as typed, or upper-cased)
+    otherwise; an unknown code is refused rather than read as "everyone"."""
+    if code is None:
+        return None
+    unit = unit_by_code(code.strip()) or unit_by_code(code.strip().upper())
+    if unit is None:
+        raise DomainError(f"单位代码不存在：{code}")
+    return unit
 
 
 def unit_subtree(unit: Unit) -> QuerySet[Unit]:

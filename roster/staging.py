@@ -346,35 +346,51 @@ class RosterStage:
         column, stage_column = COMPARED[f]
         return f"t_{column}", f"s_{stage_column}"
 
+    @staticmethod
+    def _history_refs(f: str) -> str:
+        """SQL for the stored forms an undo puts back (``old_ref, new_ref, old_sealed,
+        new_sealed``): the unit's id, the ID number's hash and sealed form; "" elsewhere."""
+        if f == "unit":
+            return "CAST(t_unit_id AS TEXT), CAST(s_unit_id AS TEXT), '', ''"
+        if f == "id_number":
+            return "t_id_number_hash, s_id_hash, t_id_number_cipher, e_cipher"
+        return "'', '', '', ''"
+
     def apply(self, *, sync: RosterSync, now: dt.datetime, today: dt.date) -> None:
         with connection.cursor() as cursor:
-            history_columns = f"INSERT INTO {CHANGE} (staff_id, sync_id, kind, field, old_value, new_value, changed_at)"
+            history_columns = (f"INSERT INTO {CHANGE} (staff_id, sync_id, kind, field, old_value, new_value, changed_at, "
+                               "old_ref, new_ref, old_sealed, new_sealed)")
             # One join of the changed rows, read once per field.
             selects = []
             for f in self.fields:
                 column, stage_column = COMPARED[f]
                 old, new = self._history_values(f)
+                refs = self._history_refs(f)
                 kind = "moved" if f == "unit" else "updated"
                 selects.append(
-                    f"SELECT t_id, %s, '{kind}', '{f}', {old}, {new}, %s FROM changed WHERE t_{column} <> s_{stage_column}"
+                    f"SELECT t_id, %s, '{kind}', '{f}', {old}, {new}, %s, {refs} FROM changed "
+                    f"WHERE t_{column} <> s_{stage_column}"
                 )
             stage_columns = ", ".join(f"s.{c} AS s_{c}" for c in ("unit_id", *(COMPARED[f][1] for f in self.fields if f != "unit")))
             staff_columns = ", ".join(
-                f"t.{c} AS t_{c}" for c in ("id", "unit_id", *(COMPARED[f][0] for f in self.fields if f != "unit"), "id_number_masked")
+                f"t.{c} AS t_{c}" for c in ("id", "unit_id", *(COMPARED[f][0] for f in self.fields if f != "unit"),
+                                            "id_number_masked", "id_number_cipher")
             )
             cursor.execute(
                 f"""{history_columns}
                     WITH changed AS (
-                        SELECT {stage_columns}, {staff_columns}, e.masked AS e_masked
+                        SELECT {stage_columns}, {staff_columns}, e.masked AS e_masked, e.cipher AS e_cipher
                           FROM {STAGE} s JOIN {STAFF} t ON t.id = s.staff_id LEFT JOIN {SEAL} e ON e.row_no = s.row_no
                          WHERE s.valid AND s.action IN ('update', 'reactivate'))
                     {' UNION ALL '.join(selects)}""",
                 [sync.pk, now] * len(selects),
             )
+            # an is_active change keeps the 离册日期 it replaced, for an undo to put back
             cursor.execute(
                 f"""{history_columns}
-                    SELECT s.staff_id, %s, 'reactivated', 'is_active', '否', '是', %s
-                      FROM {STAGE} s WHERE s.valid AND s.action = 'reactivate'""",
+                    SELECT s.staff_id, %s, 'reactivated', 'is_active', '否', '是', %s,
+                           COALESCE(CAST(t.left_on AS TEXT), ''), '', '', ''
+                      FROM {STAGE} s JOIN {STAFF} t ON t.id = s.staff_id WHERE s.valid AND s.action = 'reactivate'""",
                 [sync.pk, now],
             )
 
@@ -409,8 +425,10 @@ class RosterStage:
             if self.full:
                 cursor.execute(
                     f"""{history_columns}
-                        SELECT g.id, %s, 'deactivated', 'is_active', '是', '否', %s FROM {GONE} g""",
-                    [sync.pk, now],
+                        SELECT g.id, %s, 'deactivated', 'is_active', '是', '否', %s,
+                               COALESCE(CAST(t.left_on AS TEXT), ''), %s, '', ''
+                          FROM {GONE} g JOIN {STAFF} t ON t.id = g.id""",
+                    [sync.pk, now, today.isoformat()],
                 )
                 cursor.execute(
                     f"UPDATE {STAFF} SET is_active = %s, left_on = %s, updated_at = %s WHERE id IN (SELECT id FROM {GONE})",

@@ -15,6 +15,15 @@ def sync_roster(self, sync_id: int) -> dict:
     return job_task_run(self, model=RosterSync, pk=sync_id, run=lambda sync: roster_sync(sync=sync), key="sync_id")
 
 
+@shared_task(**JOB_TASK_OPTIONS)
+def undo_roster_sync(self, sync_id: int) -> dict:
+    from .models import SyncKind
+    from .undo import roster_undo
+
+    return job_task_run(self, model=RosterSync, pk=sync_id, run=lambda sync: roster_undo(sync=sync), key="sync_id",
+                        kind=SyncKind.UNDO)
+
+
 @shared_task(acks_late=True)
 def scan_roster_drop_dir() -> dict:
     from .dropdir import roster_drop_dir_scan

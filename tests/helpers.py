@@ -144,3 +144,21 @@ def _fast_hasher_and_clean_cache(settings):
     yield
     cache.clear()
 
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """Where a record's private file is kept, whatever the storage (database or folder)."""
+
+    name: str
+
+    def exists(self) -> bool:
+        from sheets.storage import private_upload_storage
+
+        return bool(self.name) and private_upload_storage().exists(self.name)
+
+    is_file = exists
+
+
+def stored_upload(file_field) -> StoredUpload:
+    return StoredUpload(file_field.name or "")

@@ -11,12 +11,14 @@ class TrainingConfig(AppConfig):
         from django.db.models import Q
 
         from config.jobs import JobKind, register_job_kind
-        from sheets.models import ImportKind, ImportRecord
+        from sheets.models import ImportKind, ImportRecord, SupplyKind
+        from sheets.voiding import register_voider
 
         from .capabilities import grant_training_capabilities
+        from .voiding import attendance_import_void
 
         grant_training_capabilities()
-
+        register_voider(kind=ImportKind.ATTENDANCE, supplies=(SupplyKind.ATTENDANCE,), voider=attendance_import_void)
         # sign-in sheets run in the request that uploads them (no task): past its lease, a
         # sheet whose process died is ended as failed and its file deleted
         register_job_kind("attendance_import", JobKind(

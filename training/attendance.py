@@ -19,9 +19,10 @@ from config.events import TRAINING, figures_changed
 from config.jobs import JobStatus, job_run
 from roster.matching import ID_NUMBER, NAME_UNIT, PHONE, STAFF_NO, match_rows
 from roster.models import Staff, Unit
-from sheets.models import ImportKind, ImportRecord
+from sheets.models import ImportKind, ImportRecord, SupplyKind
 from sheets.reader import SheetError, Table, read_table
 from sheets.services import import_record_create, import_record_discard_file, import_record_finish
+from sheets.voiding import supply_record_sql
 
 from .columns import KEY_FIELDS, SIGNIN_SCHEMA, STATUS_HELP, parse_signed_in_at, parse_status
 from .events import training_event_changed, training_event_clean, training_event_find_or_create
@@ -296,6 +297,16 @@ def _apply_sheet(
         ],
         batch_size=1000,
     )
+    # provenance: every attendance this sheet supplied, recorded now or already there
+    attendance = Attendance._meta.db_table
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        supply_record_sql(
+            record=record, kind=SupplyKind.ATTENDANCE,
+            select_sql=f"""SELECT a.id AS object_id, CASE WHEN a.import_record_id = %s THEN %s ELSE %s END AS applied
+                             FROM {attendance} a WHERE a.event_id = %s AND a.staff_id IN ({", ".join(["%s"] * len(chunk))})""",
+            params=[record.pk, True, False, event.pk, *chunk],
+        )
 
     problems.sort(key=lambda p: (p.row or 0))
     result.errors = problems

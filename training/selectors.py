@@ -27,9 +27,9 @@ from typing import Any
 
 from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
-from roster.models import ChangeKind, Staff, StaffChange, Unit
+from roster.history import staff_units_on  # noqa: F401  (the attendance imports' name for it)
+from roster.models import Staff, Unit
 from roster.ordering import unit_order
 
 from .models import (
@@ -252,34 +252,6 @@ def event_attendances(*, event: TrainingEvent) -> QuerySet[Attendance]:
         .select_related("staff", "unit")
         .order_by(*unit_order("unit__"), "staff__staff_no")
     )
-
-
-def staff_units_on(*, staff: Iterable[tuple[int, int]], day: dt.date) -> dict[int, int]:
-    """The unit each person belonged to on ``day``, from (staff id, current unit id) pairs.
-
-    A person who moved after that day is placed in the unit the first later move took them
-    from (the roster history keeps "CODE name" as the old value). One query per 2,000 people,
-    plus one for the unit codes when anybody moved."""
-    current = dict(staff)
-    cutoff = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
-    earliest_move: dict[int, str] = {}
-    ids = sorted(current)
-    for start in range(0, len(ids), _CHUNK):
-        moves = (
-            StaffChange.objects.filter(
-                staff_id__in=ids[start : start + _CHUNK], kind=ChangeKind.MOVED, field="unit", changed_at__gte=cutoff
-            )
-            .order_by("staff_id", "changed_at", "id")
-            .values_list("staff_id", "old_value")
-        )
-        for staff_id, old_value in moves:
-            earliest_move.setdefault(staff_id, old_value.split(" ", 1)[0])
-    if earliest_move:
-        by_code = dict(Unit.objects.filter(code__in=set(earliest_move.values())).values_list("code", "id"))
-        for staff_id, code in earliest_move.items():
-            if code in by_code:
-                current[staff_id] = by_code[code]
-    return current
 
 
 def event_audience(*, event: TrainingEvent, unit: Unit | None = None) -> QuerySet[Staff]:

@@ -21,7 +21,7 @@ from exams.models import Exam, ExamKind
 from reminders.models import ROBOTS, Channel, MessageStatus
 from roster.models import SyncMode, Unit
 from roster.ordering import unit_order
-from training.models import TrainingKind, kind_choices
+from training.models import AttendanceStatus, TrainingKind, kind_choices
 
 ON_ERROR_CHOICES = [
     ("strict", _("严格：有任何错误行，整份文件都不同步")),
@@ -120,7 +120,7 @@ class UnitChoiceField(forms.ModelChoiceField):
 class EventForm(forms.Form):
     title = forms.CharField(label=_("名称"), max_length=200)
     kind = forms.ChoiceField(label=_("类型"), choices=kind_choices, initial=TrainingKind.LECTURE)
-    date = forms.DateField(label=_("日期"), widget=DateInput)
+    date = forms.DateField(label=_("日期"), widget=DateInput(format="%Y-%m-%d"))
     hours = forms.DecimalField(label=_("学时"), max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
                                help_text=_("每位参加者计入的学时，可以是小数，例如 1.5"))
     organiser = UnitChoiceField(label=_("主办单位"), queryset=Unit.objects.none(), required=False)
@@ -138,6 +138,54 @@ class EventForm(forms.Form):
         field.required = organiser_required
         field.empty_label = _("（全区）") if not organiser_required else None
         self.fields["date"].initial = timezone.localdate()
+
+
+# --- corrections (an exam, an event, an attendance status, an exemption) -----------------
+
+REASON_HELP = _("记入审计记录。请勿填写身份证号。")
+REASON_LABEL = _("原因")
+
+
+def reason_field(*, required: bool = False, label: Any = REASON_LABEL) -> forms.CharField:
+    return forms.CharField(label=label, max_length=200, required=required, help_text=REASON_HELP,
+                           widget=forms.TextInput(attrs={"size": 60}))
+
+
+class ExamEditForm(forms.Form):
+    """An exam's name, window and scoring; its kind, year and audience stay as created."""
+
+    name = forms.CharField(label=_("考试名称"), max_length=200)
+    opens_on = forms.DateField(label=_("开考日期"), widget=DateInput(format="%Y-%m-%d"))
+    closes_on = forms.DateField(label=_("截止日期"), widget=DateInput(format="%Y-%m-%d"))
+    pass_mark = forms.DecimalField(label=_("合格分数线"), max_digits=6, decimal_places=2,
+                                   help_text=_("修改后按新分数线重新判定每位考生是否合格"))
+    max_score = forms.DecimalField(label=_("满分"), max_digits=6, decimal_places=2)
+    reason = reason_field()
+
+    @classmethod
+    def for_exam(cls, exam: Exam, data: Any = None) -> ExamEditForm:
+        return cls(data, initial={"name": exam.name, "opens_on": exam.opens_on, "closes_on": exam.closes_on,
+                                  "pass_mark": exam.pass_mark, "max_score": exam.max_score})
+
+
+class ReasonForm(forms.Form):
+    """A confirmation page's one field: why (required where the page says so)."""
+
+    reason = reason_field()
+
+    def __init__(self, *args: Any, required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = required
+
+
+class ExemptionAddForm(forms.Form):
+    staff_no = forms.CharField(label=_("工号"), max_length=32)
+    reason = reason_field(required=True, label=_("免考原因"))
+
+
+class AttendanceStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("出勤情况"), choices=AttendanceStatus.choices)
+    reason = reason_field()
 
 
 def year_choices(years: Iterable[int]) -> list[tuple[int, str]]:

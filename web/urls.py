@@ -3,6 +3,7 @@ from django.urls import path
 from .views import (
     auth,
     certificates,
+    corrections,
     dashboard,
     events,
     exams,
@@ -31,6 +32,7 @@ urlpatterns = [
     path("roster/syncs/<int:pk>/changes.xlsx", roster.roster_sync_changes_xlsx, name="roster_sync_changes_xlsx"),
     path("roster/syncs/<int:pk>/progress/", roster.roster_sync_progress, name="roster_sync_progress"),
     path("roster/syncs/<int:pk>/confirm/", roster.roster_sync_confirm_view, name="roster_sync_confirm"),
+    path("roster/syncs/<int:pk>/undo/", roster.roster_sync_undo_view, name="roster_sync_undo"),
     # staff search and a person's page (hr, legal_office; a liaison: their subtree)
     path("people/", people.people_page, name="people"),
     path("people/<str:staff_no>/", people.person_page, name="person"),
@@ -39,6 +41,11 @@ urlpatterns = [
     path("exams/new/", exams.exam_new, name="exam_new"),
     path("exams/<int:pk>/", exams.exam_page, name="exam"),
     path("exams/<int:pk>/imports/<str:kind>/", exams.exam_upload, name="exam_upload"),
+    # corrections (each audited): an exam, its exemptions
+    path("exams/<int:pk>/edit/", corrections.exam_edit, name="exam_edit"),
+    path("exams/<int:pk>/delete/", corrections.exam_delete_page, name="exam_delete"),
+    path("exams/<int:pk>/exemptions/", corrections.exemptions_page, name="exam_exemptions"),
+    path("exams/<int:pk>/exemptions/<str:staff_no>/lift/", corrections.exemption_lift_page, name="exemption_lift"),
     path("exams/<int:pk>/not-sat/", exams.not_sat_start, name="not_sat_start"),
     path("exams/<int:pk>/not-sat/<str:code>/", exams.not_sat_page, name="not_sat"),
     path("exams/<int:pk>/not-sat/<str:code>/xlsx/", exams.not_sat_download, name="not_sat_xlsx"),
@@ -46,11 +53,16 @@ urlpatterns = [
     path("imports/<int:pk>/", imports.import_page, name="import"),
     path("imports/<int:pk>/progress/", imports.import_progress, name="import_progress"),
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/void/", imports.import_void_page, name="import_void"),
     # training events
     path("events/", events.events_page, name="events"),
     path("events/new/", events.event_new, name="event_new"),
     path("events/<int:pk>/", events.event_page, name="event"),
     path("events/<int:pk>/sheet/", events.event_sheet_upload, name="event_sheet"),
+    # corrections (each audited): an event, one attendance status
+    path("events/<int:pk>/edit/", corrections.event_edit, name="event_edit"),
+    path("events/<int:pk>/delete/", corrections.event_delete_page, name="event_delete"),
+    path("events/<int:pk>/attendance/<str:staff_no>/", corrections.attendance_edit, name="attendance_edit"),
     path("events/<int:pk>/qr/", events.event_qr, name="event_qr"),
     path("events/<int:pk>/signin-sheet.docx", training.event_signin_sheet, name="event_signin_sheet"),
     # study hours: who is below their target, and the targets per 人员类别

@@ -124,6 +124,8 @@ class Variant:
     # the rows its file holds, as its audit record must count them (default: the data rows of
     # the active sheet of a CSV or XLSX)
     rows: Callable[[Any], int] | None = None
+    # a correction (see Route.corrects)
+    corrects: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ class Route:
     audited: bool = False
     # the rows the default request's file holds (see Variant.rows)
     rows: Callable[[Any], int] | None = None
+    # a correction: each successful request writes one audit record of its own ("correction")
+    corrects: bool = False
 
     def all_variants(self) -> tuple[Variant, ...]:
         return (Variant("default", self.request, self.check, rows=self.rows), *self.variants)
@@ -231,8 +235,21 @@ def check_sync_accepted(response, world: World, which: Which, role: str) -> None
     assert response["Location"].endswith(f"/api/v1/roster/syncs/{body['id']}/")
 
 
+def check_undo_accepted(response, world: World, which: Which, role: str) -> None:
+    body = response.json()
+    undo = RosterSync.objects.get(pk=body["id"])
+    assert (body["kind"], body["undoes"], body["dry_run"]) == ("undo", undo.undoes_id, True)
+    assert response["Location"].endswith(f"/api/v1/roster/syncs/{body['id']}/")
+
+
 def check_import(response, world: World, which: Which, role: str) -> None:
     assert response.json()["id"] == world.imports[which].pk
+
+
+def check_void_preview(response, world: World, which: Which, role: str) -> None:
+    assert response.json() == {"import_id": world.imports[which].pk, "dry_run": True,
+                               "removed": {"attempts": 0, "exemptions": 0, "attendances": 0}, "kept": 0}
+    assert ImportRecord.objects.get(pk=world.imports[which].pk).voided_at is None
 
 
 def check_exam(response, world: World, which: Which, role: str) -> None:
@@ -460,6 +477,12 @@ def post_sync(client: APIClient, world: World, which: Which, role: str):
                        format="multipart")
 
 
+def post_undo(client: APIClient, world: World, which: Which, role: str):
+    # the district's own sync, applied; a dry run of its undo may be asked for again and again
+    applied = RosterSync.objects.filter(applied=True).order_by("pk").first()
+    return client.post(f"/api/v1/roster/syncs/{applied.pk}/undo/", {"dry_run": True}, format="json")
+
+
 def post_token(client: APIClient, world: World, which: Which, role: str):
     persona = world.personas[role]
     username = persona.user.username if persona.user else "nobody"
@@ -505,6 +528,87 @@ def post_attendance_sheet(client: APIClient, world: World, which: Which, role: s
     rows = [[p.name, "", p.staff_no] for p in world.people(which)[-2:]]
     return client.post(f"/api/v1/events/{world.events[which].pk}/attendance/",
                        {"file": upload("签到表.csv", csv_bytes(rows, header=SIGNIN_HEADER))}, format="multipart")
+
+
+def post_exemption_json(client: APIClient, world: World, which: Which, role: str):
+    person = world.people(which)[-1]
+    return client.post(f"/api/v1/exams/{world.exams[which].pk}/exemptions/",
+                       {"staff_no": person.staff_no, "reason": "借调"}, format="json")
+
+
+def patch_exam(client: APIClient, world: World, which: Which, role: str):
+    return client.patch(f"/api/v1/exams/{world.exams[which].pk}/", {"pass_mark": "55", "reason": "按通知调整"},
+                        format="json")
+
+
+def delete_exam(client: APIClient, world: World, which: Which, role: str):
+    # "a": the open exam, which people have sat (409 for the office); "b": last year's, unsat
+    return client.delete(f"/api/v1/exams/{world.exams[which].pk}/", {"reason": "重复创建"}, format="json")
+
+
+def delete_exemption(client: APIClient, world: World, which: Which, role: str):
+    # A's 0003 is exempt from the exam (the activity); B's last person is made exempt here
+    from exams.exemptions import candidates_exempt
+    from exams.models import Candidate
+
+    person = world.people(which)[2] if which == "a" else world.people(which)[-1]
+    if which == "b":
+        candidates_exempt(candidates=Candidate.objects.filter(exam=world.activity.exam, staff__staff_no=person.staff_no),
+                          reason="借调")
+    return client.delete(f"/api/v1/exams/{world.activity.exam.pk}/exemptions/{person.staff_no}/",
+                         {"reason": "已返岗"}, format="json")
+
+
+def patch_event(client: APIClient, world: World, which: Which, role: str):
+    return client.patch(f"/api/v1/events/{world.events[which].pk}/", {"hours": "1.5", "location": "三楼会议室"},
+                        format="json")
+
+
+def delete_event(client: APIClient, world: World, which: Which, role: str):
+    # "a": A's event, attended by one of B's people too: without a reason (409 for whoever runs
+    # it); "b": B's event, with one
+    body = {} if which == "a" else {"reason": "重复录入"}
+    return client.delete(f"/api/v1/events/{world.events[which].pk}/", body, format="json")
+
+
+def patch_attendance(client: APIClient, world: World, which: Which, role: str):
+    person = world.people(which)[0]
+    return client.patch(f"/api/v1/events/{world.events[which].pk}/attendance/{person.staff_no}/",
+                        {"status": "late", "reason": "签到晚"}, format="json")
+
+
+def check_exam_updated(response, world: World, which: Which, role: str) -> None:
+    assert response.json()["pass_mark"] == "55.00" and Exam.objects.get(pk=world.exams[which].pk).pass_mark == 55
+
+
+def check_exam_deleted(response, world: World, which: Which, role: str) -> None:
+    assert not Exam.objects.filter(pk=world.exams[which].pk).exists()
+
+
+def check_exemption_added(response, world: World, which: Which, role: str) -> None:
+    body = response.json()
+    assert body["staff_no"] == world.people(which)[-1].staff_no and body["exempt"] and body["exempt_reason"] == "借调"
+
+
+def check_exemption_lifted(response, world: World, which: Which, role: str) -> None:
+    from exams.models import Candidate
+
+    person = world.people(which)[2] if which == "a" else world.people(which)[-1]
+    assert not Candidate.objects.get(exam=world.activity.exam, staff__staff_no=person.staff_no).exempt
+
+
+def check_event_updated(response, world: World, which: Which, role: str) -> None:
+    body = response.json()
+    assert body["id"] == world.events[which].pk and body["hours"] == "1.50" and body["location"] == "三楼会议室"
+
+
+def check_event_deleted(response, world: World, which: Which, role: str) -> None:
+    assert not TrainingEvent.objects.filter(pk=world.events[which].pk).exists()
+
+
+def check_attendance_updated(response, world: World, which: Which, role: str) -> None:
+    body = response.json()
+    assert body["staff_no"] == world.people(which)[0].staff_no and body["status"] == "late"
 
 
 def get_with(path: Callable[[World, Which], str], query: str = "") -> Request:
@@ -618,6 +722,8 @@ MATRIX: dict[tuple[str, str], Route] = {
         check=check_staff_detail,
     ),
     ("POST", "/api/v1/roster/syncs/"): Route(request=post_sync, expect=hr_only(202), check=check_sync_accepted),
+    ("POST", "/api/v1/roster/syncs/{id}/undo/"): Route(request=post_undo, expect=hr_only(202),
+                                                      check=check_undo_accepted),
     ("GET", "/api/v1/roster/syncs/{id}/"): Route(
         request=lambda c, w, which, r: c.get(f"/api/v1/roster/syncs/{w.syncs[which].pk}/"),
         # syncs concern the whole roster: no liaison reads them
@@ -629,6 +735,13 @@ MATRIX: dict[tuple[str, str], Route] = {
         # "a" was started by liaison_a, "b" by liaison_b
         expect=scoped(200, viewer=403),
         check=check_import,
+    ),
+    ("POST", "/api/v1/imports/{id}/void/"): Route(
+        # a dry run (a real void writes an audit record): only the legal-affairs office voids
+        request=lambda c, w, which, r: c.post(f"/api/v1/imports/{w.imports[which].pk}/void/", {"dry_run": True},
+                                              format="json"),
+        expect=legal_only(200),
+        check=check_void_preview,
     ),
     # --- exams: records without a unit; hr keeps its roster rights only
     ("GET", "/api/v1/exams/"): Route(
@@ -660,6 +773,32 @@ MATRIX: dict[tuple[str, str], Route] = {
     ),
     ("POST", "/api/v1/exams/{id}/exemptions/"): Route(
         request=post_exemptions, expect=legal_only(201), check=check_import_created,
+        # JSON: one person exempted by hand (a correction, audited)
+        variants=(Variant("json", post_exemption_json, check_exemption_added, corrects=True),),
+    ),
+    # --- corrections, each audited: the office everywhere; a liaison the events their subtree
+    # runs and their own people's attendance (another subtree's: 404); exams stay the office's
+    ("PATCH", "/api/v1/exams/{id}/"): Route(
+        request=patch_exam, expect=legal_only(200), check=check_exam_updated, corrects=True,
+    ),
+    ("DELETE", "/api/v1/exams/{id}/"): Route(
+        request=delete_exam, expect={**legal_only(204), "legal_office": (409, 204)}, check=check_exam_deleted,
+        corrects=True,
+    ),
+    ("DELETE", "/api/v1/exams/{id}/exemptions/{staff_no}/"): Route(
+        request=delete_exemption, expect=legal_only(204), check=check_exemption_lifted, corrects=True,
+    ),
+    ("PATCH", "/api/v1/events/{id}/"): Route(
+        request=patch_event, expect={**scoped(200, viewer=403), "hr": 403}, check=check_event_updated, corrects=True,
+    ),
+    ("DELETE", "/api/v1/events/{id}/"): Route(
+        request=delete_event,
+        expect={**scoped(204, viewer=403), "hr": 403, "legal_office": (409, 204), "liaison_a": (409, 404)},
+        check=check_event_deleted, corrects=True,
+    ),
+    ("PATCH", "/api/v1/events/{id}/attendance/{staff_no}/"): Route(
+        request=patch_attendance, expect={**scoped(200, viewer=403), "hr": 403}, check=check_attendance_updated,
+        corrects=True,
     ),
     ("POST", "/api/v1/exams/{id}/results/"): Route(
         request=post_results, expect=legal_only(202), check=check_import_created,
@@ -830,6 +969,8 @@ def world(personas, staff_persona, district, activity) -> World:
         )
         for which in ("a", "b")
     }
+    # finished sign-in imports (that matched nobody): what a void can be asked about
+    ImportRecord.objects.filter(pk__in=[r.pk for r in imports.values()]).update(status="succeeded")
     from exams.creation import exam_create
 
     last_year = exam_create(name="去年的学法用法考试", year=activity.year - 1, kind="annual_law")
@@ -930,6 +1071,7 @@ def test_permission_matrix(route, role, world):
     entry = MATRIX[route]
     persona = world.personas[role]
     downloads: list[int] = []
+    corrected = 0
     for variant in entry.all_variants():
         for which, wanted in zip(("a", "b"), _expected(entry, variant, role), strict=True):
             response = read(variant.request(persona.client(), world, which, role))
@@ -941,6 +1083,7 @@ def test_permission_matrix(route, role, world):
                     variant.check(response, world, which, role)
                 if entry.audited and response["Content-Type"].startswith(DOWNLOADS):
                     downloads.append(variant.rows(response) if variant.rows else len(_download_rows(response)) - 1)
+                corrected += entry.corrects or variant.corrects
             else:
                 assert response["Content-Type"].startswith("application/json")
             if response.status_code == 404:
@@ -948,5 +1091,7 @@ def test_permission_matrix(route, role, world):
                 assert response.json()["code"] == "not_found"
     # reading or refusing writes no audit record; every personal-data download writes one (an
     # import into a long-closed exam is audited too, as a late import: not a look at personal data)
-    audits = list(AuditEvent.objects.exclude(action=AuditAction.LATE_IMPORT).order_by("id"))
+    audits = list(AuditEvent.objects.exclude(action__in=[AuditAction.LATE_IMPORT, AuditAction.CORRECTION]).order_by("id"))
     assert [(a.action, a.rows) for a in audits] == [(AuditAction.EXPORT, n) for n in downloads]
+    # every correction that went through writes one record of its own; a refused one writes none
+    assert AuditEvent.objects.filter(action=AuditAction.CORRECTION).count() == corrected

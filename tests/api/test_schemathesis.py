@@ -45,7 +45,9 @@ def _lost_on_the_wire(value) -> bool:
     )
 
 
-MULTIPART_ONLY = ("/roster/syncs/", "/exemptions/", "/results/", "/certificates/imports/")
+MULTIPART_ONLY = ("/roster/syncs/", "/results/", "/certificates/imports/")
+# a form with a file, or a JSON body (a sign-in sheet or a list; an exemptions file or one person)
+FILE_OR_JSON = ("/attendance/", "/exemptions/")
 
 
 @schema.hook("filter_body")
@@ -53,10 +55,11 @@ def _only_forms_that_survive_encoding(context, body) -> bool:
     """Multipart form values are plain strings. Some "schema-violating" values Schemathesis
     draws for a form arrive at the server as valid input (left out, or spelled like a valid
     value); they test nothing, so they are not generated. Everything else is. (Attendance
-    takes a form with a file or a JSON list: a body with a file is the form.)"""
+    takes a form with a file or a JSON list, exemptions a file or one person: a body with a file
+    is the form.)"""
     path = context.operation.path if context.operation is not None else ""
     multipart = path.endswith(MULTIPART_ONLY) or (
-        path.endswith("/attendance/") and isinstance(body, dict) and "file" in body
+        path.endswith(FILE_OR_JSON) and isinstance(body, dict) and "file" in body
     )
     return not (multipart and isinstance(body, dict) and any(_lost_on_the_wire(v) for v in body.values()))
 

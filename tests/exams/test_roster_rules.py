@@ -71,6 +71,37 @@ def test_backfilled_exam_enrols_staff_who_left_after_its_window_closed(staff):
     assert exam_stats(exam=past)["expected"] == 15
 
 
+def test_backfilled_exam_does_not_enrol_those_who_joined_after_it_closed(staff):
+    """The first sync of the empty roster (the ``staff`` fixture) created 15 people: their
+    joining date is unknown and counts as before any exam. Two join later, by a second sync:
+    today, and (as recorded) 20 days ago. An exam back-filled for a window that closed 30 days
+    ago enrols the 15, not the joiners; one that closed 10 days ago enrols the earlier joiner."""
+    joiners = [Person("0901", "新人一", new_id(), "A"), Person("0902", "新人二", new_id(), "B")]
+    sync([*district(), *joiners])
+    Staff.objects.filter(staff_no="0902").update(joined_on=today() - dt.timedelta(days=20))
+    assert Staff.objects.get(staff_no="0901").joined_on == today()
+    long_ago = make_exam(opens=-60, closes=-30, name="补录一")
+    assert len(enrolled(long_ago)) == 15 and not {"0901", "0902"} & set(enrolled(long_ago))
+    assert exam_stats(exam=long_ago)["expected"] == 15
+    recent = make_exam(opens=-40, closes=-10, name="补录二")
+    assert "0902" in enrolled(recent) and "0901" not in enrolled(recent)
+    # an open exam takes everybody on the roster now
+    assert {"0901", "0902"} <= set(enrolled(make_exam(name="本期")))
+
+
+def test_without_a_first_sync_everyone_needs_a_joining_date_before_the_close(units):
+    """When the roster was started by hand (no first sync of an empty roster), the joining
+    dates decide for everybody."""
+    from roster.models import Unit
+    from roster.staff import staff_create
+
+    staff_create(staff_no="0001", name="手工一", id_number=new_id(), unit=Unit.objects.get(code="A"))
+    sync([Person("0001", "手工一", Staff.objects.get(staff_no="0001").reveal_id_number(), "A"),
+          Person("0002", "同步一", new_id(), "A")])
+    Staff.objects.filter(staff_no="0001").update(joined_on=today() - dt.timedelta(days=100))
+    assert enrolled(make_exam(opens=-60, closes=-30, name="补录")) == ["0001"]
+
+
 # --- joiners ------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from config.jobs import JobStatus, job_claim, jobs_redispatch_stale
 from sheets.models import ImportKind, ImportRecord
 from sheets.services import import_record_create
+from tests.helpers import stored_upload
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,14 +29,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_a_sign_in_sheet_past_its_lease_is_ended_failed_and_its_file_deleted():
     record = import_record_create(kind=ImportKind.ATTENDANCE, file=b"x", file_name="s.csv")
     assert job_claim(model=ImportRecord, pk=record.pk) == 1
-    path = record.source_file.path
-    assert os.path.exists(path)
+    upload = stored_upload(record.source_file)
+    assert upload.exists()
     assert jobs_redispatch_stale()["attendance_import"] == 0  # a live lease: left alone
     ImportRecord.objects.filter(pk=record.pk).update(lease_expires_at=timezone.now() - dt.timedelta(seconds=1))
     assert jobs_redispatch_stale()["attendance_import"] == 1
     record.refresh_from_db()
     assert record.status == JobStatus.FAILED and "中断" in record.message
-    assert not record.source_file and not os.path.exists(path)
+    assert not record.source_file and not upload.exists()
 
 
 def _database_url() -> str:
@@ -55,8 +56,8 @@ def test_a_sign_in_sheet_killed_in_flight_is_swept_within_its_lease(tmp_path):
         assert process.stdout.readline().strip() == "applying"
         record = ImportRecord.objects.get(kind=ImportKind.ATTENDANCE)
         assert record.status == JobStatus.RUNNING and record.source_file
-        path = Path(settings.MEDIA_ROOT) / record.source_file.name
-        assert path.exists()
+        upload = stored_upload(record.source_file)
+        assert upload.exists()
         time.sleep(3.5)  # its heartbeat keeps the lease while it lives
         assert jobs_redispatch_stale()["attendance_import"] == 0
     finally:
@@ -68,4 +69,4 @@ def test_a_sign_in_sheet_killed_in_flight_is_swept_within_its_lease(tmp_path):
         time.sleep(0.2)
     record.refresh_from_db()
     assert record.status == JobStatus.FAILED and "中断" in record.message
-    assert not record.source_file and not path.exists()
+    assert not record.source_file and not upload.exists()

@@ -4,6 +4,7 @@ narrative, and a past year that does not move when this year's roster changes.""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -114,8 +115,8 @@ def test_rates_are_written_with_one_decimal_rounded_half_up():
 
 def test_a_past_year_does_not_change_when_this_years_roster_changes(units):
     """Last year's exam (closed) and training, then this year: people move, leave, join, and a
-    head stops being head. Last year's report is the same, but for ``staff`` (now, by
-    definition)."""
+    head stops being head. Last year's report is the same, its staff count (as of 31 December,
+    from the roster history) included."""
     last = timezone.localdate().year - 1
     people = hand_people()
     people[5].is_head = "是"  # 0101, B's head last year
@@ -150,8 +151,42 @@ def test_a_past_year_does_not_change_when_this_years_roster_changes(units):
     assert not Staff.objects.get(staff_no="0001").is_head and Staff.objects.get(staff_no="0201").is_head
 
     after = annual_report_build(year=last)
-    assert after["staff"] != before["staff"]
-    assert {k: v for k, v in after.items() if k != "staff"} == {k: v for k, v in before.items() if k != "staff"}
+    assert before["staff"] == {"active": 11, "as_of": f"{last}-12-31",
+                               "by_unit_kind": {"department": 6, "town": 3, "education": 2}}
+    assert after == before
+    assert annual_report_build(year=last + 1)["staff"]["active"] == 12  # now: 11 - 2 + 3
+
+
+def test_a_past_years_staff_count_is_the_roster_on_31_december(units):
+    """The people of the first sync (joining date unknown) count; someone who joined during
+    that year counts, someone who joined this year does not; someone who left during that year
+    does not count, someone who left this year does."""
+    from docx import Document
+
+    from reports.annual import annual_report_render
+    from roster.models import StaffChange
+
+    last = timezone.localdate().year - 1
+    people = hand_people()
+    roster_sync_people(people)
+    joiners = [Person("0900", "新人一", new_id(), "A"), Person("0901", "新人二", new_id(), "T1"),
+               Person("0902", "新人三", new_id(), "S1")]
+    staying = [p for p in people if p.staff_no not in ("0004", "0005")]
+    roster_sync_people(staying + joiners, allow_mass_deactivation=True)
+    # 0901 joined in the middle of last year; 0005 left last March (0004 left this year)
+    Staff.objects.filter(staff_no="0901").update(joined_on=dt.date(last, 6, 1))
+    StaffChange.objects.filter(staff__staff_no="0005", field="is_active").update(
+        changed_at=timezone.make_aware(dt.datetime(last, 3, 1, 9)))
+    Staff.objects.filter(staff_no="0005").update(left_on=dt.date(last, 3, 1))
+
+    now = annual_report_build(year=last + 1)["staff"]
+    then = annual_report_build(year=last)["staff"]
+    assert (now["active"], now["as_of"]) == (12, timezone.localdate().isoformat())
+    assert then == {"active": 11, "as_of": f"{last}-12-31",
+                    "by_unit_kind": {"department": 5, "town": 4, "education": 2}}
+    assert then["active"] != Staff.objects.filter(is_active=True).count()
+    document = Document(io.BytesIO(annual_report_render(report=annual_report_build(year=last), format="docx")))
+    assert f"截至{last}年12月31日，在册人员11人。" in [p.text for p in document.paragraphs]
 
 
 def test_a_year_without_data_gives_an_empty_report(units):

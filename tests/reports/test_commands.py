@@ -12,7 +12,7 @@ from config.jobs import jobs_redispatch_stale
 from reports.annual import annual_report_build, annual_report_job_create
 from reports.models import AnnualReport, ExamSnapshot, SnapshotRun, TrainingSnapshot
 from reports.snapshots import snapshots_refresh
-from tests.helpers import run_command
+from tests.helpers import run_command, stored_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,7 @@ def test_the_annual_report_job_builds_the_file_after_commit(district, django_cap
     with job.file.open("rb") as handle:
         data = handle.read()
     assert len(data) == job.size and load_workbook(io.BytesIO(data)).sheetnames[0] == "概况"
-    assert (tmp_path / job.file.name).is_file()
+    assert stored_upload(job.file).exists()
 
 
 def test_a_lost_annual_report_job_is_sent_again_by_the_sweeper(district, settings, tmp_path):

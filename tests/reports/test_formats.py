@@ -148,3 +148,33 @@ def test_the_chart_refuses_with_a_chinese_message_when_the_cjk_font_is_missing(r
 def test_an_unknown_format_is_refused(report):
     with pytest.raises(DomainError):
         annual_report_render(report=report, format="pdf")
+
+
+def test_the_word_document_is_a4_with_the_gbt_9704_margins_and_real_headings(report):
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    def mm(length) -> float:
+        return round(length.mm, 1)  # stored in twips: 210 mm is 11906 twips
+
+    document = Document(io.BytesIO(annual_report_render(report=report, format="docx")))
+    for section in document.sections:
+        assert (mm(section.page_width), mm(section.page_height)) == (210.0, 297.0)
+        assert (mm(section.top_margin), mm(section.bottom_margin)) == (37.0, 35.0)
+        assert (mm(section.left_margin), mm(section.right_margin)) == (28.0, 26.0)
+    headings = [(p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[0] == ("Heading 1", "一、总体情况")
+    assert ("Heading 1", "二、学法用法考试分单位情况") in headings and ("Heading 1", "三、法治培训情况") in headings
+    assert ("Heading 2", "（一）学法用法考试") in headings
+    # nothing else is a heading: the section titles are not plain paragraphs any more
+    assert not [p.text for p in document.paragraphs if p.text.startswith(("一、", "二、", "三、", "四、"))
+                and not p.style.name.startswith("Heading")]
+    for name, level, font in (("Heading 1", "0", "黑体"), ("Heading 2", "1", "楷体_GB2312")):
+        style = document.styles[name]
+        assert style.element.pPr.find(qn("w:outlineLvl")).get(qn("w:val")) == level
+        fonts = style.element.rPr.rFonts
+        assert fonts.get(qn("w:eastAsia")) == font
+        # no theme font left to override the East Asian one
+        assert fonts.get(qn("w:eastAsiaTheme")) is None and fonts.get(qn("w:asciiTheme")) is None
+        heading_run = next(p for p in document.paragraphs if p.style.name == name).runs[0]
+        assert heading_run.element.rPr.rFonts.get(qn("w:eastAsia")) == font

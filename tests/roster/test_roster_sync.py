@@ -9,7 +9,7 @@ from django.utils import timezone
 from roster import idnumbers
 from roster.models import ChangeKind, RosterSync, Staff, StaffChange, SyncMode
 from roster.sync import roster_sync, roster_sync_create
-from tests.helpers import Person, csv_bytes, new_id, people, xlsx_bytes
+from tests.helpers import Person, csv_bytes, new_id, people, stored_upload, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -285,12 +285,11 @@ def test_finished_sync_is_not_run_twice(roster):
 
 def test_uploaded_file_is_removed_once_the_sync_has_run(roster):
     record = roster_sync_create(file=csv_bytes(roster), file_name="r.csv")
-    path = record.source_file.path
+    upload = stored_upload(record.source_file)
+    assert upload.exists()
     roster_sync(sync=record)
     record.refresh_from_db()
-    import os
-
-    assert not record.source_file and not os.path.exists(path)
+    assert not record.source_file and not upload.exists()
 
 
 def test_left_on_uses_the_shanghai_date(roster, monkeypatch):

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from config.errors import DomainError
 from config.jobs import JobStatus
 from roster.models import RosterSync, Staff, SyncMode, SyncSource
 from roster.sync import roster_sync, roster_sync_confirm, roster_sync_create, roster_sync_discard_stale_files
-from tests.helpers import csv_bytes, people
+from tests.helpers import StoredUpload, csv_bytes, people, stored_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +23,8 @@ def dry_run(data: bytes, *, source: str = SyncSource.WEB, **options) -> RosterSy
     return sync
 
 
-def stored(sync: RosterSync) -> Path | None:
-    return Path(settings.PRIVATE_UPLOAD_ROOT) / sync.source_file.name if sync.source_file else None
+def stored(sync: RosterSync) -> StoredUpload | None:
+    return stored_upload(sync.source_file) if sync.source_file else None
 
 
 def test_a_web_dry_run_that_passed_keeps_its_file_and_changes_nothing(units):

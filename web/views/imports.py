@@ -18,6 +18,7 @@ from exams.imports import exam_import_confirm
 from exams.models import EXAM_IMPORT_KINDS
 from sheets.models import ImportKind, ImportRecord
 from sheets.services import import_record_confirm_refusal
+from sheets.voiding import import_void, import_void_refusal
 
 from .base import page, progress_json, progress_of, render_page
 
@@ -47,7 +48,7 @@ PROBLEMS_PER_PAGE = 200
 
 
 def _record(scope: Scope, pk: int) -> ImportRecord:
-    return scope.get(scope.imports(ImportRecord.objects.select_related("started_by")), pk=pk)
+    return scope.get(scope.imports(ImportRecord.objects.select_related("started_by", "voided_by")), pk=pk)
 
 
 @page(scoping.IMPORTS_READ)
@@ -84,6 +85,7 @@ def import_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
             or (is_certificates and scope.can(cert_caps.CERTIFICATES_WRITE))
         ),
         "confirm_refusal": refusal,
+        "can_void": scope.can(scoping.IMPORTS_VOID) and scope.everywhere and not import_void_refusal(record=record),
     }
     section = "exams" if is_exam else "certificates" if is_certificates else "events"
     return render_page(request, scope, "web/imports/detail.html", context, section=section)
@@ -111,3 +113,29 @@ def import_confirm(request: HttpRequest, pk: int, *, scope: Scope) -> HttpRespon
         messages.error(request, exc.message)
         return redirect("web:import", pk=dry_run.pk)
     return redirect("web:import", pk=record.pk)
+
+
+@page(scoping.IMPORTS_VOID)
+def import_void_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
+    """Voiding an import: GET shows what it would remove (a dry run), POST (with a reason)
+    voids it and goes back to the import's page."""
+    record = scope.get(scope.imports_voidable(ImportRecord.objects.select_related("started_by", "voided_by")), pk=pk)
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405)
+    try:
+        if request.method == "POST":
+            result = import_void(
+                import_id=record.pk, reason=request.POST.get("reason", "")[:500], user=request.user,
+                records=scope.imports_voidable(ImportRecord.objects.all()),
+            )
+            messages.success(request, _(
+                "已撤销：删除考试记录 %(attempts)s 条、免考 %(exemptions)s 人、出勤记录 %(attendances)s 条，保留 %(kept)s 条。"
+            ) % {**result.removed, "kept": result.kept})
+            return redirect("web:import", pk=record.pk)
+        preview = import_void(import_id=record.pk, dry_run=True, records=scope.imports_voidable(ImportRecord.objects.all()))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("web:import", pk=record.pk)
+    context = {"record": record, "preview": preview, "removed_total": preview.total_removed}
+    section = "exams" if record.kind in EXAM_IMPORT_KINDS else "events"
+    return render_page(request, scope, "web/imports/void.html", context, section=section)

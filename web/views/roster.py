@@ -18,10 +18,11 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from config.errors import DomainError
 from roster.exports import preview_changes_xlsx
-from roster.models import PreviewKind, RosterSync
+from roster.models import PreviewKind, RosterSync, SyncKind, SyncSource
 from roster.selectors import roster_syncs, sync_preview_changes
 from roster.staff import STAFF_LABELS
 from roster.sync import roster_sync_confirm, roster_sync_confirm_refusal
+from roster.undo import roster_undo_refusal, roster_undo_submit
 
 from ..forms import RosterUploadForm
 from ..services import roster_dry_run_start
@@ -74,15 +75,38 @@ def _preview(sync: RosterSync) -> list[dict[str, Any]]:
 @require_GET
 def roster_sync_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
     sync = scope.get(scope.roster_syncs(roster_syncs()), pk=pk)
-    refusal = roster_sync_confirm_refusal(sync=sync) if sync.dry_run else ""
+    is_undo = sync.kind == SyncKind.UNDO
+    refusal = roster_sync_confirm_refusal(sync=sync) if sync.dry_run and not is_undo else ""
     context = {
         "sync": sync,
         "progress": progress_of(sync),
-        "preview": _preview(sync) if sync.is_finished else [],
-        "can_confirm": sync.dry_run and not refusal and scope.can(scoping.ROSTER_SYNC_WRITE),
+        "preview": _preview(sync) if sync.is_finished and not is_undo else [],
+        "can_confirm": sync.dry_run and not is_undo and not refusal and scope.can(scoping.ROSTER_SYNC_WRITE),
         "confirm_refusal": refusal,
+        **_undo_context(sync, scope),
     }
     return render_page(request, scope, "web/roster/sync.html", context, section="roster")
+
+
+def _undo_context(sync: RosterSync, scope: Scope) -> dict[str, Any]:
+    """「撤销本次同步」 on an applied sync (or undo); on an undo's own page, its outcome and, for
+    a dry run, the confirm step (with or without skipping the conflicts)."""
+    writer = scope.can(scoping.ROSTER_SYNC_WRITE)
+    context: dict[str, Any] = {"undone_by": None, "can_undo": False, "undo_confirm": None}
+    if sync.applied and not sync.dry_run:
+        context["undone_by"] = (RosterSync.objects.filter(kind=SyncKind.UNDO, undoes=sync, applied=True, dry_run=False)
+                                .order_by("-pk").first())
+        context["can_undo"] = writer and roster_undo_refusal(target=sync) is None
+    if sync.kind == SyncKind.UNDO:
+        preview = sync.preview or {}
+        conflicts = [{**c, "label": STAFF_LABELS.get(c["field"], c["field"])} for c in preview.get("conflicts", [])]
+        context["undo"] = {"conflicts": conflicts, "count": preview.get("conflict_count", 0),
+                           "skipped": preview.get("skipped", 0)}
+        target = sync.undoes
+        if (sync.dry_run and sync.is_finished and writer and target is not None
+                and roster_undo_refusal(target=target) is None and sync.status != "failed"):
+            context["undo_confirm"] = {"target": target, "skip": bool(context["undo"]["count"])}
+    return context
 
 
 CHANGES_PER_PAGE = 100
@@ -154,3 +178,20 @@ def roster_sync_confirm_view(request: HttpRequest, pk: int, *, scope: Scope) -> 
         messages.error(request, exc.message)
         return redirect("web:roster_sync", pk=dry_run.pk)
     return redirect("web:roster_sync", pk=sync.pk)
+
+
+@page(scoping.ROSTER_SYNC_WRITE)
+@require_POST
+def roster_sync_undo_view(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
+    """「撤销本次同步」: without ``confirm`` a dry run of the undo (its page is the preview);
+    with it, the undo itself, skipping the conflicts when asked."""
+    target = scope.get(scope.roster_syncs(roster_syncs()), pk=pk)
+    try:
+        undo = roster_undo_submit(
+            target=target, dry_run=request.POST.get("confirm") != "1",
+            skip_conflicts=request.POST.get("skip_conflicts") == "1", source=SyncSource.WEB, started_by=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("web:roster_sync", pk=target.pk)
+    return redirect("web:roster_sync", pk=undo.pk)

@@ -7,7 +7,6 @@ import datetime as dt
 from django.utils import timezone
 
 from config.errors import DomainError
-from roster.models import Unit
 
 
 def parse_on(text: str | None) -> dt.date:
@@ -19,11 +18,3 @@ def parse_on(text: str | None) -> dt.date:
     except ValueError:
         raise DomainError(f"--on 应为 YYYY-MM-DD 格式的日期，而不是“{text}”。")
 
-
-def unit_by_code(code: str | None) -> Unit | None:
-    if code is None:
-        return None
-    unit = Unit.objects.filter(code=code.strip()).first() or Unit.objects.filter(code=code.strip().upper()).first()
-    if unit is None:
-        raise DomainError(f"单位代码不存在：{code}")
-    return unit

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from certificates.selectors import certificate_stats
 from config.cli import DomainCommand
+from roster.selectors import unit_from_option
 
-from ._common import parse_on, unit_by_code
+from ._common import parse_on
 
 LABELS = {"holders": "持证人数", "valid": "有效", "due": "待续期", "expired": "已过期", "suspended": "暂扣",
           "revoked": "吊销", "surrendered": "注销", "left": "持证人已离册"}
@@ -18,7 +19,7 @@ class Command(DomainCommand):
         parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
 
     def handle(self, *args, unit: str | None, on: str | None, json: bool, **options) -> None:
-        stats = certificate_stats(on=parse_on(on), unit=unit_by_code(unit))
+        stats = certificate_stats(on=parse_on(on), unit=unit_from_option(unit))
         if json:
             self.emit_json(stats)
             return

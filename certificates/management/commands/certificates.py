@@ -8,8 +8,9 @@ from certificates import exports
 from certificates.selectors import STATE_CHOICES, certificate_entries, certificates_on
 from config.cli import DomainCommand, command_username
 from config.errors import DomainError
+from roster.selectors import unit_from_option
 
-from ._common import parse_on, unit_by_code
+from ._common import parse_on
 
 FORMATS = ("table", "csv", "xlsx", "json")
 
@@ -34,7 +35,7 @@ class Command(DomainCommand):
         if fmt == "xlsx" and output is None:
             raise DomainError("xlsx 格式需要用 -o 指定输出文件。")
         day = parse_on(on)
-        scope = unit_by_code(unit)
+        scope = unit_from_option(unit)
         entries = certificate_entries(
             certificates_on(on=day, unit=scope, state=state.strip().lower() if state else None), on=day
         )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from certificates.imports import certificate_import_file
-from config.cli import EXIT_INTERNAL, EXIT_REFUSED, EXIT_UNREADABLE, DomainCommand
+from config.cli import DomainCommand
 
 
 class Command(DomainCommand):
@@ -20,21 +20,4 @@ class Command(DomainCommand):
 
     def handle(self, *args, file: Path, dry_run: bool, strict: bool, json: bool, **options) -> None:
         result = certificate_import_file(path=file, strict=strict, dry_run=dry_run)
-        if json:
-            self.emit_json(result.as_dict())
-        else:
-            self.stdout.write(result.message)
-            for warning in result.warnings:
-                self.stdout.write(f"提示：{warning}")
-            for error in result.errors:
-                where = f"第 {error['row']} 行" if error.get("row") else "文件"
-                column = f"「{error['column']}」" if error.get("column") else ""
-                value = f"（{error['value']}）" if error.get("value") else ""
-                self.stderr.write(f"{where}{column}{value}：{error['message']}")
-            if result.ran:
-                self.stdout.write(f"导入记录编号：{result.import_id}")
-        if result.ran:
-            return
-        if result.status == "failed":
-            raise SystemExit(EXIT_INTERNAL)
-        raise SystemExit(EXIT_UNREADABLE if result.unreadable else EXIT_REFUSED)
+        self.report_import(result, as_json=json)

@@ -6,8 +6,7 @@ from config.cli import DomainCommand
 from exams.enrolment import exam_refresh
 from exams.imports import exam_get
 from exams.selectors import exam_stats
-
-from ._common import unit_by_code
+from roster.selectors import unit_from_option
 
 
 def percent(value: float | None) -> str:
@@ -24,7 +23,7 @@ class Command(DomainCommand):
 
     def handle(self, *args, exam_id: str, unit: str | None, json: bool, **options) -> None:
         exam = exam_get(exam_id=exam_id)
-        scope = unit_by_code(unit)
+        scope = unit_from_option(unit)
         exam_refresh(exam=exam)
         figures = exam_stats(exam=exam, unit=scope)
         if json:

@@ -6,8 +6,6 @@ from config.cli import DomainCommand
 from exams.imports import exam_import_file
 from sheets.models import ImportKind
 
-from ._common import report_import
-
 
 class Command(DomainCommand):
     help = "导入免考名单（工号或身份证号、姓名、免考原因）。已参加考试的人员不能免考。"
@@ -19,4 +17,4 @@ class Command(DomainCommand):
 
     def handle(self, *args, exam_id: str, file: Path, json: bool, **options) -> None:
         result = exam_import_file(exam_id=exam_id, path=file, kind=ImportKind.EXAM_EXEMPTIONS)
-        report_import(self, result, as_json=json)
+        self.report_import(result, as_json=json)

@@ -6,8 +6,6 @@ from config.cli import DomainCommand
 from exams.imports import exam_import_file
 from sheets.models import ImportKind
 
-from ._common import report_import
-
 
 class Command(DomainCommand):
     help = (
@@ -23,4 +21,4 @@ class Command(DomainCommand):
 
     def handle(self, *args, exam_id: str, file: Path, strict: bool, json: bool, **options) -> None:
         result = exam_import_file(exam_id=exam_id, path=file, kind=ImportKind.EXAM_RESULTS, strict=strict)
-        report_import(self, result, as_json=json)
+        self.report_import(result, as_json=json)

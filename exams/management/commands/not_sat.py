@@ -10,8 +10,7 @@ from exams import exports
 from exams.enrolment import exam_refresh
 from exams.imports import exam_get
 from exams.selectors import exam_not_sat, not_sat_entries
-
-from ._common import unit_by_code
+from roster.selectors import unit_from_option
 
 FORMATS = ("table", "csv", "json", "xlsx")
 
@@ -32,7 +31,7 @@ class Command(DomainCommand):
         if fmt == "xlsx" and output is None:
             raise DomainError("xlsx 格式需要用 -o 指定输出文件。")
         exam = exam_get(exam_id=exam_id)
-        scope = unit_by_code(unit)
+        scope = unit_from_option(unit)
         exam_refresh(exam=exam)
         entries = not_sat_entries(exam_not_sat(exam=exam, unit=scope))
         if fmt == "xlsx":
