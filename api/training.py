@@ -95,6 +95,9 @@ class HoursBelowViewSet(mixins.ListModelMixin, ScopedViewSet):
         if query["format"] == "json":
             page = self.paginate_queryset(below)
             return self.get_paginated_response([_entry(s) for s in page])
+        # a download holds the whole list, yet a malformed page or page size is still refused
+        self.paginator.get_page_size(request)
+        self.paginator.get_page_number(request, None)
         rows = [_entry(s) for s in below]
         audit_record(
             user=request.user, action=AuditAction.EXPORT,
