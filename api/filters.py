@@ -10,7 +10,7 @@ from access.scoping import scope_for
 from exams.models import Exam, ExamKind
 from reminders.models import Channel, MessageStatus, ReminderMessage
 from roster.models import Staff, Unit, UnitKind
-from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind
+from training.models import Attendance, AttendanceStatus, TrainingEvent, kind_labels
 
 
 class StrictBooleanFormField(forms.Field):
@@ -94,11 +94,19 @@ class EventFilter(django_filters.FilterSet):
     organiser = django_filters.CharFilter(method="filter_organiser",
                                           help_text="单位代码：该单位及其全部下级单位主办的活动")
     year = YearFilter(field_name="date__year", help_text="年度")
-    kind = StrictChoiceFilter(choices=TrainingKind.choices, help_text="培训类型")
+    # a code of the kinds table (data: read when the filter runs, never when the schema is made)
+    kind = django_filters.CharFilter(method="filter_kind", help_text="培训类型代码（培训类型表中的代码）")
 
     class Meta:
         model = TrainingEvent
         fields = ["organiser", "year", "kind"]
+
+    def filter_kind(self, queryset, name: str, value: str):
+        from rest_framework.exceptions import ValidationError
+
+        if value not in kind_labels():
+            raise ValidationError({"kind": [f"培训类型“{value[:32]}”无效，应为：{'、'.join(kind_labels())}。"]})
+        return queryset.filter(kind=value)
 
     def filter_organiser(self, queryset, name: str, value: str):
         scope = scope_for(self.request.user)

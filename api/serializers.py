@@ -20,7 +20,7 @@ from exams.models import Candidate, Exam, ExamKind
 from reminders.models import ReminderJob, ReminderMessage
 from roster.models import RosterSync, Staff, SyncKind, SyncMode, Unit
 from sheets.models import ImportRecord
-from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind
+from training.models import Attendance, AttendanceStatus, TrainingEvent, TrainingKind, kind_labels
 from training.models import Audience as TrainingAudience
 
 
@@ -563,6 +563,8 @@ class NotSatEntrySerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
+    # the kinds are data (the kinds table): a code, not a fixed enum
+    kind = serializers.CharField(read_only=True, help_text="培训类型代码（培训类型表中的代码）")
     organiser = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True, help_text="主办单位代码")
     organiser_name = serializers.CharField(source="organiser.name", read_only=True, allow_null=True, default=None)
     audience_units = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True,
@@ -589,9 +591,19 @@ class EventSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request is not None else path
 
 
+def event_kind_check(value: str) -> str:
+    """A kind is a code of the kinds table (read fresh: a kind added in the admin counts)."""
+    kinds = kind_labels(fresh=True)
+    if value not in kinds:
+        raise serializers.ValidationError(f"培训类型“{value}”无效，应为：{'、'.join(kinds)}。")
+    return value
+
+
 class EventCreateSerializer(serializers.Serializer):
     title = StrictCharField(max_length=200)
-    kind = StrictChoiceField(choices=TrainingKind.choices)
+    # a code of the kinds table (data: checked when a request is validated, never when the
+    # schema is made; a kind added in the admin is valid at once)
+    kind = StrictCharField(max_length=32, help_text="培训类型代码（培训类型表中的代码，例如 lecture、leader_law_report）")
     date = YearDateField()
     hours = strict_decimal(max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
                            help_text="每位参加者计入的学时，可以是小数")
@@ -607,6 +619,9 @@ class EventCreateSerializer(serializers.Serializer):
     signin_rotates = serializers.BooleanField(
         required=False, default=True, help_text="会场二维码定时更换（默认是）；线上活动可设为 false，使用固定链接"
     )
+
+    def validate_kind(self, value: str) -> str:
+        return event_kind_check(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         scope: Scope = self.context["scope"]
@@ -691,7 +706,7 @@ class EventUpdateSerializer(serializers.Serializer):
     """PATCH events/{id}/: any of these (a liaison: the organiser stays within their subtree)."""
 
     title = StrictCharField(max_length=200, required=False)
-    kind = StrictChoiceField(choices=TrainingKind.choices, required=False)
+    kind = StrictCharField(max_length=32, required=False, help_text="培训类型代码（培训类型表中的代码）")
     date = YearDateField(required=False, help_text="改日期后，出勤人员按新日期所在单位统计")
     hours = strict_decimal(max_digits=5, decimal_places=2, min_value=Decimal("0.01"), required=False)
     organiser = _UnitCodeField(required=False, allow_null=True,
@@ -700,6 +715,9 @@ class EventUpdateSerializer(serializers.Serializer):
     location = StrictCharField(max_length=200, required=False, allow_blank=True)
     signin_rotates = serializers.BooleanField(required=False)
     reason = reason_field()
+
+    def validate_kind(self, value: str) -> str:
+        return event_kind_check(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         scope: Scope = self.context["scope"]

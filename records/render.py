@@ -28,7 +28,8 @@ from exams.models import ExamKind
 from exams.selectors import EXEMPT, FAILED, NOT_SAT, PASSED
 from reports.render import BODY_FONT, HEADING_FONT, LATIN_FONT, TITLE_FONT, east_asian_font
 from sheets.writers import XlsxWriter
-from training.models import AttendanceStatus, TrainingKind
+from training.models import AttendanceStatus
+from training.models import kind_label as training_kind_name
 
 from .selectors import FilePerson
 
@@ -37,14 +38,13 @@ STATUS_LABELS = {PASSED: "合格", FAILED: "不合格", NOT_SAT: "未参考", EX
 # not among the figures' 未参考 (Candidate.state_label says the same)
 LEFT_LABEL = "截止前离册"
 _ATTENDANCE = dict(AttendanceStatus.choices)
-_TRAINING_KINDS = dict(TrainingKind.choices)
 _EXAM_KINDS = dict(ExamKind.choices)
 
 
 @lru_cache(maxsize=256)
 def _label(choices: str, key: str, language: str | None) -> str:
     # the labels are lazy translations: made text once per language, not once per cell
-    return str({"attendance": _ATTENDANCE, "training": _TRAINING_KINDS, "exam": _EXAM_KINDS}[choices].get(key, key))
+    return str({"attendance": _ATTENDANCE, "exam": _EXAM_KINDS}[choices].get(key, key))
 
 
 def attendance_label(status: str) -> str:
@@ -52,7 +52,8 @@ def attendance_label(status: str) -> str:
 
 
 def training_kind_label(kind: str) -> str:
-    return _label("training", kind, get_language())
+    # the kinds table's names (data, not translations)
+    return training_kind_name(kind)
 
 
 def exam_kind_label(kind: str) -> str:

@@ -36,7 +36,7 @@ from exams.selectors import EXEMPT, staff_candidacies
 from roster.history import initial_sync_id, staff_active_on
 from roster.models import ChangeKind, Staff, StaffChange, Unit
 from training.exports import as_number
-from training.selectors import hours_of_staff, required_hours_of, staff_attendances, staff_units_on
+from training.selectors import hours_of_staff, required_hours_of_staff, staff_attendances, staff_units_on
 
 # how many people the learning file reads at a time: memory stays flat however many there are
 PEOPLE_PER_CHUNK = 250
@@ -96,9 +96,12 @@ def year_entries(*, staff_ids: Sequence[int], year: int | None = None) -> dict[i
     for staff_id, person_years in years.items():
         for y in person_years:
             people_of_year[y].append(staff_id)
-    required = required_hours_of(years=people_of_year)
+    # what each year requires of each person: their category's target, else the default
+    required: dict[tuple[int, int], Decimal] = {}
     hours: dict[tuple[int, int], Decimal] = {}
     for y, people in people_of_year.items():
+        for staff_id, value in required_hours_of_staff(year=y, staff_ids=people).items():
+            required[(staff_id, y)] = value
         for staff_id, total in hours_of_staff(year=y, staff_ids=people).items():
             hours[(staff_id, y)] = total
 
@@ -106,10 +109,11 @@ def year_entries(*, staff_ids: Sequence[int], year: int | None = None) -> dict[i
     for staff_id in ids:
         entries = []
         for y in sorted(years[staff_id], reverse=True):
-            entry = _empty_year(y, required[y])
+            needed = required[(staff_id, y)]
+            entry = _empty_year(y, needed)
             total = hours.get((staff_id, y), Decimal("0"))
             entry["hours"] = as_number(total)
-            entry["missing_hours"] = as_number(max(Decimal("0"), required[y] - total))
+            entry["missing_hours"] = as_number(max(Decimal("0"), needed - total))
             entry["attendances"] = attendances.get((staff_id, y), [])
             entry["exams"] = exams.get((staff_id, y), [])
             entries.append(entry)

@@ -16,7 +16,7 @@ from reports.annual import year_check
 from roster.models import Staff
 from roster.ordering import unit_order
 from roster.selectors import staff_list
-from training.selectors import hours_below, required_hours
+from training.selectors import default_required_hours, hours_below
 
 from .digests import Composed, Digest, DigestUnit, digest_rollup, names_line, percent, period_week, unit_nodes
 from .outbox import Progress, SendReport, digest_send
@@ -57,7 +57,7 @@ def hours_digest(*, year: int, today: dt.date) -> Digest:
     return Digest(
         kind=KIND, subject_key=f"hours:{year}", period=period_week(today),
         figures=digest_rollup(own=own, nodes=unit_nodes()),
-        compose=partial(hours_compose, year=year, required=required_hours(year=year)),
+        compose=partial(hours_compose, year=year, required=default_required_hours(year=year)),
         names=names, report={"exam_id": None, "year": year},
     )
 

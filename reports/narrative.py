@@ -18,6 +18,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from training.models import kind_labels
+
 NUMERALS = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}
 
 # training kinds in the report's order, with how each is counted
@@ -27,7 +29,11 @@ TRAINING_CLAUSES = (
     ("lecture", "专题讲座{n}场"),
     ("enforcement_training", "执法人员专题培训{n}期"),
     ("online_course", "网络学法课程{n}门"),
+    ("leader_law_report", "领导干部述法{n}次"),
+    ("court_appearance", "负责人出庭应诉{n}次"),
 )
+# kinds with their own sentence (旁听庭审) or none of their own: not in the list of clauses
+_OWN_SENTENCE = ("court_observation",)
 ENFORCEMENT_EXAMS = (
     ("enforcement_qualification", "执法资格考试"),
     ("enforcement_renewal", "执法续职考试"),
@@ -144,6 +150,10 @@ def _training_clauses(training: dict[str, Any]) -> list[str]:
     clauses = []
     by_kind = training.get("by_kind") or {}
     items = [text.format(n=by_kind[kind]) for kind, text in TRAINING_CLAUSES if by_kind.get(kind)]
+    # a kind added in the kinds table (the admin) is named by its name: every kind with events counts
+    known = {kind for kind, _ in TRAINING_CLAUSES} | set(_OWN_SENTENCE)
+    labels = kind_labels()
+    items += [f"{labels.get(kind, kind)}{n}次" for kind, n in sorted(by_kind.items()) if n and kind not in known]
     if items:
         clauses.append("开展" + "、".join(items))
     court = (training.get("court_observation") or {}).get("events") or 0

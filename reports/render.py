@@ -26,7 +26,7 @@ from config.text import strip_controls, strip_controls_deep
 from exams.models import ExamKind
 from roster.models import UnitKind
 from sheets.writers import XlsxWriter
-from training.models import TrainingKind
+from training.models import kind_label, kind_order
 
 # --- labels -----------------------------------------------------------------------------
 
@@ -68,10 +68,8 @@ def exam_kind_label(kind: str) -> str:
 
 
 def training_kind_label(kind: str) -> str:
-    return str(dict(TrainingKind.choices).get(kind, kind))
-
-
-_KIND_ORDER = {kind: i for i, kind in enumerate(TrainingKind.values)}
+    # the kinds table's names: every kind that had events is listed under its own name
+    return kind_label(kind)
 
 
 def scope_prefix(report: dict[str, Any]) -> str:
@@ -138,10 +136,11 @@ def chart_exam(report: dict[str, Any]) -> dict[str, Any] | None:
 def training_rows(report: dict[str, Any]) -> list[tuple[str, Any]]:
     training = report["training"]
     court = training.get("court_observation") or {}
+    order = kind_order()
     return [
         ("培训活动（场）", training.get("events", 0)),
         *[(f"其中：{training_kind_label(kind)}", n) for kind, n in sorted(
-            (training.get("by_kind") or {}).items(), key=lambda item: _KIND_ORDER.get(item[0], len(_KIND_ORDER))
+            (training.get("by_kind") or {}).items(), key=lambda item: (order.get(item[0], len(order)), item[0])
         )],
         ("参训人次", training.get("attendances", 0)),
         ("参训人数", training.get("staff_trained", 0)),

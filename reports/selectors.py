@@ -29,7 +29,7 @@ from exams.selectors import COUNTED, figure_aggregates
 from roster.models import Staff, StaffChange, Unit
 from roster.ordering import unit_order, unit_sort_key
 from training.models import TrainingEvent, TrainingKind
-from training.selectors import attended_in_year, events_in_year, hours_sum, required_hours
+from training.selectors import attended_in_year, events_in_year, hours_sum, required_hours_expression
 
 from .models import AnnualReport, ExamSnapshot, SnapshotRun, TrainingSnapshot
 
@@ -137,7 +137,8 @@ def training_unit_counts(*, year: int) -> dict[tuple[int, bool], dict[str, Any]]
       records ``training_stats`` counts), by the attendance's frozen unit. A person who
       attended in two units counts once in a subtree holding both.
     - ``staff_below_hours``: active staff, by their current unit, whose hours in the year (the
-      same records' event hours, as ``staff_hours`` sums them) are below ``required_hours``:
+      same records' event hours, as ``staff_hours`` sums them) are below what the year
+      requires of them (``required_hours_expression``: their category's target, else the default):
       the staff ``hours_below`` lists. Summed from the per-person totals of the records above
       rather than by joining every staff row to every attendance ever (a test holds it equal to
       ``hours_below`` for every unit)."""
@@ -149,8 +150,13 @@ def training_unit_counts(*, year: int) -> dict[tuple[int, bool], dict[str, Any]]
     )
     pairs_cte, pairs_params, pair_columns = _as_cte(pairs, "pairs")
     assert pair_columns == ["unit_id", "staff_id", "n", "hours"], pair_columns
-    active = Staff.objects.filter(is_active=True).order_by().values("id", "unit_id")
-    assert list(active.query.values_select) == ["id", "unit_id"]
+    # each active person with what the year requires of them (their category's target, else
+    # the default): the same expression ``hours_below`` filters on
+    active = (
+        Staff.objects.filter(is_active=True).order_by()
+        .annotate(required=required_hours_expression(year=year)).values("id", "unit_id", "required")
+    )
+    assert list(active.query.values_select) == ["id", "unit_id"], active.query.values_select
     active_sql, active_params = active.query.sql_with_params()
     # People are counted once per subtree: a unit's subtree adds up its units' own counts,
     # less the repeats of people with records in more than one of its units (few: those who
@@ -167,14 +173,10 @@ def training_unit_counts(*, year: int) -> dict[tuple[int, bool], dict[str, Any]]
                   JOIN unit_closure c ON c.unit_id = p.unit_id
                  GROUP BY c.ancestor_id, p.staff_id) g
              WHERE g.m > 1 GROUP BY g.ancestor_id),
-        reached(unit_id, n) AS (
-            SELECT s.unit_id, COUNT(*) FROM person p JOIN ({active_sql}) s ON s.id = p.staff_id
-             WHERE ROUND(p.hours, 2) >= CAST(%s AS NUMERIC)
-             GROUP BY s.unit_id),
         below(unit_id, n) AS (
-            SELECT f.unit_id, f.n - COALESCE(r.n, 0)
-              FROM (SELECT s.unit_id, COUNT(*) AS n FROM ({active_sql}) s GROUP BY s.unit_id) f
-              LEFT JOIN reached r ON r.unit_id = f.unit_id)
+            SELECT s.unit_id, COUNT(*) FROM ({active_sql}) s LEFT JOIN person p ON p.staff_id = s.id
+             WHERE COALESCE(ROUND(p.hours, 2), 0) < s.required
+             GROUP BY s.unit_id)
         SELECT 'a', a.unit_id, 0, a.n, a.people, a.hours FROM unit_alone a
         UNION ALL
         SELECT 'a', r.ancestor_id, 1, r.n, r.people - COALESCE(x.extra, 0), r.hours
@@ -189,7 +191,7 @@ def training_unit_counts(*, year: int) -> dict[tuple[int, bool], dict[str, Any]]
           FROM below b JOIN unit_closure c ON c.unit_id = b.unit_id
          GROUP BY c.ancestor_id
     """
-    params = [*pairs_params, *active_params, str(required_hours(year=year)), *active_params]
+    params = [*pairs_params, *active_params]
     out: dict[tuple[int, bool], dict[str, Any]] = {}
     with reporting_query() as cursor:
         cursor.execute(sql, params)

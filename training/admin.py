@@ -15,7 +15,7 @@ from roster.ordering import unit_order
 
 from .attendance import attendances_set_status
 from .events import training_event_changed, training_event_check, training_events_rotate_tokens
-from .models import Attendance, AttendanceStatus, StudyHoursRequirement, TrainingEvent
+from .models import Attendance, AttendanceStatus, EventKind, StudyHoursRequirement, TrainingEvent, TrainingTarget
 from .selectors import events_list
 
 INLINE_ROWS = 200
@@ -216,4 +216,52 @@ class StudyHoursRequirementAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: StudyHoursRequirement, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        figures_changed(kind=TRAINING, year=obj.year)
+
+
+@admin.register(EventKind)
+class EventKindAdmin(admin.ModelAdmin):
+    """The kinds of training events. A code is a contract (sign-in sheets and the API name
+    it): it cannot be changed once saved, and a kind that events use cannot be deleted."""
+
+    list_display = ("code", "name", "counts_hours", "default_hours", "sort_order", "events")
+    list_editable = ("name", "counts_hours", "default_hours", "sort_order")
+    ordering = ("sort_order", "code")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: EventKind | None = None) -> tuple[str, ...]:
+        return ("code",) if obj is not None else ()
+
+    @admin.display(description=_("活动数"))
+    def events(self, obj: EventKind) -> int:
+        return TrainingEvent.objects.filter(kind=obj.code).count()
+
+    def has_delete_permission(self, request: HttpRequest, obj: EventKind | None = None) -> bool:
+        if obj is not None and TrainingEvent.objects.filter(kind=obj.code).exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: EventKind, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # whether a kind counts hours changes every year's figures that have its events
+        for year in TrainingEvent.objects.filter(kind=obj.code).dates("date", "year"):
+            figures_changed(kind=TRAINING, year=year.year)
+
+
+@admin.register(TrainingTarget)
+class TrainingTargetAdmin(admin.ModelAdmin):
+    list_display = ("year", "category_label", "hours")
+    list_filter = ("year",)
+    ordering = ("-year", "category")
+
+    @admin.display(description=_("人员类别"), ordering="category")
+    def category_label(self, obj: TrainingTarget) -> str:
+        return obj.category or str(_("（默认：所有其他人员）"))
+
+    def save_model(self, request: HttpRequest, obj: TrainingTarget, form, change: bool) -> None:
+        obj.category = (obj.category or "").strip() or None
+        super().save_model(request, obj, form, change)
+        figures_changed(kind=TRAINING, year=obj.year)
+
+    def delete_model(self, request: HttpRequest, obj: TrainingTarget) -> None:
+        super().delete_model(request, obj)
         figures_changed(kind=TRAINING, year=obj.year)

@@ -14,8 +14,10 @@ class TrainingConfig(AppConfig):
         from sheets.models import ImportKind, ImportRecord, SupplyKind
         from sheets.voiding import register_voider
 
+        from .capabilities import grant_training_capabilities
         from .voiding import attendance_import_void
 
+        grant_training_capabilities()
         register_voider(kind=ImportKind.ATTENDANCE, supplies=(SupplyKind.ATTENDANCE,), voider=attendance_import_void)
         # sign-in sheets run in the request that uploads them (no task): past its lease, a
         # sheet whose process died is ended as failed and its file deleted

@@ -23,7 +23,7 @@ from roster.models import Unit
 
 from .attendance import attendances_set_status
 from .events import training_event_changed, training_event_clean
-from .models import Attendance, AttendanceStatus, TrainingEvent
+from .models import Attendance, AttendanceStatus, TrainingEvent, kind_label
 from .selectors import staff_units_on
 
 MAX_REASON = 200
@@ -105,7 +105,7 @@ def training_event_correct(
             if field != "organiser" and old == new:
                 continue
             if field == "kind":
-                changes.append(f"{labels[field]}：{locked.get_kind_display()} → {dict(TrainingEvent._meta.get_field('kind').choices)[new]}")
+                changes.append(f"{labels[field]}：{locked.get_kind_display()} → {kind_label(new)}")
             else:
                 changes.append(f"{labels[field]}：{_shown(old)} → {_shown(new)}")
         if not changes:

@@ -19,7 +19,7 @@ from .models import (
     Audience,
     StudyHoursRequirement,
     TrainingEvent,
-    TrainingKind,
+    kind_labels,
     new_signin_token,
 )
 
@@ -44,8 +44,9 @@ def training_event_clean(
     if len(title) > 200:
         raise DomainError("培训活动名称不能超过 200 个字符。")
     refuse_control_chars(title, label="培训活动名称")
-    if kind not in TrainingKind.values:
-        raise DomainError(f"培训类型“{kind}”无效，应为：{'、'.join(TrainingKind.values)}。")
+    kinds = kind_labels(fresh=True)  # the kinds table: a kind added in the admin is valid at once
+    if kind not in kinds:
+        raise DomainError(f"培训类型“{kind}”无效，应为：{'、'.join(kinds)}。")
     try:
         value = Decimal(str(hours)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):

@@ -23,21 +23,25 @@ def as_number(value: Decimal | int | float | None) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def hours_rows(staff: QuerySet[Staff], *, required: Decimal) -> list[dict[str, Any]]:
-    """Rows of the ``hours_below`` queryset, read as plain values (no model instances)."""
-    values = staff.values_list("staff_no", "name", "unit__code", "unit__name", "hours")
-    return [
-        {
-            "staff_no": staff_no,
-            "name": name,
-            "unit_code": unit_code,
-            "unit_name": unit_name,
-            "hours": as_number(hours),
-            "required_hours": as_number(required),
-            "missing_hours": as_number(required - hours),
-        }
-        for staff_no, name, unit_code, unit_name, hours in values
-    ]
+def hours_rows(staff: QuerySet[Staff], *, required: Decimal | None = None) -> list[dict[str, Any]]:
+    """Rows of the ``hours_below`` queryset, read as plain values (no model instances). Each
+    row's ``required_hours`` is the person's own (their category's target, else the default),
+    as ``hours_below`` annotates it; ``required`` is accepted for older callers and ignored."""
+    values = staff.values_list("staff_no", "name", "unit__code", "unit__name", "hours", "required_hours")
+    return [hours_row(*row) for row in values]
+
+
+def hours_row(staff_no: str, name: str, unit_code: str, unit_name: str, hours: Decimal,
+              required: Decimal) -> dict[str, Any]:
+    return {
+        "staff_no": staff_no,
+        "name": name,
+        "unit_code": unit_code,
+        "unit_name": unit_name,
+        "hours": as_number(hours),
+        "required_hours": as_number(required),
+        "missing_hours": as_number(required - hours),
+    }
 
 
 def to_json(rows: list[dict[str, Any]], *, year: int, required: Decimal, unit_code: str | None) -> str:

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +31,80 @@ class TrainingKind(models.TextChoices):
     COURT_OBSERVATION = "court_observation", _("旁听庭审")
     ENFORCEMENT_TRAINING = "enforcement_training", _("执法培训")
     ONLINE_COURSE = "online_course", _("网络课程")
+    LEADER_LAW_REPORT = "leader_law_report", _("述法")
+    COURT_APPEARANCE = "court_appearance", _("出庭应诉")
+
+
+class EventKind(models.Model):
+    """A kind of training event, as data: the codes are a contract (sign-in sheets, the API,
+    the annual report name them), so a code is never renamed; the name, whether the kind
+    counts study hours, the hours an event of it gets by default and the order it is listed
+    in may be edited in the admin. ``TrainingKind`` lists the codes seeded by the migration."""
+
+    code = models.SlugField(_("代码"), max_length=32, unique=True, help_text=_("英文代码，创建后不可更改，例如 lecture。"))
+    name = models.CharField(_("名称"), max_length=50, validators=[validate_no_control_chars])
+    counts_hours = models.BooleanField(_("计入学时"), default=True)
+    default_hours = models.DecimalField(
+        _("默认学时"), max_digits=5, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))], help_text=_("新建这一类型的活动时预填的学时。"),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=100)
+
+    class Meta:
+        verbose_name = _("培训类型")
+        verbose_name_plural = _("培训类型")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """The event kinds of the kinds table, in their order (the choices of ``TrainingEvent.kind``,
+    of the forms and of the API; read through the labels' cache, since a list page asks for
+    them once per row); before the table exists (migrations), the seeded codes."""
+    return list(kind_labels().items())
+
+
+def _kinds_from_table() -> list[tuple[str, str]]:
+    from django.db.utils import DatabaseError
+
+    try:
+        rows = list(EventKind.objects.order_by("sort_order", "code").values_list("code", "name"))
+    except DatabaseError:
+        rows = []
+    return rows or [(code, str(label)) for code, label in TrainingKind.choices]
+
+
+# the labels for renderers (a learning file names a kind on every row): read at most once a
+# minute per process, and again at once in the process that edits a kind (signals below)
+_LABELS_SECONDS = 60
+_labels_cache: dict[str, object] = {"at": 0.0, "labels": None}
+
+
+def kind_labels(*, fresh: bool = False) -> dict[str, str]:
+    """code -> name of every kind in the kinds table (see ``kind_choices``)."""
+    import time
+
+    now = time.monotonic()
+    if fresh or _labels_cache["labels"] is None or now - float(_labels_cache["at"]) > _LABELS_SECONDS:
+        _labels_cache["labels"] = dict(_kinds_from_table())
+        _labels_cache["at"] = now
+    return dict(_labels_cache["labels"])  # type: ignore[arg-type]
+
+
+def kind_label(code: str) -> str:
+    return kind_labels().get(code, code)
+
+
+def kind_order() -> dict[str, int]:
+    """code -> position, in the kinds table's order (unknown codes go last)."""
+    return {code: i for i, code in enumerate(kind_labels())}
+
+
+@receiver([post_save, post_delete], sender=EventKind, dispatch_uid="training-kind-labels")
+def _kinds_changed(**kwargs: object) -> None:
+    _labels_cache["labels"] = None
 
 
 class Audience(models.TextChoices):
@@ -39,7 +115,8 @@ class Audience(models.TextChoices):
 
 class TrainingEvent(models.Model):
     title = models.CharField(_("名称"), max_length=200, validators=[validate_no_control_chars])
-    kind = models.CharField(_("类型"), max_length=32, choices=TrainingKind.choices)
+    # the code of an ``EventKind`` (validated against the kinds table; the values are a contract)
+    kind = models.CharField(_("类型"), max_length=32, choices=kind_choices)
     date = models.DateField(_("日期"))
     hours = models.DecimalField(
         _("学时"), max_digits=5, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))],
@@ -169,3 +246,31 @@ class StudyHoursRequirement(models.Model):
     def __str__(self) -> str:
         return f"{self.year} 年：{self.hours} 学时"
 
+
+
+class TrainingTarget(models.Model):
+    """The study hours a year requires of one 人员类别 (the roster's ``Staff.category``); the
+    row without a category is the default for everyone else. Without any row for the year,
+    the year's ``StudyHoursRequirement`` (else 40) applies, as before."""
+
+    year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000)])
+    category = models.CharField(
+        _("人员类别"), max_length=100, null=True, blank=True, validators=[validate_no_control_chars],
+        help_text=_("名册中的人员类别，须与名册一致；留空为所有其他人员的默认要求。"),
+    )
+    hours = models.DecimalField(_("应修学时"), max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+
+    class Meta:
+        verbose_name = _("学时要求（按人员类别）")
+        verbose_name_plural = _("学时要求（按人员类别）")
+        ordering = ["-year", "category"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "category"], name="training_target_year_category"),
+            # one default row per year (NULLs are distinct in a unique constraint)
+            models.UniqueConstraint(fields=["year"], condition=models.Q(category__isnull=True),
+                                    name="training_target_year_default"),
+            models.CheckConstraint(condition=~models.Q(category=""), name="training_target_category_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} 年 {self.category or '默认'}：{self.hours} 学时"

@@ -25,14 +25,23 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from roster.history import staff_units_on  # noqa: F401  (the attendance imports' name for it)
 from roster.models import Staff, Unit
 from roster.ordering import unit_order
 
-from .models import ATTENDED, DEFAULT_REQUIRED_HOURS, Attendance, StudyHoursRequirement, TrainingEvent
+from .models import (
+    ATTENDED,
+    DEFAULT_REQUIRED_HOURS,
+    Attendance,
+    Audience,
+    EventKind,
+    StudyHoursRequirement,
+    TrainingEvent,
+    TrainingTarget,
+)
 
 _CHUNK = 2000
 
@@ -58,9 +67,20 @@ def counted_q(*, year: int | None = None, prefix: str = "") -> Q:
     return q
 
 
+def hours_counted_q(*, prefix: str = "") -> Q:
+    """The records whose event's kind counts study hours: every kind but those the kinds table
+    marks as not counting (述法 and 出庭应诉 as seeded). A subquery, so a figure stays one query."""
+    not_counting = EventKind.objects.filter(counts_hours=False).values("code")
+    return ~Q(**{f"{prefix}event__kind__in": not_counting})
+
+
 def hours_sum(*, prefix: str = "", filter: Q | None = None) -> Sum:
-    """The hours of the records counted: the sum of their events' hours."""
-    return Sum(f"{prefix}event__hours", filter=filter, output_field=DecimalField(max_digits=12, decimal_places=2))
+    """The hours of the records counted: the sum of their events' hours, over the kinds that
+    count hours (``hours_counted_q``)."""
+    counted = hours_counted_q(prefix=prefix)
+    filter = counted if filter is None else filter & counted
+    return Sum(f"{prefix}event__hours", filter=filter,
+               output_field=DecimalField(max_digits=12, decimal_places=2))
 
 
 def attended_in_year(*, year: int, unit: Unit | None = None) -> QuerySet[Attendance]:
@@ -123,7 +143,7 @@ def staff_attendances(*, staff_ids: Iterable[int], year: int | None = None) -> Q
         qs = qs.filter(event__date__gte=start, event__date__lt=end)
     return qs.select_related("event", "unit").annotate(
         counted_hours=Case(
-            When(counted_q(), then=F("event__hours")),
+            When(counted_q() & hours_counted_q(), then=F("event__hours")),
             default=Value(Decimal("0")),
             output_field=DecimalField(max_digits=5, decimal_places=2),
         )
@@ -143,6 +163,49 @@ def required_hours_of(*, years: Iterable[int]) -> dict[int, Decimal]:
     return {year: configured.get(year, DEFAULT_REQUIRED_HOURS) for year in years}
 
 
+def default_required_hours(*, year: int) -> Decimal:
+    """What the year requires of everyone without a category target: the year's default
+    ``TrainingTarget`` (the row without a category), else ``required_hours`` (the yearly
+    setting, else 40)."""
+    hours = TrainingTarget.objects.filter(year=year, category__isnull=True).values_list("hours", flat=True).first()
+    return hours if hours is not None else required_hours(year=year)
+
+
+def required_hours_expression(*, year: int, category: str = "category") -> Coalesce:
+    """Each person's required hours in the year, as one SQL expression over a Staff queryset:
+    the target of their 人员类别 (``category`` reaches it), else the default
+    (``default_required_hours``). Correlated subqueries on the (year, category) key."""
+    target = TrainingTarget.objects.filter(year=year, category=OuterRef(category)).values("hours")[:1]
+    default = TrainingTarget.objects.filter(year=year, category__isnull=True).values("hours")[:1]
+    setting = StudyHoursRequirement.objects.filter(year=year).values("hours")[:1]
+    # all in SQL: a list stays one query
+    return Coalesce(
+        Subquery(target), Subquery(default), Subquery(setting), Value(DEFAULT_REQUIRED_HOURS),
+        output_field=DecimalField(max_digits=6, decimal_places=2),
+    )
+
+
+def required_hours_of_staff(*, year: int, staff_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Each person's required hours in the year (``required_hours_expression``): one query per
+    2,000 people."""
+    ids = sorted(set(staff_ids))
+    required: dict[int, Decimal] = {}
+    for start in range(0, len(ids), _CHUNK):
+        rows = (
+            Staff.objects.filter(pk__in=ids[start : start + _CHUNK])
+            .order_by()
+            .annotate(required=required_hours_expression(year=year))
+            .values_list("pk", "required")
+        )
+        required.update(rows)
+    return required
+
+
+def training_targets(*, year: int) -> QuerySet[TrainingTarget]:
+    """The year's targets, the default row first, then by category."""
+    return TrainingTarget.objects.filter(year=year).order_by(F("category").asc(nulls_first=True))
+
+
 def staff_hours(*, year: int) -> QuerySet[Staff]:
     """Staff annotated with ``hours``: their attended hours in the year (0 when none)."""
     prefix = "attendances__"
@@ -157,9 +220,14 @@ def staff_hours(*, year: int) -> QuerySet[Staff]:
 
 def hours_below(*, year: int, unit: Unit | None = None) -> QuerySet[Staff]:
     """Active staff (of the unit's subtree, by their current unit) whose hours in the year
-    are below the requirement, fewest hours first within each unit; ``hours`` annotated and
-    the unit joined."""
-    qs = staff_hours(year=year).filter(is_active=True, hours__lt=required_hours(year=year))
+    are below what the year requires of them (``required_hours_expression``: their category's
+    target, else the default), fewest hours first within each unit; ``hours`` and
+    ``required_hours`` annotated and the unit joined."""
+    qs = (
+        staff_hours(year=year)
+        .annotate(required_hours=required_hours_expression(year=year))
+        .filter(is_active=True, hours__lt=F("required_hours"))
+    )
     if unit is not None:
         qs = qs.filter(unit__path__startswith=unit.path)
     return qs.select_related("unit").order_by(*unit_order("unit__"), "hours", "staff_no")
@@ -186,3 +254,21 @@ def event_attendances(*, event: TrainingEvent) -> QuerySet[Attendance]:
     )
 
 
+def event_audience(*, event: TrainingEvent, unit: Unit | None = None) -> QuerySet[Staff]:
+    """The people an event expects (its 参加对象), active on the roster, by their current unit:
+    everyone for a district event, the people of the listed units' subtrees for one of
+    指定单位, the unit heads (正职) for one of 单位主要负责人; with ``unit``, those of its
+    subtree. By unit, then 工号; the unit joined. One query."""
+    qs = Staff.objects.filter(is_active=True).select_related("unit")
+    if event.audience == Audience.UNIT_HEADS:
+        qs = qs.filter(is_head=True)
+    elif event.audience == Audience.UNITS:
+        invited = TrainingEvent.audience_units.through.objects.filter(trainingevent_id=event.pk)
+        paths = Unit.objects.filter(pk__in=invited.values("unit_id")).values_list("path", flat=True)
+        condition = Q(pk__in=[])
+        for path in paths:
+            condition |= Q(unit__path__startswith=path)
+        qs = qs.filter(condition)
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    return qs.order_by(*unit_order("unit__"), "staff_no")

@@ -21,7 +21,7 @@ from exams.models import Exam, ExamKind
 from reminders.models import ROBOTS, Channel, MessageStatus
 from roster.models import SyncMode, Unit
 from roster.ordering import unit_order
-from training.models import AttendanceStatus, TrainingKind
+from training.models import AttendanceStatus, TrainingKind, kind_choices
 
 ON_ERROR_CHOICES = [
     ("strict", _("严格：有任何错误行，整份文件都不同步")),
@@ -125,7 +125,7 @@ class UnitChoiceField(forms.ModelChoiceField):
 
 class EventForm(forms.Form):
     title = forms.CharField(label=_("名称"), max_length=200)
-    kind = forms.ChoiceField(label=_("类型"), choices=TrainingKind.choices, initial=TrainingKind.LECTURE)
+    kind = forms.ChoiceField(label=_("类型"), choices=kind_choices, initial=TrainingKind.LECTURE)
     date = forms.DateField(label=_("日期"), widget=DateInput(format="%Y-%m-%d"))
     hours = forms.DecimalField(label=_("学时"), max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
                                help_text=_("每位参加者计入的学时，可以是小数，例如 1.5"))

@@ -14,6 +14,7 @@ from .views import (
     reports,
     roster,
     scim,
+    training,
     upload_templates,
 )
 
@@ -67,6 +68,12 @@ urlpatterns = [
     path("events/<int:pk>/delete/", corrections.event_delete_page, name="event_delete"),
     path("events/<int:pk>/attendance/<str:staff_no>/", corrections.attendance_edit, name="attendance_edit"),
     path("events/<int:pk>/qr/", events.event_qr, name="event_qr"),
+    path("events/<int:pk>/signin-sheet.docx", training.event_signin_sheet, name="event_signin_sheet"),
+    # study hours: who is below their target, and the targets per 人员类别
+    path("training/hours-below/", training.hours_below_page, name="hours_below"),
+    path("training/hours-below.<str:fmt>", training.hours_below_download, name="hours_below_download"),
+    path("training/targets/", training.targets_page, name="training_targets"),
+    path("training/targets/<int:pk>/delete/", training.target_delete, name="training_target_delete"),
     path("events/<int:pk>/qr/code.svg", events.event_qr_code, name="event_qr_code"),
     # learning records (个人学法档案)
     path("me/", records.my_record, name="my_record"),

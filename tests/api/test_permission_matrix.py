@@ -140,11 +140,13 @@ class Route:
     variants: tuple[Variant, ...] = ()
     # its file downloads carry personal data: each writes an audit record with its rows
     audited: bool = False
+    # the rows the default request's file holds (see Variant.rows)
+    rows: Callable[[Any], int] | None = None
     # a correction: each successful request writes one audit record of its own ("correction")
     corrects: bool = False
 
     def all_variants(self) -> tuple[Variant, ...]:
-        return (Variant("default", self.request, self.check), *self.variants)
+        return (Variant("default", self.request, self.check, rows=self.rows), *self.variants)
 
 
 def scoped(ok: int, *, viewer: int, liaisons: bool = True) -> dict[str, int | tuple[int, int]]:
@@ -645,6 +647,43 @@ def learning_file_path(world: World, which: Which) -> str:
     return f"/api/v1/units/{which.upper()}/learning-file/{world.activity.year}/"
 
 
+
+def hours_below_path(world: World, which: Which) -> str:
+    return f"/api/v1/training/hours-below/?year={world.activity.year}&unit={which.upper()}"
+
+
+def check_hours_below(response, world: World, which: Which, role: str) -> None:
+    results = response.json()["results"]
+    # nobody has 40 hours: everyone of the unit's subtree is listed, with their own target
+    assert {r["staff_no"] for r in results} == world.district.staff_nos(which)
+    assert {r["unit_code"] for r in results} == {which.upper()}
+    assert all(r["required_hours"] == 40 and r["missing_hours"] == 40 - r["hours"] for r in results)
+
+
+def _hours_table(response) -> list[list[str]]:
+    table = _download_rows(response)
+    start = next(i for i, row in enumerate(table) if row and row[0] == "工号")
+    return table[start + 1:]
+
+
+def check_hours_below_download(response, world: World, which: Which, role: str) -> None:
+    assert {row[0] for row in _hours_table(response)} == world.district.staff_nos(which)
+
+
+def signin_sheet_path(world: World, which: Which) -> str:
+    return f"/api/v1/events/{world.events[which].pk}/signin-sheet.docx?unit={which.upper()}"
+
+
+def _sheet_staff_nos(response) -> list[str]:
+    table = _docx(response).tables[0]
+    return [row.cells[1].text for row in table.rows[1:]]
+
+
+def check_signin_sheet(response, world: World, which: Which, role: str) -> None:
+    assert response["Content-Type"] == DOCX and response.content[:2] == b"PK"
+    assert set(_sheet_staff_nos(response)) == world.district.staff_nos(which)
+
+
 def record_variants(path: Callable[[World, Which], str]) -> tuple[Variant, ...]:
     return tuple(Variant(fmt, get_with(path, f"format={fmt}"), check_record_file, rows=record_file_rows)
                  for fmt in ("xlsx", "docx"))
@@ -880,6 +919,26 @@ MATRIX: dict[tuple[str, str], Route] = {
         expect={"hr": (200, 403), "legal_office": 200, "liaison_a": (403, 200), "liaison_b": (403, 200),
                 "viewer": 403, "staff": 403, "anonymous": 401},
         check=check_template,
+    ),
+    ("GET", "/api/v1/training/hours-below/"): Route(
+        request=get_with(hours_below_path),
+        expect={**scoped(200, viewer=403), "hr": 403},
+        check=check_hours_below,
+        variants=(
+            Variant("csv", get_with(hours_below_path, "format=csv"), check_hours_below_download,
+                    rows=lambda r: len(_hours_table(r))),
+            Variant("xlsx", get_with(hours_below_path, "format=xlsx"), check_hours_below_download,
+                    rows=lambda r: len(_hours_table(r))),
+        ),
+        audited=True,
+    ),
+    ("GET", "/api/v1/events/{id}/signin-sheet.docx"): Route(
+        # the event each liaison's subtree organises: the other one is not theirs to run (404)
+        request=get_with(signin_sheet_path),
+        expect={**scoped(200, viewer=403), "hr": 403},
+        check=check_signin_sheet,
+        audited=True,
+        rows=lambda r: len(_sheet_staff_nos(r)),
     ),
     ("GET", "/api/v1/units/{code}/learning-file/{year}/"): Route(
         request=get_with(learning_file_path),

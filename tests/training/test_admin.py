@@ -141,3 +141,27 @@ def test_the_admin_refuses_an_event_date_outside_2000_to_2100_as_the_service_doe
     data["date"] = "2026-03-01"
     assert admin_client.post(url, data).status_code == 302
     assert TrainingEvent.objects.filter(title="年份写错的讲座").exists()
+
+
+def test_kinds_admin_keeps_codes_and_kinds_in_use(admin_client, events):
+    from training.models import EventKind
+
+    page = admin_client.get("/admin/training/eventkind/")
+    assert page.status_code == 200 and "述法" in page.content.decode() and "出庭应诉" in page.content.decode()
+    used = EventKind.objects.get(code=events[0].kind)
+    change = admin_client.get(f"/admin/training/eventkind/{used.pk}/change/").content.decode()
+    assert 'name="code"' not in change  # the code is read-only once saved
+    assert admin_client.post(f"/admin/training/eventkind/{used.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert EventKind.objects.filter(pk=used.pk).exists()
+    added = admin_client.post("/admin/training/eventkind/add/", {
+        "code": "law_quiz", "name": "法律知识竞赛", "counts_hours": "on", "default_hours": "2", "sort_order": "90"})
+    assert added.status_code == 302 and EventKind.objects.filter(code="law_quiz").exists()
+
+
+def test_targets_admin_stores_an_empty_category_as_the_default(admin_client, db):
+    from training.models import TrainingTarget
+
+    response = admin_client.post("/admin/training/trainingtarget/add/", {"year": "2024", "category": "", "hours": "30"})
+    assert response.status_code == 302
+    assert TrainingTarget.objects.get(year=2024).category is None
+    assert "默认" in admin_client.get("/admin/training/trainingtarget/").content.decode()

@@ -22,6 +22,7 @@ from api.middleware import personal_data
 from certificates import capabilities as cert_caps
 from config.jobs import Job
 from reminders import capabilities as reminder_caps
+from training import capabilities as training_caps
 
 # (key, label, capability, url name)
 MENU: tuple[tuple[str, Any, str, str], ...] = (
@@ -30,6 +31,7 @@ MENU: tuple[tuple[str, Any, str, str], ...] = (
     ("dashboard", _("单位统计"), scoping.STATS_READ, "web:dashboard"),
     ("exams", _("考试"), scoping.EXAMS_READ, "web:exams"),
     ("events", _("培训活动"), scoping.EVENTS_READ, "web:events"),
+    ("hours_below", _("学时未达标"), training_caps.HOURS_BELOW_READ, "web:hours_below"),
     ("report", _("年度报告"), scoping.REPORTS_READ, "web:annual_report"),
     # the staff role sees its own record and nothing else
     ("record", _("我的学法档案"), scoping.RECORD_SELF, "web:my_record"),
@@ -51,6 +53,8 @@ CAN: dict[str, str] = {
     "reminders_send": reminder_caps.REMINDERS_SEND,
     "reminders_channels": reminder_caps.REMINDERS_CHANNELS,
     "certificates_write": cert_caps.CERTIFICATES_WRITE,
+    "hours_below": training_caps.HOURS_BELOW_READ,
+    "targets_write": training_caps.TARGETS_WRITE,
 }
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from access import scoping
 from access.scoping import Scope
-from training.selectors import required_hours
+from training.selectors import default_required_hours, training_targets
 
 from ..selectors import dashboard_exam, default_unit, picker_units, unit_dashboard, visible_exams
 from .base import page, render_page
@@ -60,6 +60,17 @@ def trend_points(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     }
 
 
+def _targets(year: int) -> dict[str, Any]:
+    """The year's required hours: the default and the targets per 人员类别 (one query, two
+    when the year has no default row)."""
+    targets = list(training_targets(year=year))
+    default = next((t.hours for t in targets if t.category is None), None)
+    return {
+        "required_hours": default if default is not None else default_required_hours(year=year),
+        "category_targets": [t for t in targets if t.category is not None],
+    }
+
+
 @page(scoping.STATS_READ)
 @require_GET
 def dashboard_page(request: HttpRequest, code: str, *, scope: Scope) -> HttpResponse:
@@ -73,7 +84,7 @@ def dashboard_page(request: HttpRequest, code: str, *, scope: Scope) -> HttpResp
         "year": year,
         "board": board,
         "trend": trend_points(board.trend),
-        "required_hours": required_hours(year=year),
+        **_targets(year),
         "exams": list(visible_exams(scope).order_by("-year", "-opens_on", "-id")[:20]),
         "units": picker_units(scope) if scope.everywhere else None,
         "is_own_unit": scope.unit is not None and scope.unit.pk == unit.pk,

@@ -8,13 +8,13 @@ from config.cli import DomainCommand, command_username
 from config.errors import DomainError
 from training.exports import hours_rows, to_csv, to_json, to_table, to_xlsx
 from training.management.commands.training_stats import unit_argument, year_argument
-from training.selectors import hours_below, required_hours
+from training.selectors import default_required_hours, hours_below, training_targets
 
 FORMATS = ("table", "csv", "json", "xlsx")
 
 
 class Command(DomainCommand):
-    help = "列出某年度学时未达到要求的在册人员及其学时（默认要求 40 学时，可按年度设置）。"
+    help = "列出某年度学时未达到要求的在册人员及其学时（默认要求 40 学时，可按年度和人员类别设置）。"
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("year", help="年度，例如 2024")
@@ -29,17 +29,20 @@ class Command(DomainCommand):
         if format == "xlsx" and not output:
             raise DomainError("xlsx 格式需要用 -o 指定输出文件。")
         the_year, the_unit = year_argument(year), unit_argument(unit)
-        required = required_hours(year=the_year)
-        rows = hours_rows(hours_below(year=the_year, unit=the_unit), required=required)
+        required = default_required_hours(year=the_year)
+        by_category = training_targets(year=the_year).filter(category__isnull=False).exists()
+        rows = hours_rows(hours_below(year=the_year, unit=the_unit))
         scope = the_unit.name if the_unit else "全区"
+        # with targets per 人员类别, each row's 应修学时 is the person's own
+        target = "应修学时" if by_category else f"{required.normalize():f} 学时"
         if format == "xlsx":
-            content: bytes | str = to_xlsx(rows, title=f"{scope} {the_year} 年学时未达 {required.normalize():f} 学时人员（{len(rows)} 人）")
+            content: bytes | str = to_xlsx(rows, title=f"{scope} {the_year} 年学时未达 {target}人员（{len(rows)} 人）")
         elif format == "csv":
             content = to_csv(rows)
         elif format == "json":
             content = to_json(rows, year=the_year, required=required, unit_code=the_unit.code if the_unit else None)
         else:
-            content = to_table(rows) + f"\n共 {len(rows)} 人学时低于 {required.normalize():f} 学时。"
+            content = to_table(rows) + f"\n共 {len(rows)} 人学时低于{'各自的' if by_category else ' '}{target}。"
         if output:
             path = Path(output)
             try:

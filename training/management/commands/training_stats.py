@@ -4,7 +4,7 @@ from config.cli import DomainCommand
 from config.errors import DomainError
 from roster.selectors import unit_by_code
 from training.exports import as_number
-from training.models import TrainingKind
+from training.models import kind_labels
 from training.selectors import training_stats
 
 
@@ -40,7 +40,7 @@ class Command(DomainCommand):
         if json:
             self.emit_json({**stats, "person_hours": as_number(stats["person_hours"])})
             return
-        labels = dict(TrainingKind.choices)
+        labels = kind_labels()
         kinds = "，".join(f"{labels.get(k, k)} {n}" for k, n in stats["by_kind"].items()) or "无"
         self.stdout.write(f"{year} 年培训活动 {stats['events']} 场（{kinds}）。")
         self.stdout.write(
