@@ -233,7 +233,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# queues: imports, reports, reminders and the default one, each named CELERY_QUEUE_PREFIX + its
+# name; which task goes where is config/queues.py (docs/operations.md#queues-and-workers)
+CELERY_QUEUE_PREFIX = env_str("CELERY_QUEUE_PREFIX", "")
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", f"{CELERY_QUEUE_PREFIX}celery")
+CELERY_TASK_ROUTES = ("config.queues.route_task",)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
@@ -480,8 +484,9 @@ CELERY_BEAT_SCHEDULE["reminders-retry"] = {"task": "reminders.tasks.retry_remind
 # --- operations (ops app): readiness, heartbeats, metrics, logs, backups -----------------
 # /readyz: a worker's heartbeat (per queue) and beat's last tick must be younger than this
 READYZ_STALE_SECONDS = env_int("READYZ_STALE_SECONDS", 120)
-# the queues that must have a live worker (default: the default queue)
-READYZ_QUEUES = env_list("READYZ_QUEUES", [CELERY_TASK_DEFAULT_QUEUE])
+# the queues that must have a live worker (default: all four, as config/queues.py names them)
+READYZ_QUEUES = env_list("READYZ_QUEUES", [CELERY_TASK_DEFAULT_QUEUE] + [
+    f"{CELERY_QUEUE_PREFIX}{queue}" for queue in ("imports", "reports", "reminders")])
 # how often each worker writes its heartbeat, and beat its tick
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 30)
 CELERY_BEAT_SCHEDULER = "ops.beat:RecordingScheduler"
