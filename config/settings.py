@@ -156,6 +156,20 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
         f"{_pg_options.get('options', '')} -c idle_in_transaction_session_timeout={DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}"
     ).strip()
 
+# Optional read replica (a streaming-replication standby of the same database): the read-only
+# selectors of figures, lists and reports read from it; writes, jobs and anything read after a
+# write stay on the primary (config/dbrouter.py, docs/operations.md#read-replica). Unset: one
+# database, as before.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    if DATABASES["replica"]["ENGINE"].startswith("django.db.backends.postgresql"):
+        DATABASES["replica"].setdefault("OPTIONS", {})["options"] = (
+            f"-c idle_in_transaction_session_timeout={DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}")
+    # the tests read the replica from the test database itself
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.dbrouter.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

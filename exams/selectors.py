@@ -39,6 +39,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import Combinable
 
+from config.dbrouter import replica_read
 from roster.models import Staff, Unit
 from roster.ordering import unit_order, unit_sort_key
 from sheets.models import ImportRecord
@@ -167,6 +168,7 @@ def exam_candidates(*, exam: Exam, unit: Unit | None = None) -> QuerySet[Candida
     return qs
 
 
+@replica_read
 def exam_stats(*, exam: Exam, unit: Unit | None = None) -> dict[str, Any]:
     """The figures for the whole exam, or for one unit's subtree (by the candidates' units as
     frozen for the exam). One aggregate query."""
@@ -176,6 +178,7 @@ def exam_stats(*, exam: Exam, unit: Unit | None = None) -> dict[str, Any]:
     return figures_from_counts(qs.aggregate(**figure_aggregates(closes_on=exam.closes_on)))
 
 
+@replica_read
 def exam_stats_by_unit(*, exam: Exam, root: Unit | None = None, rollup: bool = False) -> list[dict[str, Any]]:
     """One row per unit (under ``root`` when given), in tree order, each with the figures of
     the candidates in that unit, or in its whole subtree when ``rollup``. Units with no
@@ -228,6 +231,7 @@ def _tree_order(units: list[dict[str, Any]], by_id: dict[int, dict[str, Any]]) -
     return sorted(units, key=unit_sort_key)
 
 
+@replica_read
 def exam_not_sat(*, exam: Exam, unit: Unit | None = None) -> QuerySet[Candidate]:
     """Expected candidates with no attempt, over a unit's subtree, by unit (tree order) then
     staff number. One query with its joins, however many rows."""

@@ -149,3 +149,21 @@ def test_readyz_follows_a_real_worker_and_beat(fast_heartbeat, celery_worker_pro
     finally:
         beat.terminate()
         beat.wait(timeout=20)
+
+
+@pytest.mark.django_db
+def test_readyz_command_checks_only_the_queues_a_worker_takes(settings, capsys):
+    """A per-queue worker's compose health check (``readyz --queue imports``) does not fail
+    because another queue's worker is down; /readyz itself waits for every queue."""
+    from django.core.management import call_command
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # the workers' check reads heartbeats only
+    settings.CELERY_QUEUE_PREFIX = ""
+    settings.READYZ_QUEUES = ["celery", "imports", "reports", "reminders"]
+    _beats("worker:imports:host:1", "worker:celery:host:1")
+    call_command("readyz", "--only", "workers", "--queue", "imports", "default")  # exit 0: no SystemExit
+    with pytest.raises(SystemExit) as exited:
+        call_command("readyz", "--only", "workers", "--queue", "reports")
+    assert exited.value.code == 1 and "reports" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        call_command("readyz", "--only", "workers")  # all of READYZ_QUEUES
