@@ -87,6 +87,8 @@ def check_queues(services: dict) -> None:
     taken: set[str] = set()
     for name in WORKER_SERVICES:
         queues = worker_queues_of(command_of(services[name]))
+        if {"-B", "--beat"} & set(shlex.split(command_of(services[name]))):
+            fail(f"{name} embeds beat (-B): beat must run once, in the beat service")
         if not queues:
             fail(f"{name} does not run a celery worker with -Q")
         if name.removeprefix("worker-") not in queues:
@@ -195,7 +197,7 @@ def main() -> None:
                 return False
 
         wait_for(ready, 90, web, web_log, "/readyz (database, migrations, broker, workers, beat)")
-        print("web: /readyz answered 200 with the worker and beat running")
+        print("web: /readyz answered 200 with the workers and beat running")
         for name in APP_SERVICES:
             test = services[name]["healthcheck"]["test"]
             argv = test[1:] if test[0] == "CMD" else ["sh", "-c", test[1]]
