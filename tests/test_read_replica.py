@@ -114,3 +114,23 @@ def test_without_a_replica_everything_reads_from_the_primary(world):
         assert stats["expected"] == 15 and len(q.primary) == 2
     finally:
         connections.settings[REPLICA] = removed
+
+
+@both
+def test_the_api_reads_figures_and_the_not_sat_list_from_the_replica(world):
+    """Through the real request path: the stats and the not-sat page read from the replica;
+    the request's own writes (the token's use, the audit) are on the primary."""
+    from tests.api.conftest import make_persona
+
+    client = make_persona("office", "legal_office").client()
+    expected = exam_stats.__wrapped__(exam=world)
+    with Queries() as q:
+        stats = client.get(f"/api/v1/exams/{world.pk}/stats/")
+    assert stats.status_code == 200 and stats.json()["expected"] == expected["expected"] == 15
+    assert any('"exams_candidate"' in x["sql"] for x in q.replica)
+    assert not any('"exams_candidate"' in x["sql"] for x in q.primary)
+    with Queries() as q:
+        page = client.get(f"/api/v1/exams/{world.pk}/not-sat/")
+    assert page.status_code == 200 and page.json()["count"] == 15
+    assert any('"exams_candidate"' in x["sql"] for x in q.replica)
+    assert not any('"exams_candidate"' in x["sql"] for x in q.primary)
