@@ -17,6 +17,7 @@ from config.events import EXAM, figures_changed
 from roster.models import Staff
 from sheets.models import ImportRecord
 
+from .makeup import makeup_audience_sync, makeup_fold
 from .models import Attempt, Candidate, EnrolledVia, Exam
 
 logger = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def exams_refresh_open(
     exams = Exam.objects.filter(closes_on__gte=today)
     if exam_ids is not None:
         exams = exams.filter(pk__in=list(exam_ids))
-    targets = list(exams.values_list("pk", "year", "roster_mark"))
+    targets = list(exams.values_list("pk", "year", "roster_mark", "makeup_of_id"))
     if not targets:
         return 0
     mark = roster_mark()
@@ -138,11 +139,15 @@ def exams_refresh_open(
         targets = [t for t in targets if t[2] != mark]
         if not targets:
             return 0
-    ids = [pk for pk, _, _ in targets]
+    ids = [t[0] for t in targets]
+    # a make-up's audience follows its main exam, not the roster's joiners
+    makeups = [t[0] for t in targets if t[3] is not None]
     with transaction.atomic():
         changed = enrol_audience(
-            exam_ids=ids, staff_sql="s.is_active = %s", staff_params=[True], via=EnrolledVia.JOINER, today=today
+            exam_ids=[pk for pk in ids if pk not in makeups], staff_sql="s.is_active = %s", staff_params=[True],
+            via=EnrolledVia.JOINER, today=today,
         )
+        changed += makeup_audience_sync(makeup_ids=makeups, today=today)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
@@ -162,7 +167,7 @@ def exams_refresh_open(
             changed += max(cursor.rowcount, 0)
         Exam.objects.filter(pk__in=ids).update(roster_mark=mark)
         if changed:
-            for pk, year, _ in targets:
+            for pk, year, *_ in targets:
                 figures_changed(kind=EXAM, exam_id=pk, year=year)
     return changed
 
@@ -181,7 +186,8 @@ def exam_refresh(*, exam: Exam, today: dt.date | None = None) -> int:
 def candidates_refresh_scores(*, exam: Exam, import_record: ImportRecord | None = None) -> int:
     """Recompute best score, attempt count and pass from the attempts, for the candidates an
     import gave attempts to (all the exam's candidates when ``import_record`` is None): one
-    UPDATE .. FROM over a grouped subquery."""
+    UPDATE .. FROM over a grouped subquery. A make-up's scores are then copied onto its main
+    exam's candidates (exams.makeup.makeup_fold)."""
     attempt = Attempt._meta.db_table
     touched = ""
     params: list[Any] = [exam.pass_mark, exam.pk]
@@ -200,4 +206,7 @@ def candidates_refresh_scores(*, exam: Exam, import_record: ImportRecord | None 
             """,
             params,
         )
-        return max(cursor.rowcount, 0)
+        rows = max(cursor.rowcount, 0)
+    if exam.makeup_of_id is not None:
+        makeup_fold(makeup=exam)
+    return rows
