@@ -20,8 +20,10 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-REQUIRED_SERVICES = {"web", "worker", "beat", "postgres", "redis"}
-APP_SERVICES = ("web", "worker", "beat")
+# a worker per queue (config/queues.py); the default queue rides with one of them
+WORKER_SERVICES = ("worker-imports", "worker-reports", "worker-reminders")
+REQUIRED_SERVICES = {"web", *WORKER_SERVICES, "beat", "postgres", "redis"}
+APP_SERVICES = ("web", *WORKER_SERVICES, "beat")
 SHARED_VARIABLES = {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DJANGO_ENV"}
 
 
@@ -59,8 +61,7 @@ def load() -> dict:
             fail(f"{name} has no healthcheck")
     if "gunicorn" not in str(services["web"]["command"]):
         fail("web does not run gunicorn")
-    if "worker" not in str(services["worker"]["command"]):
-        fail("worker does not run a celery worker")
+    check_queues(services)
     if "beat" not in str(services["beat"]["command"]):
         fail("beat does not run celery beat")
     backup = services.get("backup") or {}
@@ -68,7 +69,39 @@ def load() -> dict:
         fail("no backup service running manage.py backup with --keep-days")
     if not any(str(volume).endswith(":/srv/backups") for volume in backup.get("volumes") or []):
         fail("the backup service keeps its files in no volume")
+    beats = [name for name, service in services.items()
+             if service.get("command") and "celery -A config beat" in command_of(service)]
+    if beats != ["beat"] or (services["beat"].get("deploy") or {}).get("replicas", 1) != 1:
+        fail(f"beat must run once, in one service with one replica (found {beats})")
     return services
+
+
+def worker_queues_of(command: str) -> list[str]:
+    argv = shlex.split(command)
+    if argv[:4] != ["celery", "-A", "config", "worker"] or "-Q" not in argv:
+        return []
+    return argv[argv.index("-Q") + 1].split(",")
+
+
+def check_queues(services: dict) -> None:
+    """Each worker service takes its own queue; together they take every queue, the default one
+    included, and no queue is taken by a service that is not a worker."""
+    sys.path.insert(0, str(ROOT))
+    from config.queues import DEFAULT, QUEUES
+
+    taken: set[str] = set()
+    for name in WORKER_SERVICES:
+        queues = worker_queues_of(command_of(services[name]))
+        if {"-B", "--beat"} & set(shlex.split(command_of(services[name]))):
+            fail(f"{name} embeds beat (-B): beat must run once, in the beat service")
+        if not queues:
+            fail(f"{name} does not run a celery worker with -Q")
+        if name.removeprefix("worker-") not in queues:
+            fail(f"{name} does not take its queue {name.removeprefix('worker-')}")
+        taken.update(queues)
+    expected = {"celery" if queue == DEFAULT else queue for queue in (DEFAULT, *QUEUES)}
+    if taken != expected:
+        fail(f"the workers take {sorted(taken)}, not the queues {sorted(expected)}")
 
 
 def native_env(tmp: Path, database: str) -> dict[str, str]:
@@ -81,8 +114,8 @@ def native_env(tmp: Path, database: str) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_SSL_REDIRECT="0",
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
-        CELERY_BROKER_URL="redis://127.0.0.1:6379/14",
-        REDIS_CACHE_URL="redis://127.0.0.1:6379/15",
+        CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{os.environ.get('COMPOSE_CHECK_REDIS_DB', '14')}",
+        REDIS_CACHE_URL=f"redis://127.0.0.1:6379/{os.environ.get('COMPOSE_CHECK_REDIS_CACHE_DB', '15')}",
         ROSTER_DROP_DIR=str(tmp / "drop"),
         PRIVATE_UPLOAD_ROOT=str(tmp / "uploads"),
         PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
@@ -124,7 +157,7 @@ def wait_for(predicate, seconds: float, process: subprocess.Popen, log: Path, wh
 
 def main() -> None:
     services = load()
-    database = "legaltrack_compose_check"
+    database = os.environ.get("COMPOSE_CHECK_DATABASE", "legaltrack_compose_check")
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", database], check=True)
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
     tmp = Path(tempfile.mkdtemp(prefix="compose-"))
@@ -147,11 +180,12 @@ def main() -> None:
         wait_for(web_answers, 90, web, web_log, "web")
         print("web: gunicorn answered /healthz")
 
-        worker_log = tmp / "worker.log"
-        worker = start(command_of(services["worker"]), env, worker_log)
-        processes.append(worker)
-        wait_for(lambda: "ready." in worker_log.read_text(), 60, worker, worker_log, "worker")
-        print("worker: celery worker ready")
+        for name in WORKER_SERVICES:
+            worker_log = tmp / f"{name}.log"
+            worker = start(command_of(services[name]), env, worker_log)
+            processes.append(worker)
+            wait_for(lambda log=worker_log: "ready." in log.read_text(), 60, worker, worker_log, name)
+            print(f"{name}: celery worker ready on {','.join(worker_queues_of(command_of(services[name])))}")
 
         beat_command = command_of(services["beat"]).replace("/tmp/celerybeat-schedule", str(tmp / "beat-schedule"))
         beat_log = tmp / "beat.log"
@@ -181,7 +215,7 @@ def main() -> None:
                 return False
 
         wait_for(ready, 90, web, web_log, "/readyz (database, migrations, broker, workers, beat)")
-        print("web: /readyz answered 200 with the worker and beat running")
+        print("web: /readyz answered 200 with the workers and beat running")
         for name in APP_SERVICES:
             test = services[name]["healthcheck"]["test"]
             argv = test[1:] if test[0] == "CMD" else ["sh", "-c", test[1]]
@@ -189,7 +223,7 @@ def main() -> None:
             done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
             if done.returncode != 0:
                 fail(f"{name}'s healthcheck failed: {done.stdout[-1000:]}{done.stderr[-1000:]}")
-        print("healthchecks: web, worker and beat pass their compose health checks")
+        print(f"healthchecks: {', '.join(APP_SERVICES)} pass their compose health checks")
 
         redis_port = free_port()
         redis_command = command_of(services["redis"]) + f" --port {redis_port} --bind 127.0.0.1 --dir {tmp}"

@@ -98,6 +98,17 @@ def _connect_metrics() -> None:
 _connect_metrics()
 
 
+def _connect_primary_only() -> None:
+    """Tasks (jobs and beat tasks) never read from the replica (config/dbrouter.py)."""
+    from .dbrouter import task_postrun_primary_only, task_prerun_primary_only
+
+    task_prerun.connect(task_prerun_primary_only, weak=False)
+    task_postrun.connect(task_postrun_primary_only, weak=False)
+
+
+_connect_primary_only()
+
+
 @worker_init.connect
 @beat_init.connect
 def _refuse_wrong_field_keys(**kwargs) -> None:

@@ -159,6 +159,20 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
         f"{_pg_options.get('options', '')} -c idle_in_transaction_session_timeout={DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}"
     ).strip()
 
+# Optional read replica (a streaming-replication standby of the same database): the read-only
+# selectors of figures, lists and reports read from it; writes, jobs and anything read after a
+# write stay on the primary (config/dbrouter.py, docs/operations.md#read-replica). Unset: one
+# database, as before.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    if DATABASES["replica"]["ENGINE"].startswith("django.db.backends.postgresql"):
+        DATABASES["replica"].setdefault("OPTIONS", {})["options"] = (
+            f"-c idle_in_transaction_session_timeout={DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}")
+    # the tests read the replica from the test database itself
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.dbrouter.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -240,7 +254,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# queues: imports, reports, reminders and the default one, each named CELERY_QUEUE_PREFIX + its
+# name; which task goes where is config/queues.py (docs/operations.md#queues-and-workers)
+CELERY_QUEUE_PREFIX = env_str("CELERY_QUEUE_PREFIX", "")
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", f"{CELERY_QUEUE_PREFIX}celery")
+CELERY_TASK_ROUTES = ("config.queues.route_task",)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
@@ -488,8 +506,9 @@ CELERY_BEAT_SCHEDULE["reminders-retry"] = {"task": "reminders.tasks.retry_remind
 # --- operations (ops app): readiness, heartbeats, metrics, logs, backups -----------------
 # /readyz: a worker's heartbeat (per queue) and beat's last tick must be younger than this
 READYZ_STALE_SECONDS = env_int("READYZ_STALE_SECONDS", 120)
-# the queues that must have a live worker (default: the default queue)
-READYZ_QUEUES = env_list("READYZ_QUEUES", [CELERY_TASK_DEFAULT_QUEUE])
+# the queues that must have a live worker (default: all four, as config/queues.py names them)
+READYZ_QUEUES = env_list("READYZ_QUEUES", [CELERY_TASK_DEFAULT_QUEUE] + [
+    f"{CELERY_QUEUE_PREFIX}{queue}" for queue in ("imports", "reports", "reminders")])
 # manage.py backup / restore (ops/backup.py): pg_dump and pg_restore of the server's major version
 # are looked for here first, then in /usr/lib/postgresql/<major>/bin and PATH
 PG_BIN_DIR = env_str("PG_BIN_DIR", "")

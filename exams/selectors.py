@@ -46,6 +46,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import Combinable
 
+from config.dbrouter import replica_read
 from roster.models import Staff, Unit
 from roster.ordering import unit_order, unit_sort_key
 from sheets.models import ImportRecord
@@ -198,6 +199,7 @@ def exam_candidates(*, exam: Exam, unit: Unit | None = None) -> QuerySet[Candida
     return qs
 
 
+@replica_read
 def exam_stats(*, exam: Exam, unit: Unit | None = None) -> dict[str, Any]:
     """The figures for the whole exam, or for one unit's subtree (by the candidates' units as
     frozen for the exam). One aggregate query."""
@@ -212,6 +214,7 @@ def exam_makeup(*, exam: Exam) -> Exam | None:
     return Exam.objects.filter(makeup_of_id=exam.pk).first()
 
 
+@replica_read
 def makeup_figures(*, exam: Exam, unit: Unit | None = None) -> dict[str, Any] | None:
     """The exam's make-up's own figures over the same units, with its ``exam_id`` and
     ``name``; None when the exam has no make-up. One query, and one more when it has."""
@@ -221,6 +224,7 @@ def makeup_figures(*, exam: Exam, unit: Unit | None = None) -> dict[str, Any] | 
     return {"exam_id": makeup.pk, "name": makeup.name, **exam_stats(exam=makeup, unit=unit)}
 
 
+@replica_read
 def exam_stats_with_makeup(*, exam: Exam, unit: Unit | None = None) -> dict[str, Any]:
     """``exam_stats`` (a make-up folded in), and beside it, only where they apply (an exam of
     neither sort has exactly the figures): ``makeup``, the make-up's own figures
@@ -234,6 +238,7 @@ def exam_stats_with_makeup(*, exam: Exam, unit: Unit | None = None) -> dict[str,
     return figures
 
 
+@replica_read
 def exam_stats_by_unit(*, exam: Exam, root: Unit | None = None, rollup: bool = False) -> list[dict[str, Any]]:
     """One row per unit (under ``root`` when given), in tree order, each with the figures of
     the candidates in that unit, or in its whole subtree when ``rollup``. Units with no
@@ -286,6 +291,7 @@ def _tree_order(units: list[dict[str, Any]], by_id: dict[int, dict[str, Any]]) -
     return sorted(units, key=unit_sort_key)
 
 
+@replica_read
 def exam_not_sat(*, exam: Exam, unit: Unit | None = None) -> QuerySet[Candidate]:
     """Expected candidates with no attempt, over a unit's subtree, by unit (tree order) then
     staff number. One query with its joins, however many rows."""

@@ -59,19 +59,21 @@ def _stale_after() -> dt.datetime:
     return timezone.now() - dt.timedelta(seconds=settings.READYZ_STALE_SECONDS)
 
 
-def check_workers() -> dict[str, str]:
-    """Per queue: a worker consuming it wrote its heartbeat within READYZ_STALE_SECONDS."""
+def check_workers(queues: list[str] | None = None) -> dict[str, str]:
+    """Per queue (by default READYZ_QUEUES): a worker consuming it wrote its heartbeat within
+    READYZ_STALE_SECONDS."""
+    queues = list(settings.READYZ_QUEUES if queues is None else queues)
     if not settings.CELERY_BROKER_URL:
-        return {queue: OK for queue in settings.READYZ_QUEUES}
+        return {queue: OK for queue in queues}
     from .models import Heartbeat
 
     try:
         rows = list(Heartbeat.objects.filter(name__startswith="worker:").values_list("name", "at"))
     except DatabaseError as exc:
-        return {queue: f"无法读取心跳（{type(exc).__name__}）" for queue in settings.READYZ_QUEUES}
+        return {queue: f"无法读取心跳（{type(exc).__name__}）" for queue in queues}
     cutoff = _stale_after()
     answer: dict[str, str] = {}
-    for queue in settings.READYZ_QUEUES:
+    for queue in queues:
         times = [at for name, at in rows if name.split(":")[1] == queue]
         if not times:
             answer[queue] = f"队列 {queue} 没有在运行的 worker"
@@ -99,14 +101,15 @@ def check_beat() -> str:
     return OK
 
 
-def readiness() -> tuple[bool, dict]:
+def readiness(*, queues: list[str] | None = None) -> tuple[bool, dict]:
     database = check_database()
     report: dict = {
         "database": database,
         "migrations": check_migrations() if database == OK else "数据库不可用",
         "broker": check_broker(),
     }
-    queues = check_workers() if database == OK else {q: "数据库不可用" for q in settings.READYZ_QUEUES}
+    queues = check_workers(queues) if database == OK else {
+        q: "数据库不可用" for q in (settings.READYZ_QUEUES if queues is None else queues)}
     bad = [reason for reason in queues.values() if reason != OK]
     report["workers"] = "；".join(bad) if bad else OK
     report["queues"] = queues

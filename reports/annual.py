@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from certificates.selectors import certificates_year_figures
+from config.dbrouter import replica_read
 from config.errors import DomainError
 from config.jobs import JobStatus, job_enqueue, job_finish, job_run
 from exams.enrolment import exams_refresh_open
@@ -56,6 +57,7 @@ def year_check(year: Any) -> int:
     return value
 
 
+@replica_read
 def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit | None = None) -> dict[str, Any]:
     """The annual report's figures for ``year``, computed live (exams not yet closed are first
     brought up to date with the roster, as ``exam_stats`` does). Keys, exactly:

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
+from config.dbrouter import replica_read
 from exams.models import Candidate, Exam
 from exams.selectors import COUNTED, figure_aggregates
 from roster.models import Staff, StaffChange, Unit
@@ -62,9 +63,11 @@ def unit_closure_cte() -> str:
 def reporting_query() -> Iterator[Any]:
     """A cursor for one large read. On PostgreSQL, inside a transaction: no JIT (the
     recursive CTE's row estimate is far too high and JIT compilation alone took 0.3 s) and
-    enough ``work_mem`` to group in memory rather than sort on disk."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    enough ``work_mem`` to group in memory rather than sort on disk. On the read replica when
+    the caller reads from it (config/dbrouter.py); the primary otherwise."""
+    alias = router.db_for_read(Unit)
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        if connections[alias].vendor == "postgresql":
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")
         yield cursor
@@ -210,6 +213,7 @@ def _zero_training() -> dict[str, Any]:
     return {"attendances": 0, "staff_trained": 0, "person_hours": Decimal("0.00"), "staff_below_hours": 0}
 
 
+@replica_read
 def court_observation_figures(*, year: int, unit: Unit | None = None) -> dict[str, int]:
     """Court-hearing observations in the year: ``events``, and ``head_attendances``, the
     attendances (present or late) by people who were unit heads on the day. Whether someone
@@ -299,6 +303,7 @@ def _latest(model: type, key: str) -> Subquery:
     )
 
 
+@replica_read
 def participation_latest(
     *, exam: Exam | int | None = None, year: int | None = None, unit: Unit | None = None, rollup: bool = True
 ) -> list[dict[str, Any]]:
@@ -335,6 +340,7 @@ def participation_latest(
     return rows
 
 
+@replica_read
 def participation_trend(
     *,
     unit: Unit,

@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -45,42 +44,44 @@ requires_real_services = pytest.mark.skipif(
 
 @pytest.fixture
 def celery_worker_process(transactional_db):
-    """A real `celery worker` process on its own queue, against the test database."""
+    """A real `celery worker` process taking every queue (config/queues.py) of a prefix of its
+    own, against the test database. Its default queue is ``app.conf.task_default_queue``."""
     from django.db import connection
 
-    from config.celery import app
+    from tests.helpers import own_queues, queue_env, queue_prefix, worker_queue_arg
 
-    queue = f"test-{uuid.uuid4().hex[:8]}"
+    prefix = queue_prefix()
+    queue = f"{prefix}celery"
     database = connection.settings_dict
     env = dict(os.environ)
     env.update(
         DATABASE_URL=f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}",
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
-        CELERY_TASK_DEFAULT_QUEUE=queue,
         PRIVATE_UPLOAD_ROOT=str(settings.PRIVATE_UPLOAD_ROOT),
         FIELD_ENCRYPTION_KEY=settings.FIELD_ENCRYPTION_KEY,
+        **queue_env(prefix),
     )
     log = Path(settings.BASE_DIR) / "var" / f"worker-{queue}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     handle = log.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "1", "-Q", queue,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "1",
+         "-Q", worker_queue_arg(prefix), "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
         cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
     )
-    previous_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    deadline = time.time() + 60
-    while "ready." not in log.read_text():
-        if process.poll() is not None or time.time() > deadline:
-            raise RuntimeError(f"celery worker did not start:\n{log.read_text()[-2000:]}")
-        time.sleep(0.3)
-    yield process
-    app.conf.task_default_queue = previous_queue
-    process.terminate()
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    handle.close()
-    log.unlink(missing_ok=True)
+        with own_queues(prefix):
+            deadline = time.time() + 60
+            while "ready." not in log.read_text():
+                if process.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"celery worker did not start:\n{log.read_text()[-2000:]}")
+                time.sleep(0.3)
+            yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        handle.close()
+        log.unlink(missing_ok=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import random
-from collections.abc import Iterable, Sequence
-from contextlib import redirect_stderr
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,3 +162,42 @@ class StoredUpload:
 
 def stored_upload(file_field) -> StoredUpload:
     return StoredUpload(file_field.name or "")
+
+
+# --- Celery queues of a test's own (config/queues.py) --------------------------------------
+
+
+def queue_prefix() -> str:
+    """A fresh CELERY_QUEUE_PREFIX: a test's workers and messages keep to themselves on Redis."""
+    import uuid
+
+    return f"test-{uuid.uuid4().hex[:8]}-"
+
+
+def queue_env(prefix: str) -> dict[str, str]:
+    """The environment a worker process needs to use the queues of ``prefix``."""
+    return {"CELERY_QUEUE_PREFIX": prefix, "CELERY_TASK_DEFAULT_QUEUE": f"{prefix}celery"}
+
+
+@contextmanager
+def own_queues(prefix: str | None = None) -> Iterator[str]:
+    """Route what this process publishes to the queues of ``prefix`` (a fresh one by default)."""
+    from django.test import override_settings
+
+    from config.celery import app
+
+    prefix = prefix or queue_prefix()
+    previous = app.conf.task_default_queue
+    with override_settings(CELERY_QUEUE_PREFIX=prefix):
+        app.conf.task_default_queue = f"{prefix}celery"
+        try:
+            yield prefix
+        finally:
+            app.conf.task_default_queue = previous
+
+
+def worker_queue_arg(prefix: str, *only: str) -> str:
+    """The ``-Q`` value of a worker taking ``only`` (by default every queue) of ``prefix``."""
+    from config.queues import DEFAULT, QUEUES
+
+    return ",".join(f"{prefix}celery" if q == DEFAULT else f"{prefix}{q}" for q in (only or (DEFAULT, *QUEUES)))

@@ -16,6 +16,7 @@ from django.utils import timezone
 from access import scoping
 from access.scoping import Scope
 from api.selectors import not_sat_for_api
+from config.dbrouter import replica_read
 from exams.models import Candidate, Exam, ExamKind
 from exams.selectors import exam_list, figure_aggregates, figures_from_counts, not_sat_entries
 from reminders.models import ReminderMessage
@@ -40,6 +41,7 @@ def default_unit(scope: Scope) -> Unit | None:
     return scope.units().filter(parent__isnull=True).order_by(*unit_order()).first()
 
 
+@replica_read
 def exams_figures(*, scope: Scope, exams: Iterable[Exam]) -> dict[int, dict[str, Any]]:
     """Each exam's figures over the caller's subtree, in one grouped query."""
     ids = [exam.pk for exam in exams]
@@ -50,6 +52,7 @@ def exams_figures(*, scope: Scope, exams: Iterable[Exam]) -> dict[int, dict[str,
     return {row.pop("exam_id"): figures_from_counts(row) for row in rows}
 
 
+@replica_read
 def not_sat_rows(*, scope: Scope, exam: Exam, unit: Unit) -> list[dict[str, str]]:
     """The not-sat list of a unit's subtree as the caller may see it: the exams app's entries,
     with the phone as the scope shows it (the API's rule). One query."""
@@ -141,6 +144,7 @@ def _split(rows: list[dict[str, Any]], own: list[dict[str, Any]], unit: Unit, co
     return total, alone, children
 
 
+@replica_read
 def unit_dashboard(*, unit: Unit, exam: Exam | None, year: int, trend_days: int = 30) -> Dashboard:
     """Read from the latest snapshots (``reports.selectors.participation_latest``) and one
     unit's trend over the last ``trend_days`` (``participation_trend``); nothing is computed

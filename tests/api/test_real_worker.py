@@ -23,7 +23,7 @@ from django.utils import timezone
 from config.jobs import JobStatus, jobs_redispatch_stale
 from roster.models import RosterSync, Staff, StaffChange
 from roster.sync import roster_sync_create
-from tests.helpers import Person, csv_bytes, make_units, new_id, people
+from tests.helpers import Person, csv_bytes, make_units, new_id, own_queues, people, queue_env, worker_queue_arg
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres]
 
@@ -50,10 +50,11 @@ def _children(pid: int) -> list[int]:
 
 
 class Worker:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, prefix: str) -> None:
         self.log = tmp_path / "worker.log"
         env = {
             **os.environ,
+            **queue_env(prefix),
             "DATABASE_URL": _database_url(),
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "PRIVATE_UPLOAD_ROOT": str(settings.MEDIA_ROOT),
@@ -62,6 +63,7 @@ class Worker:
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "1", "--loglevel=INFO",
+             "-Q", worker_queue_arg(prefix),
              "-n", f"apitest-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=settings.BASE_DIR, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
         )
@@ -88,14 +90,12 @@ class Worker:
 @pytest.fixture
 def worker(transactional_db, tmp_path, settings):
     _needs_real_services()
-    from config.celery import app
 
     settings.MEDIA_ROOT = str(tmp_path / "uploads")
-    app.control.purge()  # messages left by other tests' records, which no longer exist
-    started = Worker(tmp_path)
-    yield started
-    started.stop()
-    app.control.purge()
+    with own_queues() as prefix:  # this test's queues: no messages left by other tests
+        started = Worker(tmp_path, prefix)
+        yield started
+        started.stop()
 
 
 def wait_for(sync_id: int, statuses: set[str], timeout: float) -> RosterSync:

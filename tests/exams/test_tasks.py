@@ -17,7 +17,7 @@ from exams import results
 from exams.imports import exam_import_create, exam_import_enqueue, exam_import_run
 from exams.models import Attempt
 from sheets.models import ImportKind, ImportRecord
-from tests.helpers import make_units
+from tests.helpers import make_units, own_queues, queue_env, queue_prefix, worker_queue_arg
 
 from .conftest import district, make_exam, result_row, results_file, sync
 
@@ -111,14 +111,17 @@ def test_a_real_worker_runs_a_results_import_and_records_progress(transactional_
 
     db = connection.settings_dict
     url = f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "PRIVATE_UPLOAD_ROOT": str(settings.PRIVATE_UPLOAD_ROOT)}
+    prefix = queue_prefix()
+    env = {**os.environ, "DATABASE_URL": url, "PRIVATE_UPLOAD_ROOT": str(settings.PRIVATE_UPLOAD_ROOT),
+           **queue_env(prefix)}
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "1", "--loglevel=WARNING",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+         "-Q", worker_queue_arg(prefix), "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
-        exam_import_enqueue(record=record)  # autocommit here: published at once
+        with own_queues(prefix):
+            exam_import_enqueue(record=record)  # autocommit here: published at once
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             record.refresh_from_db()

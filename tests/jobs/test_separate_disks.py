@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from roster.models import RosterSync, Staff, SyncSource
 from roster.sync import roster_sync_create, roster_sync_enqueue
 from sheets.models import StoredFile
 from tests.conftest import requires_real_services
-from tests.helpers import csv_bytes, people, stored_upload
+from tests.helpers import csv_bytes, own_queues, people, queue_env, queue_prefix, stored_upload, worker_queue_arg
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,27 +32,26 @@ def _files_under(folder: Path) -> list[Path]:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_with_its_own_disk_runs_the_sync_the_web_received(units, tmp_path):
-    from config.celery import app
-
     web_disk, worker_disk = tmp_path / "web", tmp_path / "worker"
-    queue = f"test-{uuid.uuid4().hex[:8]}"
+    prefix = queue_prefix()
     database = connection.settings_dict
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
                         f"/{database['NAME']}",
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        **queue_env(prefix),
         "PRIVATE_UPLOAD_ROOT": str(worker_disk),
         "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
     }
     log = tmp_path / "worker.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "1", "-Q", queue,
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "1", "-Q", worker_queue_arg(prefix),
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
-    previous_queue, app.conf.task_default_queue = app.conf.task_default_queue, queue
+    queues = own_queues(prefix)
+    queues.__enter__()
     try:
         deadline = time.time() + 60
         while "ready." not in log.read_text():
@@ -79,7 +77,7 @@ def test_a_worker_with_its_own_disk_runs_the_sync_the_web_received(units, tmp_pa
         assert _files_under(web_disk) == [] and _files_under(worker_disk) == []
         assert RosterSync.objects.count() == 1
     finally:
-        app.conf.task_default_queue = previous_queue
+        queues.__exit__(None, None, None)
         process.terminate()
         try:
             process.wait(timeout=20)

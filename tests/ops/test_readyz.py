@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ops.models import Heartbeat
 from tests.conftest import ROOT, requires_real_services
+from tests.helpers import queue_env
 
 
 def _free_port() -> int:
@@ -122,12 +123,13 @@ def test_readyz_follows_a_real_worker_and_beat(fast_heartbeat, celery_worker_pro
     from django.db import connection
     from django.test import Client
 
-    from config.celery import app
+    from config.queues import worker_queues
 
-    queue = app.conf.task_default_queue
-    settings.READYZ_QUEUES = [queue]
+    queues = worker_queues()  # the worker takes all four queues of its prefix: each has a heartbeat
+    assert len(queues) == 4 and all(q.startswith(settings.CELERY_QUEUE_PREFIX) for q in queues)
+    settings.READYZ_QUEUES = queues
     db = connection.settings_dict
-    env = {**os.environ, "WORKER_HEARTBEAT_SECONDS": "1",
+    env = {**os.environ, "WORKER_HEARTBEAT_SECONDS": "1", **queue_env(settings.CELERY_QUEUE_PREFIX),
            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"}
     beat = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "beat", "-s", str(tmp_path / "beat")],
                             cwd=ROOT, env=env,
@@ -138,12 +140,30 @@ def test_readyz_follows_a_real_worker_and_beat(fast_heartbeat, celery_worker_pro
         while (response := client.get("/readyz")).status_code != 200 and time.time() < deadline:
             time.sleep(0.5)
         assert response.status_code == 200, response.json()
-        assert response.json()["queues"] == {queue: "ok"}
+        assert response.json()["queues"] == {queue: "ok" for queue in queues}
         celery_worker_process.terminate()
         celery_worker_process.wait(timeout=30)
         response = client.get("/readyz")
-        assert response.status_code == 503 and queue in response.json()["workers"]
+        assert response.status_code == 503 and all(queue in response.json()["workers"] for queue in queues)
         assert response.json()["beat"] == "ok"
     finally:
         beat.terminate()
         beat.wait(timeout=20)
+
+
+@pytest.mark.django_db
+def test_readyz_command_checks_only_the_queues_a_worker_takes(settings, capsys):
+    """A per-queue worker's compose health check (``readyz --queue imports``) does not fail
+    because another queue's worker is down; /readyz itself waits for every queue."""
+    from django.core.management import call_command
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # the workers' check reads heartbeats only
+    settings.CELERY_QUEUE_PREFIX = ""
+    settings.READYZ_QUEUES = ["celery", "imports", "reports", "reminders"]
+    _beats("worker:imports:host:1", "worker:celery:host:1")
+    call_command("readyz", "--only", "workers", "--queue", "imports", "default")  # exit 0: no SystemExit
+    with pytest.raises(SystemExit) as exited:
+        call_command("readyz", "--only", "workers", "--queue", "reports")
+    assert exited.value.code == 1 and "reports" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        call_command("readyz", "--only", "workers")  # all of READYZ_QUEUES

@@ -96,4 +96,7 @@ def test_real_worker_syncs_a_file_end_to_end(units, celery_worker_process):
     assert record.status == JobStatus.SUCCEEDED
     assert (record.created, record.applied) == (25, True)
     assert Staff.objects.filter(is_active=True).count() == 25
+    while record.source_file and time.time() < deadline:  # the file goes just after the finish
+        time.sleep(0.2)
+        record.refresh_from_db()
     assert not record.source_file
