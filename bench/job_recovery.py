@@ -39,7 +39,8 @@ def setup(database: str, broker: str, queue: str, uploads: Path) -> dict[str, st
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JOB_", "FIELD_"))}
     env.update(DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}", CELERY_BROKER_URL=broker,
-               CELERY_TASK_DEFAULT_QUEUE=queue, READYZ_QUEUES=queue, PRIVATE_UPLOAD_ROOT=str(uploads),
+               CELERY_QUEUE_PREFIX=f"{queue}-", CELERY_TASK_DEFAULT_QUEUE=queue, READYZ_QUEUES=queue,
+               PRIVATE_UPLOAD_ROOT=str(uploads),
                DJANGO_ENV="development", DJANGO_SETTINGS_MODULE="config.settings")
     os.environ.update(env)
     import django
@@ -62,9 +63,18 @@ def start(argv: list[str], env: dict[str, str], log: Path, ready: str) -> subpro
     return process
 
 
+def worker_queues(env: dict[str, str]) -> str:
+    """The ``-Q`` list of a worker taking every queue of the environment's prefix (config/queues.py)."""
+    from config.queues import QUEUES
+
+    prefix = env.get("CELERY_QUEUE_PREFIX", "")
+    return ",".join([env.get("CELERY_TASK_DEFAULT_QUEUE") or f"{prefix}celery", *(f"{prefix}{q}" for q in QUEUES)])
+
+
 def worker(env: dict[str, str], log: Path) -> subprocess.Popen:
     log.write_text("")
     return start([sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "1",
+                  "-Q", worker_queues(env),
                   "--loglevel=INFO", "-n", f"recovery-{uuid.uuid4().hex[:6]}@%h", "--without-gossip",
                   "--without-mingle", "--without-heartbeat"], env, log, "ready.")
 

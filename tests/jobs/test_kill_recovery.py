@@ -45,12 +45,14 @@ def services(transactional_db, tmp_path, settings):
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOB_")}  # the default lease settings
     env.update(DATABASE_URL=f"postgres://{d['USER']}@{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}/{d['NAME']}",
                CELERY_BROKER_URL=settings.CELERY_BROKER_URL, CELERY_TASK_DEFAULT_QUEUE=queue, READYZ_QUEUES=queue,
+               CELERY_QUEUE_PREFIX=f"{queue}-",
                PRIVATE_UPLOAD_ROOT=str(settings.MEDIA_ROOT), DJANGO_ENV="development",
                FIELD_ENCRYPTION_KEY=settings.FIELD_ENCRYPTION_KEY)
     env.pop("FIELD_ENCRYPTION_KEYS", None)
     env.pop("FIELD_HASH_KEYS", None)
     previous = app.conf.task_default_queue
     app.conf.task_default_queue = queue
+    settings.CELERY_QUEUE_PREFIX = f"{queue}-"  # what this process publishes goes to the worker's queues
     data = importlib.import_module("roster_sync")  # bench/roster_sync.py: units and people (on sys.path now)
     data.ensure_units()
     state = {"worker": bench.worker(env, tmp_path / "worker.log")}

@@ -21,7 +21,7 @@ from django.utils import timezone
 from config.jobs import JOB_KINDS, JobStatus, job_dispatch, jobs_redispatch_stale
 from roster.models import RosterSync, Staff, SyncMode
 from roster.sync import roster_sync_create
-from tests.helpers import csv_bytes, make_units, people
+from tests.helpers import csv_bytes, make_units, people, worker_queue_arg
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres]
 
@@ -82,6 +82,7 @@ def own_broker(transactional_db, tmp_path, settings):
     }
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "1", "--loglevel=INFO",
+         "-Q", worker_queue_arg(settings.CELERY_QUEUE_PREFIX),  # every queue: this Redis is the test's own
          "-n", f"redis-blip-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=settings.BASE_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
