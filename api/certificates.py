@@ -171,7 +171,7 @@ class ExamRenewCertificatesViewSet(ScopedViewSet):
     filter_backends: list = []
 
     def create(self, request, *args, **kwargs):
-        exam = self.scope.get(self.scope.exams(Exam.objects.all()), pk=self.kwargs["id"])
+        exam = self.scope.get(self.scope.exams_managed(Exam.objects.all()), pk=self.kwargs["id"])
         serializer = RenewRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = certificates_renew(exam=exam, dry_run=serializer.validated_data["dry_run"], user=request.user)

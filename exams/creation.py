@@ -16,6 +16,7 @@ from config.errors import DomainError
 from config.events import EXAM, figures_changed
 from config.text import refuse_control_chars
 from roster.history import joined_by_sql
+from roster.models import Unit
 
 from .enrolment import candidates_refresh_scores, enrol_audience, roster_mark
 from .models import DEFAULT_AUDIENCE, Attempt, Audience, EnrolledVia, Exam, ExamKind
@@ -102,6 +103,7 @@ def exam_create(
     opens_on: dt.date | None = None,
     closes_on: dt.date | None = None,
     today: dt.date | None = None,
+    owner: Unit | None = None,
 ) -> Exam:
     """Create an exam and enrol its audience in one statement.
 
@@ -109,7 +111,8 @@ def exam_create(
     member in it, and, for an exam back-filled after its window, those who left after
     ``closes_on``; never those who joined after it (``roster.history``: a person joins on the
     day a sync or a hand entry first created them; the people of the first sync of an empty
-    roster count as there before any exam)."""
+    roster count as there before any exam). ``owner``: the unit of the scoped office creating
+    it (``Scope.write_root``); the audience then lies within that unit's subtree."""
     spec = exam_validate(
         name=name, year=year, kind=kind, audience=audience, pass_mark=pass_mark, max_score=max_score,
         opens_on=opens_on, closes_on=closes_on,
@@ -122,6 +125,7 @@ def exam_create(
         exam = Exam.objects.create(
             name=spec.name, year=spec.year, kind=spec.kind, audience=spec.audience, pass_mark=spec.pass_mark,
             max_score=spec.max_score, opens_on=spec.opens_on, closes_on=spec.closes_on, roster_mark=roster_mark(),
+            owner=owner,
         )
         joined_sql, joined_params = joined_by_sql(day_sql="e.closes_on")
         enrol_audience(

@@ -27,7 +27,7 @@ from config.errors import AMBIGUOUS, CONFLICT, INVALID, UNMATCHED, Problem
 from sheets.reader import Row, Table
 
 from . import idnumbers
-from .models import Staff
+from .models import Staff, Unit
 
 STAFF_NO = "staff_no"
 ID_NUMBER = "id_number"
@@ -98,10 +98,14 @@ def match_rows(
     keys: Sequence[str],
     name_field: str = "name",
     unit_field: str = "unit",
+    within: Unit | None = None,
 ) -> MatchResult:
+    """Match each row to one person. ``within``: only people of that unit's subtree may be
+    matched (an exam owned by a scoped office); a row naming someone outside is a problem row."""
     from .units import unit_lookup
 
     result = MatchResult()
+    inside = set(Unit.objects.filter(path__startswith=within.path).values_list("id", flat=True)) if within else None
     has = {key: table.has(key) for key in (STAFF_NO, ID_NUMBER, PHONE)}
     has[NAME_UNIT] = table.has(name_field) and table.has(unit_field)
     active_keys = [k for k in keys if has.get(k)]
@@ -261,6 +265,13 @@ def match_rows(
                 row.number, table.label(name_field), table.value(row, name_field),
                 f"{KEY_LABELS[primary_key]}对应人员的姓名与本行姓名不一致，未导入（可能是{KEY_LABELS[primary_key]}录入有误）。",
                 CONFLICT,
+            ))
+            continue
+        if inside is not None and staff.unit_id not in inside:
+            result.problems.append(Problem(
+                row.number, table.label(primary_key) if primary_key != NAME_UNIT else table.label(name_field),
+                _shown(table, row, primary_key, name_field),
+                f"此人不在“{within.name}”（{within.code}）及其下级单位范围内，未导入。", UNMATCHED,
             ))
             continue
         result.matched.append(Matched(row=row, staff=staff, matched_by=primary_key))

@@ -72,6 +72,11 @@ def visible_exams(scope: Scope) -> QuerySet[Exam]:
     return scope.exams(exam_list())
 
 
+def managed_exams(scope: Scope) -> QuerySet[Exam]:
+    """Exams the caller may change (``Scope.exams_managed``: a scoped office, those it owns)."""
+    return scope.exams_managed(exam_list())
+
+
 def visible_events(scope: Scope) -> QuerySet[TrainingEvent]:
     """Events the caller may read (``Scope.events``)."""
     return scope.events(events_list())
