@@ -331,6 +331,13 @@ class Scope:
             | Q(Exists(attended))
         )
 
+    def exam_jobs(self, qs: QuerySet[M]) -> QuerySet[M]:
+        """Jobs about one exam (a "send now" of reminders): every one for the roles that work
+        everywhere; for a scoped office, those about the exams it manages (``exams_managed``)."""
+        if self.role is None or self.is_self:
+            return qs.none()
+        return qs if self.everywhere else self.narrow(qs, unit_field="exam__owner")
+
     @property
     def organiser_required(self) -> bool:
         """A liaison's new event names an organiser of their subtree (else they would not see

@@ -153,7 +153,7 @@ class CertificateImportViewSet(ScopedViewSet):
         record = certificate_import_create(
             file=upload.read(settings.SHEETS_MAX_BYTES + 1), file_name=upload.name or "certificates",
             strict=serializer.validated_data["strict"], dry_run=serializer.validated_data["dry_run"],
-            started_by=request.user, source="api",
+            started_by=request.user, source="api", root=self.scope.write_root,
         )
         certificate_import_run(record=record)
         record.refresh_from_db()

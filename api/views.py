@@ -884,7 +884,7 @@ class ReminderJobViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     serializer_class = ReminderJobSerializer
 
     def get_queryset(self):
-        return reminder_jobs()
+        return self.scope.exam_jobs(reminder_jobs())
 
 
 REPORT_CONTENT_TYPES = {"xlsx": XLSX, "docx": DOCX, "png": PNG}

@@ -187,5 +187,5 @@ def visible_reminders(
 
 
 def remindable_exams(*, scope: Scope, today: dt.date | None = None) -> QuerySet[Exam]:
-    """Exams a "send now" may name: those that have not closed."""
-    return visible_exams(scope).filter(closes_on__gte=today or timezone.localdate()).order_by("closes_on", "id")
+    """Exams a "send now" may name: those the caller manages that have not closed."""
+    return managed_exams(scope).filter(closes_on__gte=today or timezone.localdate()).order_by("closes_on", "id")

@@ -216,3 +216,32 @@ def test_an_exam_a_scoped_legal_creates_enrols_only_its_subtree(scoped, district
     assert [(p["row"], p["message"]) for p in record.errors] == [
         (3, "此人不在“测试镇”（T）及其下级单位范围内，未导入。")]
     assert not Candidate.objects.filter(exam=exam, staff__staff_no=district.a[0].staff_no).exists()
+
+
+def test_a_scoped_legals_certificate_import_refuses_people_outside(scoped, district):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    inside, outside = district.t1[0], district.a[0]
+    rows = [[p.name, "", p.staff_no, f"证{p.staff_no}", "执法证", "2024-01-01", "2030-01-01"] for p in (inside, outside)]
+    data = csv_bytes(rows, header=["姓名", "身份证号", "工号", "证件号", "证件类型", "发证日期", "有效期至"])
+    response = scoped["legal"].client().post(
+        "/api/v1/certificates/imports/", {"file": SimpleUploadedFile("c.csv", data, content_type="text/csv")},
+        format="multipart")
+    assert response.status_code == 201, response.content
+    from certificates.models import Certificate
+
+    assert set(Certificate.objects.values_list("staff__staff_no", flat=True)) == {inside.staff_no}
+    body = scoped["legal"].client().get(f"/api/v1/imports/{response.json()['id']}/").json()
+    assert [e["row"] for e in body["problems"]] == [3]
+    assert "不在“测试镇”（T）及其下级单位范围内" in body["problems"][0]["message"]
+
+
+def test_an_exemption_by_hand_outside_an_owned_exams_subtree_is_refused(scoped, district, personas):
+    exam = scoped["legal"].client().post(
+        "/api/v1/exams/", {"name": "镇考试", "year": 2026, "kind": "annual_law"}, format="json").json()
+    # the office everywhere names one of A's people for the town's exam: a Chinese 400, nobody enrolled
+    response = personas["legal_office"].client().post(
+        f"/api/v1/exams/{exam['id']}/exemptions/", {"staff_no": district.a[0].staff_no, "reason": "借调"},
+        format="json")
+    assert response.status_code == 400 and "不在本考试的范围（测试镇及其下级单位）内" in response.json()["detail"]
+    assert not Candidate.objects.filter(exam_id=exam["id"], staff__staff_no=district.a[0].staff_no).exists()

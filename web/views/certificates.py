@@ -92,7 +92,7 @@ def certificates_upload(request: HttpRequest, *, scope: Scope) -> HttpResponse:
         try:
             record = certificate_import_create(
                 file=upload, file_name=upload.name or "certificates", strict=form.cleaned_data["strict"],
-                dry_run=True, started_by=request.user, source=WEB,
+                dry_run=True, started_by=request.user, source=WEB, root=scope.write_root,
             )
             certificate_import_run(record=record)
         except DomainError as exc:
