@@ -447,8 +447,10 @@ class ExamSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Exam
-        fields = ["id", "name", "year", "kind", "audience", "pass_mark", "max_score", "opens_on", "closes_on", "is_open"]
+        fields = ["id", "name", "year", "kind", "audience", "pass_mark", "max_score", "opens_on", "closes_on", "is_open",
+                  "makeup_of"]
         read_only_fields = fields
+        extra_kwargs = {"makeup_of": {"help_text": "补考所属主考试的编号；不是补考时为 null"}}
 
     def get_is_open(self, exam: Exam) -> bool:
         return exam.is_open()
@@ -466,6 +468,10 @@ class ExamCreateSerializer(serializers.Serializer):
                                default=Decimal("100"), help_text="满分，默认 100")
     opens_on = YearDateField(required=False, help_text="开考日期，默认当年 1 月 1 日")
     closes_on = YearDateField(required=False, help_text="截止日期，默认当年 12 月 31 日")
+    makeup_of = StrictIntegerField(
+        required=False, allow_null=True, min_value=1,
+        help_text="作为该考试（编号）的补考：类型、年度须与之相同；考生为该考试应考而未合格的人员",
+    )
 
 
 FIGURE_HELP = {
@@ -497,9 +503,20 @@ class ExamFiguresSerializer(serializers.Serializer):
     average_score = serializers.FloatField(allow_null=True, help_text=FIGURE_HELP["average_score"])
 
 
+class MakeupFiguresSerializer(ExamFiguresSerializer):
+    exam_id = serializers.IntegerField(help_text="补考的考试编号")
+    name = serializers.CharField(help_text="补考名称")
+
+
 class ExamStatsSerializer(ExamFiguresSerializer):
     exam_id = serializers.IntegerField()
     unit = serializers.CharField(allow_null=True, help_text="统计范围：该单位及其全部下级单位的代码；null 为全部考生")
+    makeup_of = serializers.IntegerField(required=False, help_text="仅当本考试是补考时出现：所属主考试的编号")
+    makeup = MakeupFiguresSerializer(
+        required=False,
+        help_text="仅当本考试有补考时出现：补考自身的数字（同一单位范围）。上面的实考、合格已计入补考：参加（或通过）"
+                  "主考试或补考之一即计为实考（或合格），应考仍为主考试的应考",
+    )
 
 
 class UnitQuerySerializer(serializers.Serializer):
@@ -706,6 +723,9 @@ class ParticipationRowSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=[("exam", "exam"), ("training", "training")])
     exam_id = serializers.IntegerField(allow_null=True)
     exam_name = serializers.CharField(allow_null=True)
+    makeup_of = serializers.IntegerField(
+        allow_null=True, help_text="补考的行：所属主考试的编号（主考试的行已计入补考，补考的行是补考自身的数字）；否则为 null",
+    )
     year = serializers.IntegerField()
     unit_code = serializers.CharField()
     unit_name = serializers.CharField()

@@ -38,7 +38,7 @@ from exams import exports
 from exams.corrections import exam_correct, exam_delete, exemption_add, exemption_lift
 from exams.creation import exam_create
 from exams.models import Candidate, Exam
-from exams.selectors import exam_exemptions, exam_list, exam_stats
+from exams.selectors import exam_exemptions, exam_list, exam_stats_with_makeup
 from records.exports import CONTENT_TYPES as RECORD_CONTENT_TYPES
 from records.exports import learning_file_export, learning_file_name, record_file_name, staff_record_export
 from records.selectors import staff_record
@@ -575,7 +575,7 @@ class ExamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         exam = self.get_object()
         unit = self.scope.within(_query(UnitQuerySerializer, request).get("unit"))
         exam_refresh_for_read(exam=exam)
-        figures = exam_stats(exam=exam, unit=unit)
+        figures = exam_stats_with_makeup(exam=exam, unit=unit)
         return Response({"exam_id": exam.pk, "unit": unit.code if unit else None, **figures})
 
     @extend_schema(

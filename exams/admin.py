@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
@@ -14,6 +15,7 @@ from config.errors import DomainError
 
 from .creation import exam_create, exam_update, exam_validate
 from .exemptions import candidates_exempt, candidates_lift_exemption
+from .makeup import makeup_unfold
 from .models import Attempt, Candidate, Exam, ExamImport
 from .selectors import exam_stats, not_sat_q, sat_q
 
@@ -68,11 +70,22 @@ class ExamAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Exam | None = None) -> tuple[str, ...]:
         if obj is None:
             return ()
-        return ("year", "kind", "audience", "figures", "created_at")
+        return ("year", "kind", "audience", "makeup_of", "figures", "created_at")
 
     def get_fields(self, request: HttpRequest, obj: Exam | None = None) -> list[str]:
         fields = ["name", "year", "kind", "audience", "pass_mark", "max_score", "opens_on", "closes_on"]
-        return fields if obj is None else fields + ["figures", "created_at"]
+        # a make-up is created with create_exam --makeup-of, the API or the web form; shown here
+        return fields if obj is None else fields + ["makeup_of", "figures", "created_at"]
+
+    def delete_model(self, request: HttpRequest, obj: Exam) -> None:
+        with transaction.atomic():
+            makeup_unfold(makeup_ids=[obj.pk])
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Exam]) -> None:
+        with transaction.atomic():
+            makeup_unfold(makeup_ids=list(queryset.values_list("pk", flat=True)))
+            super().delete_queryset(request, queryset)
 
     @admin.display(description=_("状态"))
     def window(self, obj: Exam) -> str:

@@ -39,12 +39,18 @@ class ExamsConfig(AppConfig):
         figures_changed_signal.connect(on_figures_changed, dispatch_uid="exams.refresh_after_roster_change")
 
 
-def on_figures_changed(sender: str, *, kind: str, **kwargs) -> None:
+def on_figures_changed(sender: str, *, kind: str, exam_id: int | None = None, **kwargs) -> None:
     """A roster change may bring joiners, leavers and unit moves to exams that have not
     closed. Runs after the roster's commit; a failure here must not undo or fail the sync,
-    and the next exam_stats / not_sat / import catches up anyway."""
-    from config.events import ROSTER
+    and the next exam_stats / not_sat / import catches up anyway.
 
+    A change to an exam's figures (results, exemptions) changes who owes its make-up, if it
+    has one: the make-up's audience is recomputed (exams.makeup), after the same commit."""
+    from config.events import EXAM, ROSTER
+
+    if kind == EXAM and exam_id is not None:
+        _makeup_follow(exam_id)
+        return
     if kind != ROSTER:
         return
     from .enrolment import exams_refresh_open
@@ -53,3 +59,17 @@ def on_figures_changed(sender: str, *, kind: str, **kwargs) -> None:
         exams_refresh_open()
     except Exception:
         logger.exception("refreshing open exams after a roster change failed")
+
+
+def _makeup_follow(exam_id: int) -> None:
+    from django.db import transaction
+
+    from .makeup import makeup_audience_sync, makeups_of
+
+    try:
+        makeups = makeups_of(exam_ids=[exam_id])
+        if makeups:
+            with transaction.atomic():
+                makeup_audience_sync(makeup_ids=makeups)
+    except Exception:
+        logger.exception("recomputing a make-up's audience after its main exam changed failed")

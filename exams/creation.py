@@ -19,6 +19,7 @@ from roster.history import joined_by_sql
 from roster.models import Unit
 
 from .enrolment import candidates_refresh_scores, enrol_audience, roster_mark
+from .makeup import makeup_audience_sync, makeup_main_check
 from .models import DEFAULT_AUDIENCE, Attempt, Audience, EnrolledVia, Exam, ExamKind
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ def exam_create(
     closes_on: dt.date | None = None,
     today: dt.date | None = None,
     owner: Unit | None = None,
+    makeup_of: Exam | int | str | None = None,
 ) -> Exam:
     """Create an exam and enrol its audience in one statement.
 
@@ -111,31 +113,50 @@ def exam_create(
     member in it, and, for an exam back-filled after its window, those who left after
     ``closes_on``; never those who joined after it (``roster.history``: a person joins on the
     day a sync or a hand entry first created them; the people of the first sync of an empty
-    roster count as there before any exam). ``owner``: the unit of the scoped office creating
-    it (``Scope.write_root``); the audience then lies within that unit's subtree."""
+    roster count as there before any exam).
+
+    ``owner``: the unit of the scoped office creating it (``Scope.write_root``); the audience
+    then lies within that unit's subtree (a make-up's too).
+
+    ``makeup_of``: the main exam (or its id) this exam is the make-up (补考) of: same kind and
+    year, checked by ``exams.makeup.makeup_main_check``. Its audience is then the main exam's
+    expected candidates who have not passed it (exams.makeup), and its ``audience`` the main
+    exam's."""
     spec = exam_validate(
         name=name, year=year, kind=kind, audience=audience, pass_mark=pass_mark, max_score=max_score,
         opens_on=opens_on, closes_on=closes_on,
     )
     today = today or timezone.localdate()
     with transaction.atomic():
+        main = makeup_main_check(makeup_of=makeup_of, kind=spec.kind, year=spec.year)
+        if main is not None:
+            # held until this commits, so that two make-ups of one exam cannot both be created
+            main = Exam.objects.select_for_update().get(pk=main.pk)
+            # checked again under the lock: another make-up may have been created meanwhile
+            makeup_main_check(makeup_of=main, kind=spec.kind, year=spec.year)
         existing = Exam.objects.filter(year=spec.year, kind=spec.kind, name=spec.name).values_list("pk", flat=True).first()
         if existing:
             raise DomainError(f"已有同名考试（编号 {existing}），未重复创建。", code="conflict")
         exam = Exam.objects.create(
-            name=spec.name, year=spec.year, kind=spec.kind, audience=spec.audience, pass_mark=spec.pass_mark,
+            name=spec.name, year=spec.year, kind=spec.kind,
+            audience=main.audience if main is not None else spec.audience, pass_mark=spec.pass_mark,
             max_score=spec.max_score, opens_on=spec.opens_on, closes_on=spec.closes_on, roster_mark=roster_mark(),
             owner=owner,
+            makeup_of=main,
         )
-        joined_sql, joined_params = joined_by_sql(day_sql="e.closes_on")
-        enrol_audience(
-            exam_ids=[exam.pk],
-            staff_sql=f"(s.is_active = %s OR s.left_on > e.closes_on) AND {joined_sql}",
-            staff_params=[True, *joined_params],
-            via=EnrolledVia.AUDIENCE,
-            today=today,
-            fresh=True,
-        )
+        if main is not None:
+            # the main exam's candidates, who were enrolled by the rules below
+            makeup_audience_sync(makeup_ids=[exam.pk], today=today, fresh=True)
+        else:
+            joined_sql, joined_params = joined_by_sql(day_sql="e.closes_on")
+            enrol_audience(
+                exam_ids=[exam.pk],
+                staff_sql=f"(s.is_active = %s OR s.left_on > e.closes_on) AND {joined_sql}",
+                staff_params=[True, *joined_params],
+                via=EnrolledVia.AUDIENCE,
+                today=today,
+                fresh=True,
+            )
         figures_changed(kind=EXAM, exam_id=exam.pk, year=exam.year)
     return exam
 

@@ -14,24 +14,20 @@ from django.db.models import Max
 from django.utils import timezone
 
 from config.events import EXAM, figures_changed
-from roster.models import Staff, Unit
+from roster.models import Staff
 from sheets.models import ImportRecord
 
+from .makeup import makeup_audience_sync, makeup_fold
 from .models import Attempt, Candidate, EnrolledVia, Exam
+from .owner import owner_sql
 
 logger = logging.getLogger(__name__)
 
 CANDIDATE = Candidate._meta.db_table
 EXAM_TABLE = Exam._meta.db_table
 STAFF = Staff._meta.db_table
-UNIT = Unit._meta.db_table
-
-# an exam owned by a unit (created by a scoped office) concerns only that unit's subtree: its
-# audience, and anyone a result or an exemption would enrol, lies within it
-OWNER_SQL = (
-    f"(e.owner_id IS NULL OR EXISTS (SELECT 1 FROM {UNIT} ou JOIN {UNIT} su ON su.path LIKE ou.path || '%%'"
-    " WHERE ou.id = e.owner_id AND su.id = s.unit_id))"
-)
+# an exam owned by a unit concerns only that unit's subtree (exams/owner.py)
+OWNER_SQL = owner_sql()
 
 
 _ROSTER_ENFORCEMENT_SQL = "s.enforcement_cert <> ''"
@@ -140,7 +136,7 @@ def exams_refresh_open(
     exams = Exam.objects.filter(closes_on__gte=today)
     if exam_ids is not None:
         exams = exams.filter(pk__in=list(exam_ids))
-    targets = list(exams.values_list("pk", "year", "roster_mark"))
+    targets = list(exams.values_list("pk", "year", "roster_mark", "makeup_of_id"))
     if not targets:
         return 0
     mark = roster_mark()
@@ -148,11 +144,15 @@ def exams_refresh_open(
         targets = [t for t in targets if t[2] != mark]
         if not targets:
             return 0
-    ids = [pk for pk, _, _ in targets]
+    ids = [t[0] for t in targets]
+    # a make-up's audience follows its main exam, not the roster's joiners
+    makeups = [t[0] for t in targets if t[3] is not None]
     with transaction.atomic():
         changed = enrol_audience(
-            exam_ids=ids, staff_sql="s.is_active = %s", staff_params=[True], via=EnrolledVia.JOINER, today=today
+            exam_ids=[pk for pk in ids if pk not in makeups], staff_sql="s.is_active = %s", staff_params=[True],
+            via=EnrolledVia.JOINER, today=today,
         )
+        changed += makeup_audience_sync(makeup_ids=makeups, today=today)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
@@ -172,7 +172,7 @@ def exams_refresh_open(
             changed += max(cursor.rowcount, 0)
         Exam.objects.filter(pk__in=ids).update(roster_mark=mark)
         if changed:
-            for pk, year, _ in targets:
+            for pk, year, *_ in targets:
                 figures_changed(kind=EXAM, exam_id=pk, year=year)
     return changed
 
@@ -191,7 +191,8 @@ def exam_refresh(*, exam: Exam, today: dt.date | None = None) -> int:
 def candidates_refresh_scores(*, exam: Exam, import_record: ImportRecord | None = None) -> int:
     """Recompute best score, attempt count and pass from the attempts, for the candidates an
     import gave attempts to (all the exam's candidates when ``import_record`` is None): one
-    UPDATE .. FROM over a grouped subquery."""
+    UPDATE .. FROM over a grouped subquery. A make-up's scores are then copied onto its main
+    exam's candidates (exams.makeup.makeup_fold)."""
     attempt = Attempt._meta.db_table
     touched = ""
     params: list[Any] = [exam.pass_mark, exam.pk]
@@ -210,4 +211,7 @@ def candidates_refresh_scores(*, exam: Exam, import_record: ImportRecord | None 
             """,
             params,
         )
-        return max(cursor.rowcount, 0)
+        rows = max(cursor.rowcount, 0)
+    if exam.makeup_of_id is not None:
+        makeup_fold(makeup=exam)
+    return rows

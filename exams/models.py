@@ -59,6 +59,13 @@ class Exam(models.Model):
     owner = models.ForeignKey(
         Unit, verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="owned_exams"
     )
+    # a make-up (补考) of this main exam, of the same kind and year: its audience is the main
+    # exam's expected candidates who have not passed it, and the main exam's figures count
+    # a sitting (or a pass) of either (exams/makeup.py)
+    makeup_of = models.ForeignKey(
+        "self", verbose_name=_("补考所属考试"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="makeups",
+    )
 
     class Meta:
         verbose_name = _("考试")
@@ -67,6 +74,8 @@ class Exam(models.Model):
         constraints = [
             # a script that runs create_exam twice must not make two exams
             models.UniqueConstraint(fields=["year", "kind", "name"], name="exam_unique_name"),
+            # a main exam has at most one make-up
+            models.UniqueConstraint(fields=["makeup_of"], name="exam_one_makeup"),
             models.CheckConstraint(condition=Q(opens_on__lte=F("closes_on")), name="exam_window_ordered"),
             models.CheckConstraint(condition=Q(max_score__gt=0), name="exam_max_score_positive"),
             models.CheckConstraint(
@@ -80,6 +89,10 @@ class Exam(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} 年 {self.name}"
+
+    @property
+    def is_makeup(self) -> bool:
+        return self.makeup_of_id is not None
 
     def is_open(self, today: dt.date | None = None) -> bool:
         today = today or timezone.localdate()
@@ -124,6 +137,11 @@ class Candidate(models.Model):
     best_score = models.DecimalField(_("最好成绩"), max_digits=6, decimal_places=2, null=True, blank=True)
     attempt_count = models.PositiveIntegerField(_("参考次数"), default=0)
     passed = models.BooleanField(_("合格"), default=False)
+    # on a main exam's candidate: the same person's best score and pass in the exam's make-up
+    # (None / False when there is none), copied set-based whenever the make-up's scores change,
+    # so that the figures stay one aggregate over the main exam's candidates
+    makeup_score = models.DecimalField(_("补考成绩"), max_digits=6, decimal_places=2, null=True, blank=True)
+    makeup_passed = models.BooleanField(_("补考合格"), default=False, db_default=False)
     # the day the staff member left the roster, as seen while the exam was open; frozen after
     left_on = models.DateField(_("离册日期"), null=True, blank=True)
     enrolled_via = models.CharField(_("登记方式"), max_length=16, choices=EnrolledVia.choices, default=EnrolledVia.AUDIENCE)
@@ -149,6 +167,11 @@ class Candidate(models.Model):
     def has_sat(self) -> bool:
         return self.best_score is not None
 
+    @property
+    def sat_either(self) -> bool:
+        """Sat this exam or its make-up."""
+        return self.best_score is not None or self.makeup_score is not None
+
     def left_before_close(self) -> bool:
         return self.left_on is not None and self.left_on <= self.exam.closes_on
 
@@ -158,8 +181,8 @@ class Candidate(models.Model):
     def state_label(self) -> str:
         if self.exempt:
             return str(_("免考"))
-        if self.has_sat:
-            return str(_("合格")) if self.passed else str(_("不合格"))
+        if self.sat_either:
+            return str(_("合格")) if (self.passed or self.makeup_passed) else str(_("不合格"))
         if self.left_before_close():
             return str(_("考试截止前离册"))
         return str(_("未参考"))

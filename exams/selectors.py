@@ -14,6 +14,13 @@ the command line, the API and the annual report all use them.
 | `participation_rate` | `sat / expected` (None when nobody is expected)                     |
 | `pass_rate`          | `passed / sat` (None when nobody sat)                               |
 | `average_score`      | mean best score of those who sat (None when nobody sat)             |
+
+A main exam with a make-up (补考) folds it in: a candidate has sat (or passed) when they sat
+(or passed) the main exam or its make-up, whose best score and pass are copied onto the main
+exam's candidate (``makeup_score``, ``makeup_passed``; exams/makeup.py); the best score is the
+better of the two. ``expected`` stays the main exam's own. Where there is no make-up those
+columns are empty and the figures are the exam's own. The make-up's own figures are those of
+its own candidates, as for any exam.
 """
 
 from __future__ import annotations
@@ -67,12 +74,34 @@ def expected_q(*, closes_on: dt.date | Combinable | None = None, prefix: str = "
     )
 
 
+def sat_either_q(*, prefix: str = "") -> Q:
+    """Sat the exam or its make-up."""
+    return Q(**{f"{prefix}best_score__isnull": False}) | Q(**{f"{prefix}makeup_score__isnull": False})
+
+
+def passed_either_q(*, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}passed": True}) | Q(**{f"{prefix}makeup_passed": True})
+
+
+def folded_score(*, prefix: str = "") -> Case:
+    """The better of the best scores in the exam and its make-up (NULL when neither was sat)."""
+    best, makeup = f"{prefix}best_score", f"{prefix}makeup_score"
+    return Case(
+        When(Q(**{f"{best}__isnull": True}), then=F(makeup)),
+        When(Q(**{f"{makeup}__gt": F(best)}), then=F(makeup)),
+        default=F(best),
+        output_field=DecimalField(max_digits=6, decimal_places=2),
+    )
+
+
 def sat_q(*, closes_on: dt.date | Combinable | None = None, prefix: str = "") -> Q:
-    return expected_q(closes_on=closes_on, prefix=prefix) & Q(**{f"{prefix}best_score__isnull": False})
+    return expected_q(closes_on=closes_on, prefix=prefix) & sat_either_q(prefix=prefix)
 
 
 def not_sat_q(*, closes_on: dt.date | Combinable | None = None, prefix: str = "") -> Q:
-    return expected_q(closes_on=closes_on, prefix=prefix) & Q(**{f"{prefix}best_score__isnull": True})
+    return expected_q(closes_on=closes_on, prefix=prefix) & Q(
+        **{f"{prefix}best_score__isnull": True, f"{prefix}makeup_score__isnull": True}
+    )
 
 
 def figure_aggregates(*, closes_on: dt.date | Combinable | None = None, prefix: str = "") -> dict[str, Any]:
@@ -87,9 +116,10 @@ def figure_aggregates(*, closes_on: dt.date | Combinable | None = None, prefix: 
         "n_exempt": Count(pk, filter=Q(**{f"{prefix}exempt": True})),
         "n_expected": Count(pk, filter=expected),
         "n_sat": Count(pk, filter=sat),
-        "n_passed": Count(pk, filter=sat & Q(**{f"{prefix}passed": True})),
+        "n_passed": Count(pk, filter=sat & passed_either_q(prefix=prefix)),
         # wide enough for the sum of every best score in a large exam
-        "n_score_sum": Sum(f"{prefix}best_score", filter=sat, output_field=DecimalField(max_digits=20, decimal_places=2)),
+        "n_score_sum": Sum(folded_score(prefix=prefix), filter=sat,
+                           output_field=DecimalField(max_digits=20, decimal_places=2)),
     }
 
 
@@ -124,12 +154,12 @@ STATUSES = (PASSED, FAILED, NOT_SAT, EXEMPT)
 def candidate_status(*, prefix: str = "") -> Case:
     """A candidate's status from the same fields the figures count: ``exempt`` for the exempt
     (whether or not they sat), else ``passed`` / ``failed`` for those with a best score (the
-    best of their attempts: a retake counts), else ``not_sat``. A ``not_sat`` candidate is
+    best of their attempts: a retake counts; and of the make-up's), else ``not_sat``. A ``not_sat`` candidate is
     counted in the figures' ``not_sat`` only when also expected (``candidate_expected``)."""
     return Case(
         When(Q(**{f"{prefix}exempt": True}), then=Value(EXEMPT)),
-        When(Q(**{f"{prefix}best_score__isnull": False, f"{prefix}passed": True}), then=Value(PASSED)),
-        When(Q(**{f"{prefix}best_score__isnull": False}), then=Value(FAILED)),
+        When(sat_either_q(prefix=prefix) & passed_either_q(prefix=prefix), then=Value(PASSED)),
+        When(sat_either_q(prefix=prefix), then=Value(FAILED)),
         default=Value(NOT_SAT),
         output_field=CharField(),
     )
@@ -142,13 +172,14 @@ def candidate_expected(*, prefix: str = "") -> ExpressionWrapper:
 
 def staff_candidacies(*, staff_ids: Iterable[int], year: int | None = None) -> QuerySet[Candidate]:
     """The candidacies of these people (of exams of the year when given), with the exam joined
-    and ``status`` and ``is_expected`` annotated, in the order the exams opened."""
+    and ``status``, ``is_expected`` and ``score`` (the best score, or the make-up's when
+    better, as ``status`` counts it) annotated, in the order the exams opened."""
     qs = Candidate.objects.filter(staff_id__in=list(staff_ids))
     if year is not None:
         qs = qs.filter(exam__year=year)
     return (
         qs.select_related("exam")
-        .annotate(status=candidate_status(), is_expected=candidate_expected())
+        .annotate(status=candidate_status(), is_expected=candidate_expected(), score=folded_score())
         .order_by("staff_id", "exam__opens_on", "exam_id")
     )
 
@@ -174,6 +205,33 @@ def exam_stats(*, exam: Exam, unit: Unit | None = None) -> dict[str, Any]:
     if unit is not None:
         qs = qs.filter(unit__path__startswith=unit.path)
     return figures_from_counts(qs.aggregate(**figure_aggregates(closes_on=exam.closes_on)))
+
+
+def exam_makeup(*, exam: Exam) -> Exam | None:
+    """The exam's make-up, if it has one."""
+    return Exam.objects.filter(makeup_of_id=exam.pk).first()
+
+
+def makeup_figures(*, exam: Exam, unit: Unit | None = None) -> dict[str, Any] | None:
+    """The exam's make-up's own figures over the same units, with its ``exam_id`` and
+    ``name``; None when the exam has no make-up. One query, and one more when it has."""
+    makeup = exam_makeup(exam=exam)
+    if makeup is None:
+        return None
+    return {"exam_id": makeup.pk, "name": makeup.name, **exam_stats(exam=makeup, unit=unit)}
+
+
+def exam_stats_with_makeup(*, exam: Exam, unit: Unit | None = None) -> dict[str, Any]:
+    """``exam_stats`` (a make-up folded in), and beside it, only where they apply (an exam of
+    neither sort has exactly the figures): ``makeup``, the make-up's own figures
+    (``makeup_figures``); ``makeup_of``, the main exam's id when this exam is a make-up."""
+    figures = exam_stats(exam=exam, unit=unit)
+    if exam.makeup_of_id is not None:
+        figures["makeup_of"] = exam.makeup_of_id
+    makeup = makeup_figures(exam=exam, unit=unit)
+    if makeup is not None:
+        figures["makeup"] = makeup
+    return figures
 
 
 def exam_stats_by_unit(*, exam: Exam, root: Unit | None = None, rollup: bool = False) -> list[dict[str, Any]]:

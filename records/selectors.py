@@ -10,7 +10,8 @@ it. It defines nothing of its own:
 - each attendance is ``training.selectors.staff_attendances`` (any status, with the unit of
   the event's day and the hours it counted);
 - each exam is ``exams.selectors.staff_candidacies``: the candidate's status (exempt, else
-  passed / failed by the best score of all attempts, else not sat) and whether the figures
+  passed / failed by the best score of all attempts, else not sat; a main exam's counts its
+  make-up too, and its ``best_score`` is then the better of the two) and whether the figures
   expect them to sit (``expected_q``).
 
 Queries: two, plus one per year present, plus one for the requirements, however many
@@ -79,7 +80,7 @@ def year_entries(*, staff_ids: Sequence[int], year: int | None = None) -> dict[i
         })
 
     rows = staff_candidacies(staff_ids=ids, year=year).values_list(
-        "staff_id", "exam_id", "exam__name", "exam__kind", "exam__year", "status", "best_score", "attempt_count",
+        "staff_id", "exam_id", "exam__name", "exam__kind", "exam__year", "status", "score", "attempt_count",
         "exempt_reason", "is_expected",
     )
     for staff_id, exam_id, name, kind, exam_year, status, best, attempts, reason, expected in rows:

@@ -64,11 +64,13 @@ def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit |
     - ``staff``: ``active``, ``as_of``, ``by_unit_kind`` (staff by the kind of their top-level
       unit; people placed at the root count under the root's kind): now (``as_of`` today) for
       the current year; for a past year as of its 31 December, from the roster history;
-    - ``exams``: one entry per exam of the year: ``id``, ``name``, ``kind``, the ten figures,
+    - ``exams``: one entry per exam of the year that is not a make-up: ``id``, ``name``, ``kind``,
+      the ten figures (a make-up folded in: exams.selectors),
       ``by_unit`` (one entry per top-level unit, rolled up, zeros included; a unit created after
       the exam closed, or inactive and without candidates, has none: ``unit_code``,
       ``unit_name``, ``kind`` and the figures) and ``by_unit_kind`` (the figures summed by
-      top-level kind);
+      top-level kind); and, only for an exam that has a make-up (补考), ``makeup``: the
+      make-up's own figures, in an entry of the same keys;
     - ``training``: ``training_stats(year)`` (``events``, ``by_kind``, ``attendances``,
       ``staff_trained``, ``person_hours``) and ``court_observation`` (``events``,
       ``head_attendances``);
@@ -107,8 +109,7 @@ def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit |
     # each exam's total is the rolled-up counts of the report's root(s): no query per exam
     whole = [root_row] if root_row is not None else [u for u in units.values() if u.parent_id is None]
 
-    exam_entries = []
-    for exam in exams:
+    def entry(exam: Exam) -> dict[str, Any]:
         by_kind: dict[str, dict[str, Any]] = {}
         by_unit = []
         for top in tops:
@@ -129,14 +130,22 @@ def annual_report_build(*, year: int, today: dt.date | None = None, root: Unit |
         total: dict[str, Any] = {}
         for top in whole:
             _add_counts(total, counts.get((exam.pk, top.id, True)))
-        exam_entries.append({
+        return {
             "id": exam.pk,
             "name": exam.name,
             "kind": exam.kind,
             **_ordered(figures_from_counts(total)),
             "by_unit": by_unit,
             "by_unit_kind": {kind: _ordered(figures_from_counts(by_kind[kind])) for kind in _kind_sorted(by_kind)},
-        })
+        }
+
+    # a make-up is not an exam of its own here: its main exam's figures fold it in (exams.selectors)
+    # and it stands beside them, under ``makeup``
+    makeups = {e.makeup_of_id: e for e in exams if e.makeup_of_id is not None}
+    exam_entries = [
+        {**entry(exam), **({"makeup": entry(makeups[exam.pk])} if exam.pk in makeups else {})}
+        for exam in exams if exam.makeup_of_id is None  # a make-up is of its main exam's year
+    ]
 
     stats = training_stats(year=year, unit=root)
     training = {

@@ -5,7 +5,12 @@
     累计参训512人次、1168学时。
 
 Built only from the report's numbers; each clause appears only when its number is not zero.
-The number after 合计 is the ``sat`` of the year's ``annual_law`` exam(s).
+The number after 合计 is the ``sat`` of the year's ``annual_law`` exam.
+
+Figures are never summed across exams. Each exam of a kind that is not a make-up is stated
+with its own figures (a make-up is folded into its main exam, ``exams.selectors``, and its
+own sitters are added as "其中补考…"). The unit kinds ("两镇政府") are counted once, over the
+top-level units that had candidates in any of the kind's exams, never once per exam.
 """
 
 from __future__ import annotations
@@ -55,11 +60,17 @@ def _short(district: str) -> str:
 
 
 def units_phrase(by_unit: list[dict[str, Any]], *, district: str = "") -> str:
-    """"新区各部门、两镇政府、教育系统": the kinds of the top-level units that had candidates."""
+    """"新区各部门、两镇政府、教育系统": the kinds of the top-level units that had candidates,
+    each unit counted once however many exams list it (by ``unit_code``)."""
     kinds: dict[str, int] = {}
+    seen: set[str] = set()
     for entry in by_unit:
-        if entry.get("candidates"):
-            kinds[entry["kind"]] = kinds.get(entry["kind"], 0) + 1
+        code = entry.get("unit_code")
+        if not entry.get("candidates") or (code is not None and code in seen):
+            continue
+        if code is not None:
+            seen.add(code)
+        kinds[entry["kind"]] = kinds.get(entry["kind"], 0) + 1
     short = _short(district)
     parts = []
     if kinds.get("department"):
@@ -77,25 +88,53 @@ def units_phrase(by_unit: list[dict[str, Any]], *, district: str = "") -> str:
     return "、".join(parts)
 
 
+def _main_exams(exams: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    """The kind's exams that are not make-ups (a make-up stands under its main exam's
+    ``makeup``; an entry naming ``makeup_of`` is one too)."""
+    return [e for e in exams if e["kind"] == kind and not e.get("makeup_of")]
+
+
+def _rates(exam: dict[str, Any]) -> str:
+    text = ""
+    if exam.get("expected"):
+        text += f"，参考率{percent(exam['sat'] / exam['expected'])}"
+    if exam.get("sat"):
+        text += f"，合格率{percent(exam['passed'] / exam['sat'])}"
+    makeup = exam.get("makeup") or {}
+    if makeup.get("sat"):
+        text += f"，其中补考{makeup['sat']}人、合格{makeup.get('passed') or 0}人"
+    return text
+
+
+def _law_clause(law: list[dict[str, Any]], district: str) -> str | None:
+    law = [e for e in law if e["sat"]]
+    if not law:
+        return None
+    by_unit = [u for e in law for u in [*e.get("by_unit", []), *((e.get("makeup") or {}).get("by_unit") or [])]]
+    phrase = units_phrase(by_unit, district=district)
+    if len(law) == 1:
+        (exam,) = law
+        clause = f"组织{phrase}合计{exam['sat']}人参加学法用法考试" if phrase else f"组织{exam['sat']}人参加学法用法考试"
+        return clause + _rates(exam)
+    # two or more sittings that are not make-ups of each other: each with its own figures
+    each = "；".join(f"“{e.get('name') or '学法用法考试'}”{e['sat']}人参加{_rates(e)}" for e in law)
+    head = f"组织{phrase}参加学法用法考试{_count(len(law))}次" if phrase else f"组织参加学法用法考试{_count(len(law))}次"
+    return f"{head}：{each}"
+
+
 def _exam_clauses(exams: list[dict[str, Any]], district: str) -> list[str]:
     clauses = []
-    law = [e for e in exams if e["kind"] == "annual_law"]
-    sat = sum(e["sat"] for e in law)
-    if sat:
-        expected = sum(e["expected"] for e in law)
-        passed = sum(e["passed"] for e in law)
-        by_unit = [u for e in law for u in e["by_unit"]]
-        phrase = units_phrase(by_unit, district=district)
-        clause = f"组织{phrase}合计{sat}人参加学法用法考试" if phrase else f"组织{sat}人参加学法用法考试"
-        if expected:
-            clause += f"，参考率{percent(sat / expected)}"
-        clause += f"，合格率{percent(passed / sat)}"
-        clauses.append(clause)
+    law = _law_clause(_main_exams(exams, "annual_law"), district)
+    if law:
+        clauses.append(law)
     enforcement = []
     for kind, label in ENFORCEMENT_EXAMS:
-        n = sum(e["sat"] for e in exams if e["kind"] == kind)
-        if n:
-            enforcement.append(f"{label}{n}人")
+        sittings = [e for e in _main_exams(exams, kind) if e["sat"]]
+        if len(sittings) == 1:
+            enforcement.append(f"{label}{sittings[0]['sat']}人")
+        elif sittings:
+            each = "、".join(f"“{e.get('name') or label}”{e['sat']}人" for e in sittings)
+            enforcement.append(f"{label}{_count(len(sittings))}次（{each}）")
     if enforcement:
         clauses.append("组织执法人员参加" + "、".join(enforcement))
     return clauses

@@ -114,6 +114,20 @@ def _figures(entry: dict[str, Any]) -> list[Any]:
     return [entry.get(key) for key, _ in FIGURE_COLUMNS]
 
 
+def makeup_label(exam: dict[str, Any]) -> str:
+    """The make-up's name as a row beside its main exam's."""
+    return f"{exam['makeup']['name']}（{exam['name']}的补考，已计入该考试）"
+
+
+def makeup_note(exam: dict[str, Any]) -> str:
+    """The Word report's sentence under a main exam's table."""
+    m = exam["makeup"]
+    return (
+        f"表中数字已计入补考“{m['name']}”：参加主考试或补考之一即计为实考，通过其一即计为合格，应考为主考试的应考。"
+        f"补考自身应考{m['expected']}人，实考{m['sat']}人，合格{m['passed']}人。"
+    )
+
+
 def chart_exam(report: dict[str, Any]) -> dict[str, Any] | None:
     """The exam the chart and the Word tables lead with: the first law exam, else the first."""
     exams = report.get("exams") or []
@@ -178,13 +192,17 @@ def render_xlsx(report: dict[str, Any]) -> bytes:
     exams = report["exams"]
     _table(
         book, "考试", ["考试名称", "考试类型", *labels],
-        [[e["name"], exam_kind_label(e["kind"]), *_figures(e)] for e in exams],
+        [row for e in exams for row in (
+            [[e["name"], exam_kind_label(e["kind"]), *_figures(e)]]
+            + ([[makeup_label(e), exam_kind_label(e["kind"]), *_figures(e["makeup"])]] if e.get("makeup") else [])
+        )],
         formats=_figure_formats(2), widths={1: 30, 2: 16},
     )
     _table(
         book, "考试分单位", ["考试名称", "单位代码", "单位名称", "单位类型", *labels],
-        [[e["name"], u["unit_code"], u["unit_name"], unit_kind_label(u["kind"]), *_figures(u)]
-         for e in exams for u in e["by_unit"]],
+        [[name, u["unit_code"], u["unit_name"], unit_kind_label(u["kind"]), *_figures(u)]
+         for e in exams for name, entry in [(e["name"], e), *([(makeup_label(e), e["makeup"])] if e.get("makeup") else [])]
+         for u in entry["by_unit"]],
         formats=_figure_formats(4), widths={1: 30, 2: 10, 3: 28, 4: 12},
     )
     _table(
@@ -346,6 +364,8 @@ def render_docx(report: dict[str, Any]) -> bytes:
             _cell_text(cells[1], unit_kind_label(entry["kind"]) if entry["kind"] else "")
             for i, key in enumerate(shown, start=2):
                 _cell_text(cells[i], _fmt(key, entry.get(key)))
+        if exam.get("makeup"):
+            body(makeup_note(exam))
     if not report["exams"]:
         body("本年度无考试记录。")
 

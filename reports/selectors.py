@@ -308,7 +308,8 @@ def participation_latest(
 
     ``unit`` keeps the rows of that unit and its subtree; ``rollup`` picks the rolled-up
     figures (True) or the unit's own (False). Each row has ``scope`` ("exam" or "training"),
-    ``exam_id``, ``exam_name``, ``year``, ``unit_id``, ``unit_code``, ``unit_name``,
+    ``exam_id``, ``exam_name``, ``makeup_of`` (a make-up's main exam, else None; the main
+    exam's rows fold its make-up in, the make-up's rows are its own), ``year``, ``unit_id``, ``unit_code``, ``unit_name``,
     ``unit_kind``, ``parent_id``, ``depth``, ``rollup``, ``computed_at`` and the figures. Rows come
     in tree order (roster.ordering). Two queries."""
     rows: list[dict[str, Any]] = []
@@ -379,6 +380,7 @@ def _exam_row(snap: ExamSnapshot) -> dict[str, Any]:
         "scope": "exam",
         "exam_id": snap.exam_id,
         "exam_name": snap.exam.name,
+        "makeup_of": snap.exam.makeup_of_id,
         "year": snap.exam.year,
         **_unit_part(snap),
         **{name: getattr(snap, name) for name in EXAM_FIGURES},
@@ -390,6 +392,7 @@ def _training_row(snap: TrainingSnapshot) -> dict[str, Any]:
         "scope": "training",
         "exam_id": None,
         "exam_name": None,
+        "makeup_of": None,
         "year": snap.year,
         **_unit_part(snap),
         **{name: getattr(snap, name) for name in TRAINING_FIGURES},

@@ -181,7 +181,13 @@ def roster_sync(*, sync: RosterSync) -> RosterSyncResult:
 def _awaits_confirmation(sync: RosterSync) -> bool:
     """A dry run from a web page that passed keeps its file: the page's confirm step syncs
     that very file (``roster_sync_confirm``). Files nobody confirms go after a day."""
-    return sync.dry_run and sync.source == SyncSource.WEB and sync.status == JobStatus.SUCCEEDED
+    return (sync.dry_run and sync.source == SyncSource.WEB and sync.status == JobStatus.SUCCEEDED
+            and _would_change(sync))
+
+
+def _would_change(sync: RosterSync) -> bool:
+    # a file identical to the roster has nothing to confirm (and keeps no file)
+    return bool(sync.created or sync.updated or sync.deactivated or sync.reactivated)
 
 
 def _discard_file(sync: RosterSync) -> None:
@@ -199,6 +205,8 @@ def roster_sync_confirm_refusal(*, sync: RosterSync, now: dt.datetime | None = N
         return "试运行尚未完成。"
     if sync.status != JobStatus.SUCCEEDED:
         return "试运行未通过，不能确认：请改正文件后重新上传。"
+    if not _would_change(sync):
+        return "名册与在册信息一致，没有需要同步的变化，无需确认。"
     if not sync.source_file or sync.created_at < (now or timezone.now()) - DRY_RUN_KEEP:
         return "该试运行已确认过或已超过一天，请重新上传文件。"
     return ""

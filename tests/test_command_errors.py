@@ -50,3 +50,27 @@ def test_a_reader_that_stops_reading_is_not_an_internal_error(settings, tmp_path
     assert exited.value.code == 141
     assert err.getvalue() == ""
     assert not (tmp_path / "var" / "log" / "command-errors.log").exists()
+
+
+def test_a_real_closed_pipe_ends_quietly_with_141(tmp_path):
+    """`manage.py roster_summary | head -1` for real: a separate process whose standard output
+    is a pipe nobody reads any more. No 「内部错误」, no "Exception ignored ... BrokenPipeError"."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings as django_settings
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'pipe.sqlite3'}", "CELERY_BROKER_URL": ""}
+    manage = [sys.executable, str(django_settings.BASE_DIR / "manage.py")]
+    migrated = subprocess.run([*manage, "migrate", "-v0"], env=env, capture_output=True, text=True, timeout=300)
+    assert migrated.returncode == 0, migrated.stderr
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first line is written
+    try:
+        ran = subprocess.run([*manage, "roster_summary"], env=env, stdout=write_end, stderr=subprocess.PIPE,
+                             text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert ran.returncode == 141
+    assert ran.stderr == ""

@@ -45,7 +45,8 @@ def _window_state(event: TrainingEvent) -> str:
 
 def _context(event: TrainingEvent) -> dict[str, Any]:
     opens, closes = event.signin_window()
-    return {"event": event, "opens": opens, "closes": closes, "state": _window_state(event)}
+    return {"event": event, "opens": opens, "closes": closes, "state": _window_state(event),
+            "rotate_seconds": rotation.rotate_seconds()}
 
 
 @never_cache

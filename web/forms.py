@@ -102,10 +102,16 @@ class ExamForm(forms.Form):
     max_score = forms.DecimalField(label=_("满分"), max_digits=6, decimal_places=2, initial=Decimal("100"))
     opens_on = forms.DateField(label=_("开考日期"), widget=DateInput, required=False, help_text=_("留空为当年 1 月 1 日"))
     closes_on = forms.DateField(label=_("截止日期"), widget=DateInput, required=False, help_text=_("留空为当年 12 月 31 日"))
+    makeup_of = forms.ModelChoiceField(
+        label=_("补考所属考试"), queryset=Exam.objects.none(), required=False, empty_label=_("不是补考"),
+        help_text=_("选择后本考试为该考试的补考：类型、年度须与之相同，考生为该考试应考而未合格的人员"),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["year"].initial = timezone.localdate().year
+        # exams that may take a make-up: not make-ups themselves, without one yet
+        self.fields["makeup_of"].queryset = Exam.objects.filter(makeup_of__isnull=True, makeups__isnull=True)
 
 
 def unit_label(unit: Unit) -> str:

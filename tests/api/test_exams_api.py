@@ -38,7 +38,7 @@ def test_exam_list_and_detail_carry_no_figures_and_no_personal_data(personas, ac
     assert body["count"] == 1
     assert body["results"][0] == personas["liaison_a"].client().get(f"/api/v1/exams/{activity.exam.pk}/").json()
     assert set(body["results"][0]) == {"id", "name", "year", "kind", "audience", "pass_mark", "max_score", "opens_on",
-                                       "closes_on", "is_open"}
+                                       "closes_on", "is_open", "makeup_of"}
     assert body["results"][0]["is_open"] is True
 
 

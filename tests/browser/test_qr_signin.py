@@ -33,6 +33,9 @@ def test_a_staff_member_signs_in_on_a_phone_sized_screen(browser, units, make_us
     qr = browser.find("#qr")
     browser.wait_for(lambda: browser.driver.execute_script("return arguments[0].naturalWidth > 0", qr),
                      message="the QR image should load")
+    # the code on the screen now, and its period: a photo of it forwarded to a chat group
+    forwarded_period = rotation.period_of()
+    forwarded = rotation.code_for(event, forwarded_period)
     box = qr.rect
     # large, and the whole page (title, code, sign-in times) fits on the screen
     assert box["height"] >= 0.5 * DESKTOP[1]
@@ -68,3 +71,15 @@ def test_a_staff_member_signs_in_on_a_phone_sized_screen(browser, units, make_us
     browser.screenshot("phone-signed-in")
     attendance = Attendance.objects.get()
     assert attendance.staff.staff_no == staff[1].staff_no and attendance.source == AttendanceSource.QR
+
+    # the forwarded picture, opened at home two periods later, is refused, and so is the bare link
+    browser.driver.delete_all_cookies()
+    browser.wait_for(lambda: rotation.period_of() >= forwarded_period + rotation.ACCEPTED_PERIODS, timeout=15,
+                     message="two periods should pass")
+    browser.go(f"/signin/{event.signin_token}/?c={forwarded}")
+    assert "二维码已过期" in browser.text("main") and "每 5 秒" in browser.text("main")
+    assert not browser.find_all("#who") and not browser.find_all("button[type=submit]")
+    browser.screenshot("phone-code-two-periods-old")
+    browser.go(f"/signin/{event.signin_token}/")
+    assert "二维码已过期" in browser.text("main")
+    assert Attendance.objects.count() == 1

@@ -90,3 +90,13 @@ def test_stale_file_cleanup_leaves_queued_syncs_alone(units):
     assert roster_sync_discard_stale_files(now=timezone.now() + dt.timedelta(days=3)) == 0
     queued.refresh_from_db()
     assert queued.source_file and queued.status == JobStatus.QUEUED
+
+
+def test_a_dry_run_that_would_change_nothing_offers_no_confirm_and_keeps_no_file(units):
+    staff = people(3)
+    assert roster_sync(sync=roster_sync_create(file=csv_bytes(staff), file_name="r.csv")).applied
+    sync = dry_run(csv_bytes(staff))
+    assert sync.status == JobStatus.SUCCEEDED and sync.unchanged == 3 and not sync.source_file
+    with pytest.raises(DomainError, match="没有需要同步的变化"):
+        roster_sync_confirm(dry_run_sync=sync)
+    assert RosterSync.objects.count() == 2

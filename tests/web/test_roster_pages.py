@@ -83,6 +83,25 @@ def test_a_good_file_is_previewed_then_confirmed_and_its_progress_reaches_the_en
     assert Staff.objects.count() == 4
 
 
+def test_a_file_identical_to_the_roster_offers_no_confirm(personas, upload, confirm):
+    staff = people(4)
+    assert roster_sync(sync=roster_sync_create(file=csv_bytes(staff), file_name="上月.csv")).applied
+    client = personas["hr"].client()
+    response = upload(client, csv_bytes(staff))
+    body = client.get(response["Location"]).content.decode()
+    assert "confirm-button" not in body and "没有需要同步的变化" in body
+    refused = confirm(client, sync_id(response), follow=True)
+    assert "没有需要同步的变化" in refused.content.decode()
+    assert not RosterSync.objects.filter(dry_run=False, pk__gt=sync_id(response)).exists()
+
+
+def test_a_numeric_staff_no_column_shows_the_leading_zeros_hint_on_the_dry_run_page(personas, upload):
+    rows = [[int(p.staff_no), *p.row()[1:]] for p in people(3)]  # 0001 typed into number cells
+    client = personas["hr"].client()
+    body = client.get(upload(client, xlsx_bytes(rows), name="名册.xlsx")["Location"]).content.decode()
+    assert "开头的 0" in body and "文本" in body
+
+
 def test_confirming_twice_applies_once_and_says_why(personas, upload, confirm):
     client = personas["hr"].client()
     response = upload(client, csv_bytes(people(2)))

@@ -20,7 +20,7 @@ from config.errors import DomainError
 from exams import exports
 from exams.creation import exam_create
 from exams.models import EXAM_IMPORT_KINDS, Exam
-from exams.selectors import exam_stats
+from exams.selectors import exam_stats_with_makeup, makeup_figures
 from sheets.models import ImportKind
 
 from ..forms import ExamForm, ImportUploadForm
@@ -62,7 +62,7 @@ def exam_new(request: HttpRequest, *, scope: Scope) -> HttpResponse:
             exam = exam_create(
                 name=data["name"], year=data["year"], kind=data["kind"], audience=data["audience"] or None,
                 pass_mark=data["pass_mark"], max_score=data["max_score"], opens_on=data["opens_on"],
-                closes_on=data["closes_on"], owner=scope.write_root,
+                closes_on=data["closes_on"], makeup_of=data["makeup_of"], owner=scope.write_root,
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
@@ -84,7 +84,7 @@ def _exam_page(request: HttpRequest, scope: Scope, exam: Exam, forms: dict[str, 
     context = {
         "exam": exam,
         "unit": unit,
-        "figures": exam_stats(exam=exam, unit=scope.within(None)),
+        "figures": exam_stats_with_makeup(exam=exam, unit=scope.within(None)),
         "forms": forms if scope.can(scoping.EXAMS_WRITE) else {},
         "imports": list(imports_of(scope=scope, kinds=EXAM_IMPORT_KINDS, target_id=exam.pk)[:30]),
     }
@@ -146,6 +146,7 @@ def not_sat_page(request: HttpRequest, pk: int, code: str, *, scope: Scope) -> H
         "exam": exam,
         "unit": unit,
         "rows": not_sat_rows(scope=scope, exam=exam, unit=unit),
+        "makeup": makeup_figures(exam=exam, unit=unit),
         "units": picker_units(scope) if scope.everywhere else None,
         "show_phone": scope.sees_personal_data,
     }

@@ -22,9 +22,14 @@ class Command(DomainCommand):
         parser.add_argument("--max-score", default="100", help="满分，默认 100")
         parser.add_argument("--opens", default=None, help="开考日期 YYYY-MM-DD，默认当年 1 月 1 日")
         parser.add_argument("--closes", default=None, help="截止日期 YYYY-MM-DD，默认当年 12 月 31 日")
+        parser.add_argument(
+            "--makeup-of", dest="makeup_of", default=None, metavar="EXAM_ID",
+            help="作为该考试（编号）的补考：类型、年度须相同；考生为该考试应考而未合格的人员",
+        )
 
     def handle(self, *args, name: str, year: int, kind: str, audience: str | None, pass_mark: str,
-               max_score: str, opens: str | None, closes: str | None, **options) -> None:
+               max_score: str, opens: str | None, closes: str | None, makeup_of: str | None = None,
+               **options) -> None:
         exam = exam_create(
             name=name,
             year=year,
@@ -34,10 +39,15 @@ class Command(DomainCommand):
             max_score=max_score,
             opens_on=parse_date(opens, "开考日期"),
             closes_on=parse_date(closes, "截止日期"),
+            makeup_of=makeup_of,
         )
         enrolled = exam.candidates.count()
+        scope = (
+            f"“{exam.makeup_of.name}”（编号 {exam.makeup_of_id}）的补考，考生为其应考而未合格的人员"
+            if exam.makeup_of_id else f"应考范围：{exam.get_audience_display()}"
+        )
         self.stdout.write(
-            f"已创建考试：{exam}（{exam.get_kind_display()}），应考范围：{exam.get_audience_display()}，"
+            f"已创建考试：{exam}（{exam.get_kind_display()}），{scope}，"
             f"考试时间 {exam.opens_on} 至 {exam.closes_on}（{exam.window_state()}），登记考生 {enrolled} 人。"
         )
         self.stdout.write(str(exam.pk))

@@ -5,7 +5,7 @@ from typing import Any
 from config.cli import DomainCommand
 from exams.enrolment import exam_refresh
 from exams.imports import exam_get
-from exams.selectors import exam_stats
+from exams.selectors import exam_stats_with_makeup
 from roster.selectors import unit_from_option
 
 
@@ -25,7 +25,7 @@ class Command(DomainCommand):
         exam = exam_get(exam_id=exam_id)
         scope = unit_from_option(unit)
         exam_refresh(exam=exam)
-        figures = exam_stats(exam=exam, unit=scope)
+        figures = exam_stats_with_makeup(exam=exam, unit=scope)
         if json:
             self.emit_json(figures)
             return
@@ -38,3 +38,11 @@ class Command(DomainCommand):
         self.stdout.write(f"考生 {f['candidates']} 人，其中免考 {f['exempt']} 人")
         self.stdout.write(f"应考 {f['expected']}，实考 {f['sat']}，未考 {f['not_sat']}，参考率 {percent(f['participation_rate'])}")
         self.stdout.write(f"合格 {f['passed']}，不合格 {f['failed']}，合格率 {percent(f['pass_rate'])}，平均分 {average}")
+        if f.get("makeup_of"):
+            self.stdout.write(f"本考试是考试（编号 {f['makeup_of']}）的补考，其数字已计入该考试。")
+        m = f.get("makeup")
+        if m:
+            self.stdout.write(
+                f"以上含补考“{m['name']}”（编号 {m['exam_id']}）：补考应考 {m['expected']}，实考 {m['sat']}，"
+                f"合格 {m['passed']}，参考率 {percent(m['participation_rate'])}，合格率 {percent(m['pass_rate'])}"
+            )

@@ -9,7 +9,7 @@ from config.errors import DomainError
 from exams import exports
 from exams.enrolment import exam_refresh
 from exams.imports import exam_get
-from exams.selectors import exam_not_sat, not_sat_entries
+from exams.selectors import exam_not_sat, makeup_figures, not_sat_entries
 from roster.selectors import unit_from_option
 
 FORMATS = ("table", "csv", "json", "xlsx")
@@ -38,7 +38,7 @@ class Command(DomainCommand):
             self.write_file(output, exports.as_xlsx(entries))
         else:
             text = {
-                "table": lambda: exports.as_table(entries) + f"\n共 {len(entries)} 人未参考。",
+                "table": lambda: exports.as_table(entries) + f"\n共 {len(entries)} 人未参考。" + self.makeup_line(exam, scope),
                 "csv": lambda: exports.as_csv(entries),
                 "json": lambda: exports.as_json(entries),
             }[fmt]()
@@ -56,6 +56,14 @@ class Command(DomainCommand):
                 reason=f"命令行导出未参考人员名单（{fmt}，{output.name}）", rows=len(entries),
             )
             self.stderr.write(f"已写入 {output}：{len(entries)} 人未参考。")
+
+    def makeup_line(self, exam, scope) -> str:
+        """Beside a main exam's list: those who sat its make-up are not in it; the make-up's own."""
+        f = makeup_figures(exam=exam, unit=scope)
+        if f is None:
+            return ""
+        return (f"\n已参加补考“{f['name']}”（编号 {f['exam_id']}）的人员不在名单中；补考自身实考 {f['sat']} 人，"
+                f"应考未考 {f['not_sat']} 人。")
 
     def write_file(self, path: Path, data: bytes) -> None:
         try:

@@ -43,6 +43,8 @@ class Command(DomainCommand):
         heading = None
         for row in rows:
             title = (f"{row['year']} 年 {row['exam_name']}" if row["scope"] == "exam" else f"{row['year']} 年培训")
+            if row.get("makeup_of"):
+                title += f"（考试 {row['makeup_of']} 的补考，其数字已计入该考试）"
             title += f"（统计于 {timezone.localtime(row['computed_at']):%Y-%m-%d %H:%M}，{'不含' if alone else '含'}下属单位）"
             if title != heading:
                 self.stdout.write(title)
