@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from exams.models import Candidate, Exam
 from roster.models import RosterSync, Staff
-from tests.helpers import csv_bytes
+from tests.helpers import Person, csv_bytes
 from tests.web.conftest import make_persona
 from tests.web.test_roster_pages import sync_id
 
@@ -30,13 +30,14 @@ def test_a_town_hr_sync_from_the_page_refuses_other_units_and_confirms_within_th
     assert "不在您负责的范围" in page and "confirm-button" not in page
 
     # the town's own people, full: nobody of A or B is deactivated; the confirmed sync keeps the root
-    good = _upload(client, committed, csv_bytes(district.t1))
+    changed = [Person(p.staff_no, p.name, p.id_number, p.unit, position="副科长", phone=p.phone) for p in district.t1]
+    good = _upload(client, committed, csv_bytes(changed))
     dry = RosterSync.objects.get(pk=sync_id(good))
-    assert dry.status == "succeeded" and dry.deactivated == 0, dry.errors
+    assert (dry.status, dry.updated, dry.deactivated) == ("succeeded", 3, 0), dry.errors
     with committed():
         confirmed = client.post(f"/roster/syncs/{dry.pk}/confirm/")
     applied = RosterSync.objects.get(pk=sync_id(confirmed))
-    assert applied.applied and applied.root.code == "T"
+    assert applied.applied and applied.root.code == "T", applied.message
     assert Staff.objects.filter(is_active=True).count() == len(district.everybody)
     # the district's HR syncs are not the town's to read
     whole = RosterSync.objects.create(file_name="all.csv", sha256="x" * 64)
