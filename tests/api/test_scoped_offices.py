@@ -214,7 +214,9 @@ def test_an_exam_a_scoped_legal_creates_enrols_only_its_subtree(scoped, district
         file_name="r.csv"))
     assert (record.applied, record.unmatched) == (1, 1)
     assert [(p["row"], p["message"]) for p in record.errors] == [
-        (3, "此人不在“测试镇”（T）及其下级单位范围内，未导入。")]
+        (3, "“测试镇”（T）及其下级单位的名册中找不到此人，未导入。")]
+    # exactly as for a staff number nobody has: nothing tells the office who is outside
+    assert all(p["value"] == "" for p in record.errors)
     assert not Candidate.objects.filter(exam=exam, staff__staff_no=district.a[0].staff_no).exists()
 
 
@@ -233,7 +235,8 @@ def test_a_scoped_legals_certificate_import_refuses_people_outside(scoped, distr
     assert set(Certificate.objects.values_list("staff__staff_no", flat=True)) == {inside.staff_no}
     body = scoped["legal"].client().get(f"/api/v1/imports/{response.json()['id']}/").json()
     assert [e["row"] for e in body["problems"]] == [3]
-    assert "不在“测试镇”（T）及其下级单位范围内" in body["problems"][0]["message"]
+    assert body["problems"][0]["message"] == "“测试镇”（T）及其下级单位的名册中找不到此人，未导入。"
+    assert outside.staff_no not in response.content.decode() + str(body)
 
 
 def test_an_exemption_by_hand_outside_an_owned_exams_subtree_is_refused(scoped, district, personas):
