@@ -20,9 +20,15 @@ class Role(models.TextChoices):
     PROVISIONER = "provisioner", _("SCIM 对接账号")
 
 
+# the roles that may name a unit (a liaison must; an office may, to work in that subtree only)
+SCOPED_ROLES = ("liaison", "legal_office", "hr")
+
+
 class UserRole(models.Model):
     """A user's one role. A liaison's ``unit`` is the root of the subtree they may see; a
-    staff account's ``staff`` is the one person it sees (its own learning record)."""
+    legal_office or hr role with a ``unit`` is a scoped office (a city's or district's), and
+    sees and writes only that subtree (without one it works everywhere). A staff account's
+    ``staff`` is the one person it sees (its own learning record)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_role"
@@ -35,7 +41,7 @@ class UserRole(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="liaisons",
-        help_text=_("仅单位联络员需要：可查看该单位及其下级单位。"),
+        help_text=_("单位联络员必填；法治办、人事部门可选（只管理该单位及其下级单位，不填则管理全部）。"),
     )
     staff = models.ForeignKey(
         Staff,
@@ -62,6 +68,11 @@ class UserRole(models.Model):
                 condition=~models.Q(role="liaison") | models.Q(unit__isnull=False),
                 name="userrole_liaison_has_unit",
             ),
+            # only liaisons and scoped offices (legal_office, hr) name a unit
+            models.CheckConstraint(
+                condition=models.Q(unit__isnull=True) | models.Q(role__in=["liaison", "legal_office", "hr"]),
+                name="userrole_unit_only_scoped_roles",
+            ),
             # a staff account is the account of exactly one person, and only it names one
             models.CheckConstraint(
                 condition=(models.Q(role="staff") & models.Q(staff__isnull=False))
@@ -81,8 +92,8 @@ class UserRole(models.Model):
     def clean(self) -> None:
         if self.role == Role.LIAISON and not self.unit_id:
             raise ValidationError({"unit": _("单位联络员必须指定负责单位。")})
-        if self.role != Role.LIAISON and self.unit_id:
-            raise ValidationError({"unit": _("只有单位联络员需要指定负责单位。")})
+        if self.role not in SCOPED_ROLES and self.unit_id:
+            raise ValidationError({"unit": _("只有单位联络员、法治办和人事部门可以指定负责单位。")})
         if self.role == Role.STAFF and not self.staff_id:
             raise ValidationError({"staff": _("“本人”角色必须关联一名人员。")})
         if self.role != Role.STAFF and self.staff_id:

@@ -7,6 +7,12 @@ permission.
 
 - ``hr`` and ``legal_office`` see every unit; a ``liaison`` sees the subtree of their unit;
   a ``viewer`` sees every unit but no personal data; a superuser may do everything.
+- A *scoped office*: ``hr`` or ``legal_office`` given a unit (``set_role USER hr --unit CODE``,
+  a city's or district's office) keeps its role's capabilities but, like a liaison, sees and
+  writes only that unit's subtree: lists, figures, not-sat lists, events, its own annual
+  report (``report_root``), records, certificates, reminders; its roster syncs carry the
+  subtree as their root (``write_root``: a row outside it is refused, a full sync deactivates
+  only inside it); the exams it creates are owned by its unit (their audience lies within).
 - ``staff`` (the self scope) sees one person, the one the account is linked to, and nothing
   else: no unit, no list, no figure. It works only while that person is on the roster.
 - An object outside the caller's subtree is simply not in the narrowed queryset, so it
@@ -31,7 +37,7 @@ from roster.models import RosterSync, Staff, Unit
 from sheets.models import ImportRecord
 from training.models import Attendance, Audience, TrainingEvent
 
-from .models import Role, UserRole
+from .models import SCOPED_ROLES, Role, UserRole
 
 M = TypeVar("M", bound=Model)
 
@@ -118,7 +124,7 @@ SUPERUSER = "superuser"
 class Scope:
     user: Any
     role: str | None  # a Role value, SUPERUSER, or None (no role: nothing is allowed)
-    unit: Unit | None  # the liaison's unit, the root of their subtree
+    unit: Unit | None  # a liaison's or a scoped office's unit, the root of their subtree
     rate_limit_exempt: bool = False
     person: Staff | None = None  # the self scope's one person (the staff role)
 
@@ -139,14 +145,20 @@ class Scope:
 
     @property
     def everywhere(self) -> bool:
-        """Sees every unit (everyone with a role except a liaison, the self scope and a SCIM
-        provisioner)."""
-        return self.role is not None and self.role not in (Role.LIAISON, Role.STAFF, Role.PROVISIONER)
+        """Sees every unit (everyone with a role except a liaison, a scoped office, the self
+        scope and a SCIM provisioner)."""
+        return self.role is not None and self.role not in (Role.STAFF, Role.PROVISIONER) and self.unit is None
 
     @property
     def sees_nothing(self) -> bool:
         """No unit and no list at all (no role, the self scope, a SCIM provisioner)."""
         return self.role is None or self.is_self or self.is_provisioner
+
+    @property
+    def write_root(self) -> Unit | None:
+        """The subtree the caller's writes are confined to: None (everywhere), or a scoped
+        office's unit. A roster sync carries it as its root; an exam as its owner."""
+        return None if self.everywhere else self.unit
 
     def can(self, capability: str) -> bool:
         if self.role is None:
@@ -233,11 +245,12 @@ class Scope:
 
     def report_root(self) -> Unit | None:
         """Whose annual report the caller reads: the district's (None) for the roles that read
-        it, a liaison's own subtree for a liaison; 403 for the others."""
+        it, a liaison's or a scoped office's own subtree; 403 for the others."""
         if self.everywhere:
             self.require(REPORTS_READ)
             return None
-        self.require(REPORTS_READ_SUBTREE)
+        if not self.can_any((REPORTS_READ, REPORTS_READ_SUBTREE)):
+            self.require(REPORTS_READ_SUBTREE)
         return self.unit
 
     # --- a person's learning record -----------------------------------------------------
@@ -275,30 +288,56 @@ class Scope:
 
     # --- records without a unit ---------------------------------------------------------
     def roster_syncs(self, qs: QuerySet[RosterSync] | None = None) -> QuerySet[RosterSync]:
-        """Roster syncs concern the whole roster: everything or nothing."""
+        """Roster syncs concern the whole roster: everything for the roles that read them
+        everywhere; a scoped office reads the syncs of its subtree (their root lies in it)."""
         qs = RosterSync.objects.all() if qs is None else qs
-        return qs if self.can(ROSTER_SYNC_READ) and self.everywhere else qs.none()
+        if not self.can(ROSTER_SYNC_READ):
+            return qs.none()
+        return qs if self.everywhere else self.narrow(qs, unit_field="root")
 
     def imports(self, qs: QuerySet[ImportRecord] | None = None) -> QuerySet[ImportRecord]:
         """Import records: everything for roles that see everywhere; a liaison sees the ones
-        they started."""
+        they started; a scoped office the ones started by anyone whose role lies in its
+        subtree (itself, its liaisons, the offices below it)."""
         qs = ImportRecord.objects.all() if qs is None else qs
         if not self.can(IMPORTS_READ):
             return qs.none()
         if self.everywhere:
             return qs
-        return qs.filter(started_by_id=self.user.pk)
+        if self.role == Role.LIAISON:
+            return qs.filter(started_by_id=self.user.pk)
+        return qs.filter(started_by__api_role__unit__path__startswith=self.unit.path)
 
     def imports_voidable(self, qs: QuerySet[ImportRecord] | None = None) -> QuerySet[ImportRecord]:
         """The import records the caller may void: every one for the roles with
-        ``IMPORTS_VOID`` that see everywhere (the legal-affairs office), none otherwise."""
+        ``IMPORTS_VOID`` that see everywhere (the legal-affairs office); for a scoped office,
+        those of its subtree (``imports``); none otherwise."""
         qs = ImportRecord.objects.all() if qs is None else qs
-        return qs if self.can(IMPORTS_VOID) and self.everywhere else qs.none()
+        if not self.can(IMPORTS_VOID):
+            return qs.none()
+        return qs if self.everywhere else self.imports(qs)
+
+    def _exam_owner_q(self) -> Q:
+        """Exams that concern the caller's subtree: those of everyone (no owner), those owned
+        by a unit above or at its root, and those owned inside it."""
+        above = [int(pk) for pk in self.unit.path.strip("/").split("/") if pk.isdigit()]
+        return Q(owner__isnull=True) | Q(owner_id__in=above) | self.unit_q("owner")
 
     def exams(self, qs: QuerySet[M]) -> QuerySet[M]:
-        """Exams concern the whole district and carry no personal data: every exam for roles
-        that read exams, none otherwise. (Their candidates are narrowed by unit.)"""
-        return qs if self.can(EXAMS_READ) else qs.none()
+        """Exams carry no personal data: every exam for roles that read exams everywhere; a
+        liaison and a scoped office read those that concern their subtree (``_exam_owner_q``:
+        another city's own exam is not theirs); none otherwise. (Candidates are narrowed by unit.)"""
+        if not self.can(EXAMS_READ):
+            return qs.none()
+        return qs if self.everywhere else qs.filter(self._exam_owner_q())
+
+    def exams_managed(self, qs: QuerySet[M]) -> QuerySet[M]:
+        """Exams the caller may change (correct, delete, import into, remind about): every one
+        for the roles with ``EXAMS_WRITE`` that work everywhere; for a scoped office, the exams
+        owned by its subtree (those it created); none otherwise."""
+        if not self.can(EXAMS_WRITE):
+            return qs.none()
+        return qs if self.everywhere else self.narrow(qs, unit_field="owner")
 
     def events(self, qs: QuerySet[M]) -> QuerySet[M]:
         """Training events the caller may read: everything for roles that see everywhere. A
@@ -319,6 +358,13 @@ class Scope:
             | Q(Exists(invited))
             | Q(Exists(attended))
         )
+
+    def exam_jobs(self, qs: QuerySet[M]) -> QuerySet[M]:
+        """Jobs about one exam (a "send now" of reminders): every one for the roles that work
+        everywhere; for a scoped office, those about the exams it manages (``exams_managed``)."""
+        if self.role is None or self.is_self:
+            return qs.none()
+        return qs if self.everywhere else self.narrow(qs, unit_field="exam__owner")
 
     @property
     def organiser_required(self) -> bool:
@@ -365,7 +411,7 @@ class Scope:
         loaded (select_related) to keep lists at a fixed number of queries."""
         if not self.sees_personal_data:
             return None
-        if self.is_superuser or self.role in FULL_PHONE_ROLES or self.contains_path(staff.unit.path):
+        if self.is_superuser or (self.role in FULL_PHONE_ROLES and self.everywhere) or self.contains_path(staff.unit.path):
             return staff.phone
         return staff.phone_masked
 
@@ -405,7 +451,8 @@ def scope_for(user: Any) -> Scope:
         else:
             scope = Scope(user=user, role=Role.STAFF, unit=None, rate_limit_exempt=exempt, person=person)
     else:
-        scope = Scope(user=user, role=role.role, unit=role.unit if role.role == Role.LIAISON else None,
+        # a liaison's unit, or a scoped office's (hr, legal_office with a unit): their subtree
+        scope = Scope(user=user, role=role.role, unit=role.unit if role.role in SCOPED_ROLES else None,
                       rate_limit_exempt=exempt)
     user._legaltrack_scope = scope
     return scope

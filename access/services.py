@@ -11,7 +11,7 @@ from django.utils import timezone
 from config.errors import DomainError
 from roster.models import Staff, Unit
 
-from .models import Role, UserRole
+from .models import SCOPED_ROLES, Role, UserRole
 
 
 def user_role_set(
@@ -25,7 +25,8 @@ def user_role_set(
     email: str | None = None,
 ) -> tuple[UserRole, bool]:
     """Give a user their one role, creating the user when needed. Returns (role, user created).
-    A liaison names their unit (``unit_code``); a staff account names its one person
+    A liaison names their unit (``unit_code``); so may an office (legal_office, hr), which then
+    works in that subtree only (a city's or district's office); a staff account names its one person
     (``staff_no``), who must be on the roster and have no other account. ``email`` (where a
     liaison's reminders go) is set when given; "" clears it."""
     if email is not None:
@@ -36,16 +37,16 @@ def user_role_set(
     if role not in Role.values:
         raise DomainError(f"角色应为 {' / '.join(Role.values)} 之一，而不是“{role}”。")
     unit: Unit | None = None
-    if role == Role.LIAISON:
-        if not unit_code:
-            raise DomainError("单位联络员必须用 --unit 指定负责单位。")
+    if role == Role.LIAISON and not unit_code:
+        raise DomainError("单位联络员必须用 --unit 指定负责单位。")
+    if role in SCOPED_ROLES and unit_code:
         unit = Unit.objects.filter(code=unit_code.strip().upper()).first() or Unit.objects.filter(
             code=unit_code.strip()
         ).first()
         if unit is None:
             raise DomainError(f"单位代码“{unit_code}”不存在。")
     elif unit_code:
-        raise DomainError("只有单位联络员（liaison）需要 --unit。")
+        raise DomainError("只有单位联络员（liaison）、法治办（legal_office）和人事部门（hr）可以用 --unit。")
     person: Staff | None = None
     if role == Role.STAFF:
         staff_no = (staff_no or "").strip()

@@ -153,7 +153,7 @@ class CertificateImportViewSet(ScopedViewSet):
         record = certificate_import_create(
             file=upload.read(settings.SHEETS_MAX_BYTES + 1), file_name=upload.name or "certificates",
             strict=serializer.validated_data["strict"], dry_run=serializer.validated_data["dry_run"],
-            started_by=request.user, source="api",
+            started_by=request.user, source="api", root=self.scope.write_root,
         )
         certificate_import_run(record=record)
         record.refresh_from_db()
@@ -171,7 +171,7 @@ class ExamRenewCertificatesViewSet(ScopedViewSet):
     filter_backends: list = []
 
     def create(self, request, *args, **kwargs):
-        exam = self.scope.get(self.scope.exams(Exam.objects.all()), pk=self.kwargs["id"])
+        exam = self.scope.get(self.scope.exams_managed(Exam.objects.all()), pk=self.kwargs["id"])
         serializer = RenewRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = certificates_renew(exam=exam, dry_run=serializer.validated_data["dry_run"], user=request.user)

@@ -429,6 +429,7 @@ class RosterSyncViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
             allow_mass_deactivation=data["allow_mass_deactivation"],
             source=SyncSource.API,
             started_by=request.user,
+            root=self.scope.write_root,
         )
         sync.refresh_from_db()
         return Response(
@@ -539,12 +540,16 @@ class ExamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     throttle_classes = [ApiUserRateThrottle, UploadRateThrottle]
 
     def get_queryset(self):
-        return self.scope.exams(exam_list())
+        # reading: the exams that concern the caller; changing one: those it manages (a scoped
+        # office, the exams its subtree owns)
+        if self.action in ("list", "retrieve", "stats", None):
+            return self.scope.exams(exam_list())
+        return self.scope.exams_managed(exam_list())
 
     def create(self, request, *args, **kwargs):
         serializer = ExamCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        exam = exam_create(**serializer.validated_data)
+        exam = exam_create(**serializer.validated_data, owner=self.scope.write_root)
         return Response(ExamSerializer(exam).data, status=status.HTTP_201_CREATED,
                         headers=_location("api:exam-detail", pk=exam.pk))
 
@@ -879,7 +884,7 @@ class ReminderJobViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     serializer_class = ReminderJobSerializer
 
     def get_queryset(self):
-        return reminder_jobs()
+        return self.scope.exam_jobs(reminder_jobs())
 
 
 REPORT_CONTENT_TYPES = {"xlsx": XLSX, "docx": DOCX, "png": PNG}

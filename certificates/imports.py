@@ -18,6 +18,7 @@ from config.errors import CONFLICT, INVALID, UNMATCHED, DomainError, Problem
 from config.jobs import JobStatus, job_claim
 from exams.import_steps import MATCH_KEYS, import_applying, import_read_table, subtable
 from roster.matching import match_rows
+from roster.models import Unit
 from sheets.models import ImportKind, ImportRecord
 from sheets.outcome import ImportOutcome
 from sheets.reader import Row, SheetError
@@ -81,9 +82,13 @@ class _Parsed:
 
 def certificate_import_create(
     *, file: bytes | BinaryIO, file_name: str, strict: bool = False, dry_run: bool = False,
-    started_by: Any = None, source: str = "",
+    started_by: Any = None, source: str = "", root: Any = None,
 ) -> ImportRecord:
+    """``root``: a scoped legal-affairs office's unit (``Scope.write_root``): a row naming
+    someone outside its subtree is a problem row."""
     options: dict[str, Any] = {"strict": strict}
+    if root is not None:
+        options["root"] = root.pk
     if dry_run:
         options["dry_run"] = True
     if source:
@@ -113,8 +118,15 @@ def certificate_import_confirm(*, dry_run_record: ImportRecord, started_by: Any 
         record = certificate_import_create(
             file=data, file_name=dry_run_record.file_name, strict=bool(dry_run_record.options.get("strict")),
             started_by=started_by, source=str(dry_run_record.options.get("source") or ""),
+            root=_root_of(dry_run_record),
         )
     return certificate_import_run(record=record)
+
+
+def _root_of(record: ImportRecord) -> Unit | None:
+    """The scoped office's unit an import was started under, if any."""
+    pk = (record.options or {}).get("root")
+    return Unit.objects.filter(pk=pk).first() if pk else None
 
 
 def certificate_import_run(*, record: ImportRecord) -> CertificateImportResult:
@@ -238,7 +250,8 @@ def _apply(record: ImportRecord) -> None:
     record.rows = total
     parsed = _parse_rows(table, problems)
     by_row = {p.row.number: p for p in parsed}
-    matched = match_rows(subtable(table, [p.row for p in parsed]), keys=MATCH_KEYS) if parsed else None
+    root = _root_of(record)
+    matched = match_rows(subtable(table, [p.row for p in parsed]), keys=MATCH_KEYS, within=root) if parsed else None
     strict = bool(record.options.get("strict"))
     now = timezone.now()
     with import_applying(record):

@@ -158,7 +158,9 @@ def exemption_add(
                                via=EnrolledVia.EXEMPTION, today=today)
         if enrolled:
             figures_changed(kind=EXAM, exam_id=locked.pk, year=locked.year)
-        candidate = Candidate.objects.select_for_update().get(exam=locked, staff=staff)
+        candidate = Candidate.objects.select_for_update().filter(exam=locked, staff=staff).first()
+        if candidate is None:  # outside the subtree of the unit that owns the exam
+            raise DomainError(f"{staff.name}（{staff.staff_no}）不在本考试的范围（{locked.owner.name}及其下级单位）内。")
         if candidate.exempt and candidate.exempt_reason == reason:
             raise DomainError(f"{staff.name}（{staff.staff_no}）已因同一原因免考。", code="conflict")
         old = candidate.exempt_reason if candidate.exempt else ""

@@ -16,6 +16,7 @@ from config.errors import DomainError
 from config.events import EXAM, figures_changed
 from config.text import refuse_control_chars
 from roster.history import joined_by_sql
+from roster.models import Unit
 
 from .enrolment import candidates_refresh_scores, enrol_audience, roster_mark
 from .makeup import makeup_audience_sync, makeup_main_check
@@ -103,6 +104,7 @@ def exam_create(
     opens_on: dt.date | None = None,
     closes_on: dt.date | None = None,
     today: dt.date | None = None,
+    owner: Unit | None = None,
     makeup_of: Exam | int | str | None = None,
 ) -> Exam:
     """Create an exam and enrol its audience in one statement.
@@ -112,6 +114,9 @@ def exam_create(
     ``closes_on``; never those who joined after it (``roster.history``: a person joins on the
     day a sync or a hand entry first created them; the people of the first sync of an empty
     roster count as there before any exam).
+
+    ``owner``: the unit of the scoped office creating it (``Scope.write_root``); the audience
+    then lies within that unit's subtree (a make-up's too).
 
     ``makeup_of``: the main exam (or its id) this exam is the make-up (补考) of: same kind and
     year, checked by ``exams.makeup.makeup_main_check``. Its audience is then the main exam's
@@ -136,6 +141,7 @@ def exam_create(
             name=spec.name, year=spec.year, kind=spec.kind,
             audience=main.audience if main is not None else spec.audience, pass_mark=spec.pass_mark,
             max_score=spec.max_score, opens_on=spec.opens_on, closes_on=spec.closes_on, roster_mark=roster_mark(),
+            owner=owner,
             makeup_of=main,
         )
         if main is not None:

@@ -19,12 +19,15 @@ from sheets.models import ImportRecord
 
 from .makeup import makeup_audience_sync, makeup_fold
 from .models import Attempt, Candidate, EnrolledVia, Exam
+from .owner import owner_sql
 
 logger = logging.getLogger(__name__)
 
 CANDIDATE = Candidate._meta.db_table
 EXAM_TABLE = Exam._meta.db_table
 STAFF = Staff._meta.db_table
+# an exam owned by a unit concerns only that unit's subtree (exams/owner.py)
+OWNER_SQL = owner_sql()
 
 
 _ROSTER_ENFORCEMENT_SQL = "s.enforcement_cert <> ''"
@@ -53,6 +56,7 @@ def audience_sql() -> str:
         "(e.audience = 'all'"
         f" OR (e.audience = 'enforcement' AND {_enforcement_sql()})"
         " OR (e.audience = 'heads' AND s.is_head = %s))"
+        f" AND {OWNER_SQL}"
     )
 _CANDIDATE_COLUMNS = (
     "exam_id, staff_id, unit_id, exempt, exempt_reason, best_score, attempt_count, passed, left_on, enrolled_via, enrolled_at"
@@ -97,7 +101,8 @@ def enrol_audience(
 
 def enrol_staff(*, exam: Exam, staff_sql: str, staff_params: Sequence[Any], via: str, today: dt.date) -> int:
     """Enrol the staff members ``staff_sql`` selects (their ids), whatever the audience says:
-    a result or an exemption names them, so the exam concerned them."""
+    a result or an exemption names them, so the exam concerned them (within an owned exam's
+    subtree: ``OWNER_SQL``)."""
     ops = connection.ops
     with connection.cursor() as cursor:
         cursor.execute(
@@ -105,14 +110,14 @@ def enrol_staff(*, exam: Exam, staff_sql: str, staff_params: Sequence[Any], via:
             INSERT INTO {CANDIDATE} ({_CANDIDATE_COLUMNS})
             SELECT %s, s.id, s.unit_id, %s, '', NULL, 0, %s,
                    CASE WHEN s.is_active = %s THEN NULL ELSE COALESCE(s.left_on, %s) END, %s, %s
-              FROM {STAFF} s
-             WHERE s.id IN ({staff_sql})
+              FROM {STAFF} s JOIN {EXAM_TABLE} e ON e.id = %s
+             WHERE s.id IN ({staff_sql}) AND {OWNER_SQL}
                AND NOT EXISTS (SELECT 1 FROM {CANDIDATE} c WHERE c.exam_id = %s AND c.staff_id = s.id)
             ON CONFLICT DO NOTHING
             """,
             [
                 exam.pk, False, False, True, ops.adapt_datefield_value(today), via,
-                ops.adapt_datetimefield_value(timezone.now()), *staff_params, exam.pk,
+                ops.adapt_datetimefield_value(timezone.now()), exam.pk, *staff_params, exam.pk,
             ],
         )
         return max(cursor.rowcount, 0)

@@ -108,7 +108,7 @@ def exemptions_import_apply(record: ImportRecord) -> None:
         else:
             keep.append(row)
             reasons[row.number] = reason
-    matched = match_rows(subtable(table, keep), keys=MATCH_KEYS) if keep else None
+    matched = match_rows(subtable(table, keep), keys=MATCH_KEYS, within=exam.owner) if keep else None
     if matched:
         tally.problems.extend(matched.problems)
     job_progress(job=record, done=total)

@@ -31,6 +31,7 @@ from config.events import EXAM, figures_changed
 from roster.models import Staff
 
 from .models import Candidate, EnrolledVia, Exam
+from .owner import owner_sql
 
 CANDIDATE = Candidate._meta.db_table
 EXAM_TABLE = Exam._meta.db_table
@@ -114,7 +115,7 @@ def makeup_audience_sync(*, makeup_ids: Sequence[int], today: dt.date | None = N
               FROM {EXAM_TABLE} mk JOIN {EXAM_TABLE} m ON m.id = mk.makeup_of_id
               JOIN {CANDIDATE} c ON c.exam_id = m.id
               JOIN {STAFF} s ON s.id = c.staff_id
-             WHERE mk.id IN ({_in(ids)}) AND {_main_owes()}
+             WHERE mk.id IN ({_in(ids)}) AND {_main_owes()} AND {owner_sql("mk", "s")}
                AND (s.is_active = %s OR s.left_on > mk.closes_on)
                AND NOT EXISTS (SELECT 1 FROM {CANDIDATE} x WHERE x.exam_id = mk.id AND x.staff_id = c.staff_id)
             ON CONFLICT DO NOTHING

@@ -54,6 +54,11 @@ class Exam(models.Model):
     # the roster's latest change (max Staff.updated_at) when candidates were last brought up to
     # date; while it has not moved, reading figures needs no refresh
     roster_mark = models.DateTimeField(_("名册版本"), null=True, blank=True, editable=False)
+    # the unit whose subtree the exam is for: set when a scoped office (a city's or district's
+    # legal-affairs office) creates it; its audience then lies within that subtree. None: everyone.
+    owner = models.ForeignKey(
+        Unit, verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="owned_exams"
+    )
     # a make-up (补考) of this main exam, of the same kind and year: its audience is the main
     # exam's expected candidates who have not passed it, and the main exam's figures count
     # a sitting (or a pass) of either (exams/makeup.py)

@@ -142,7 +142,7 @@ def results_import_apply(record: ImportRecord) -> None:
             keep.append(row)
             parsed[row.number] = (score, taken_at)
         if keep:
-            matched = match_rows(subtable(table, keep), keys=MATCH_KEYS)
+            matched = match_rows(subtable(table, keep), keys=MATCH_KEYS, within=exam.owner)
             tally.problems.extend(matched.problems)
             for m in matched.matched:
                 sittings.append((m.row.number, m.staff.id, *parsed[m.row.number]))

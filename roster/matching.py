@@ -27,7 +27,7 @@ from config.errors import AMBIGUOUS, CONFLICT, INVALID, UNMATCHED, Problem
 from sheets.reader import Row, Table
 
 from . import idnumbers
-from .models import Staff
+from .models import Staff, Unit
 
 STAFF_NO = "staff_no"
 ID_NUMBER = "id_number"
@@ -98,10 +98,16 @@ def match_rows(
     keys: Sequence[str],
     name_field: str = "name",
     unit_field: str = "unit",
+    within: Unit | None = None,
 ) -> MatchResult:
+    """Match each row to one person. ``within``: only people of that unit's subtree may be
+    matched (an exam owned by a scoped office, a scoped office's import); a row naming someone
+    outside is a problem row, answered exactly as one naming nobody (no value echoed)."""
     from .units import unit_lookup
 
     result = MatchResult()
+    inside = set(Unit.objects.filter(path__startswith=within.path).values_list("id", flat=True)) if within else None
+    not_within = f"“{within.name}”（{within.code}）及其下级单位的名册中找不到此人，未导入。" if within else ""
     has = {key: table.has(key) for key in (STAFF_NO, ID_NUMBER, PHONE)}
     has[NAME_UNIT] = table.has(name_field) and table.has(unit_field)
     active_keys = [k for k in keys if has.get(k)]
@@ -246,10 +252,11 @@ def match_rows(
                     result.problems.append(Problem(row.number, table.label(unit_field), unknown_unit, message, UNMATCHED))
                     continue
                 column = table.label(name_field) if key == NAME_UNIT else table.label(key)
-                message = "名册中找不到此人。"
+                message = "名册中找不到此人。" if within is None else not_within
                 if key == STAFF_NO and table.is_numeric(row, STAFF_NO):
                     message += "该工号在 Excel 中是数字格式，开头的 0 可能已经丢失；请把该列设置为“文本”格式后重新导出。"
-                result.problems.append(Problem(row.number, column, _shown(table, row, key, name_field), message, UNMATCHED))
+                shown = _shown(table, row, key, name_field) if within is None else ""
+                result.problems.append(Problem(row.number, column, shown, message, UNMATCHED))
             continue
         staff = found[primary_key]
         assert staff is not None
@@ -273,6 +280,13 @@ def match_rows(
                 row.number, table.label(name_field), table.value(row, name_field),
                 f"{KEY_LABELS[primary_key]}对应人员的姓名与本行姓名不一致，未导入（可能是{KEY_LABELS[primary_key]}录入有误）。",
                 CONFLICT,
+            ))
+            continue
+        if inside is not None and staff.unit_id not in inside:
+            # answered exactly as someone not on the roster at all: nothing about who is outside
+            result.problems.append(Problem(
+                row.number, table.label(primary_key) if primary_key != NAME_UNIT else table.label(name_field),
+                "", not_within, UNMATCHED,
             ))
             continue
         result.matched.append(Matched(row=row, staff=staff, matched_by=primary_key))

@@ -161,6 +161,11 @@ class RosterSync(Job):
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True, on_delete=models.SET_NULL
     )
+    # a scoped hr office's sync: every row's unit must lie in this subtree, and a full sync
+    # deactivates only there. None: the whole roster (the command line, an unscoped hr)
+    root = models.ForeignKey(
+        "Unit", verbose_name=_("同步范围"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     applied = models.BooleanField(_("已应用"), default=False)
     rows = models.PositiveIntegerField(_("行数"), default=0)
     created = models.PositiveIntegerField(_("新增"), default=0)

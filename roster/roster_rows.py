@@ -31,6 +31,9 @@ class UnitLookup:
     by_code: dict[str, int]
     by_name: dict[str, int | None]  # None when two units share the name
     inactive: set[int]
+    # a scoped sync's units outside its root's subtree, and how to name that root
+    outside: frozenset[int] = frozenset()
+    root_label: str = ""
 
     def resolve(self, text: str) -> tuple[int | None, str | None]:
         if text in self.by_code:
@@ -45,6 +48,8 @@ class UnitLookup:
             return None, f"未知单位“{text}”：单位代码或名称不存在。"
         if unit_id in self.inactive:
             return None, f"单位“{text}”已停用。"
+        if unit_id in self.outside:
+            return None, f"单位“{text}”不在您负责的范围（{self.root_label}及其下级单位）内，本行不能同步。"
         return unit_id, None
 
     def close_names(self, text: str, limit: int = 3) -> list[str]:

@@ -61,10 +61,19 @@ class Classification:
 class RosterStage:
     """A temporary table holding one sync's rows, alive for one transaction."""
 
-    def __init__(self, *, present_fields: Sequence[str], full: bool) -> None:
+    def __init__(self, *, present_fields: Sequence[str], full: bool, root: Unit | None = None) -> None:
         # 性别 is always compared (it falls back to the ID number), whether or not the file has it
         self.fields = [*ALWAYS_COMPARED, *(f for f in present_fields if f not in ALWAYS_COMPARED)]
         self.full = full
+        # a scoped office's sync: the subtree its rows must lie in, and the only one a full
+        # sync deactivates in (None: the whole roster)
+        self.root = root
+
+    def _in_root(self, alias: str) -> tuple[str, list[str]]:
+        """A condition keeping staff rows (``alias``) whose unit lies in the root's subtree."""
+        if self.root is None:
+            return "1 = 1", []
+        return f"{alias}.unit_id IN (SELECT r.id FROM {UNIT} r WHERE r.path LIKE %s)", [self.root.path + "%"]
 
     # --- loading ---------------------------------------------------------------------
 
@@ -173,6 +182,20 @@ class RosterStage:
             )
             return [(row_no, staff_no, bool(active)) for row_no, staff_no, active in cursor.fetchall()]
 
+    def outsiders(self) -> list[int]:
+        """A scoped sync's rows whose staff number belongs to someone now outside its subtree:
+        a city's HR may not take another city's person (row numbers)."""
+        if self.root is None:
+            return []
+        inside, params = self._in_root("t")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT s.row_no FROM {STAGE} s JOIN {STAFF} t ON t.id = s.staff_id
+                     WHERE s.valid AND NOT ({inside}) ORDER BY s.row_no""",
+                params,
+            )
+            return [row_no for (row_no,) in cursor.fetchall()]
+
     def reject_rows(self, row_numbers: Sequence[int]) -> None:
         if not row_numbers:
             return
@@ -225,13 +248,16 @@ class RosterStage:
             result.updated = counts.get("update", 0)
             result.unchanged = counts.get("unchanged", 0)
             result.reactivated = counts.get("reactivate", 0)
-            cursor.execute(f"SELECT COUNT(*) FROM {STAFF} WHERE is_active")
+            # a scoped sync: the active staff of its subtree, the only ones it may deactivate
+            inside, params = self._in_root("t")
+            cursor.execute(f"SELECT COUNT(*) FROM {STAFF} t WHERE t.is_active AND {inside}", params)
             result.active_before = cursor.fetchone()[0]
             if self.full:
                 # the staff a full sync deactivates, worked out once and reused
                 cursor.execute(
                     f"CREATE TEMP TABLE {GONE}{' ON COMMIT DROP' if _is_postgres() else ''} AS "
-                    f"SELECT t.id FROM {STAFF} t WHERE {self._missing_active()}"
+                    f"SELECT t.id FROM {STAFF} t WHERE {self._missing_active()} AND {inside}",
+                    params,
                 )
                 cursor.execute(f"SELECT COUNT(*) FROM {GONE}")
                 result.deactivated = cursor.fetchone()[0]

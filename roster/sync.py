@@ -113,8 +113,11 @@ def roster_sync_create(
     allow_mass_deactivation: bool = False,
     source: str = SyncSource.CLI,
     started_by: Any = None,
+    root: Any = None,
 ) -> RosterSync:
-    """Record a sync request and keep its file until the sync has run."""
+    """Record a sync request and keep its file until the sync has run. ``root``: the unit of a
+    scoped hr office (``Scope.write_root``, set by the API or the page; the command line is
+    unscoped): every row must lie in its subtree, and a full sync deactivates only there."""
     data = file if isinstance(file, bytes) else file.read(settings.SHEETS_MAX_BYTES + 1)
     if mode not in SyncMode.values:
         raise DomainError(f"同步模式应为 full 或 partial，而不是“{mode}”。")
@@ -127,6 +130,7 @@ def roster_sync_create(
         allow_mass_deactivation=allow_mass_deactivation,
         source=source,
         started_by=started_by if getattr(started_by, "pk", None) else None,
+        root=root,
     )
     sync.source_file.save(f"{sync.sha256[:16]}{Path(file_name).suffix.lower()[:8]}", ContentFile(data), save=False)
     sync.save()
@@ -143,6 +147,7 @@ def roster_sync_submit(
     dry_run: bool = False,
     skip_invalid: bool = False,
     allow_mass_deactivation: bool = False,
+    root: Any = None,
 ) -> RosterSync:
     """Store the sync record and its file, then enqueue the work once that has committed.
     With the broker down the record stays queued and the sweeper sends it later."""
@@ -156,6 +161,7 @@ def roster_sync_submit(
             allow_mass_deactivation=allow_mass_deactivation,
             source=source,
             started_by=started_by,
+            root=root,
         )
         roster_sync_enqueue(sync=sync)
     return sync
@@ -231,6 +237,7 @@ def roster_sync_confirm(*, dry_run_sync: RosterSync, started_by: Any = None, now
             allow_mass_deactivation=dry.allow_mass_deactivation,
             source=SyncSource.WEB,
             started_by=started_by,
+            root=dry.root,
         )
         upload_delete_on_commit(file=dry.source_file)
         RosterSync.objects.filter(pk=dry.pk).update(source_file="")
@@ -281,12 +288,13 @@ def _run(sync: RosterSync) -> None:
     sync.rows = len(table.rows)
     job_progress(job=sync, done=0, total=len(table.rows))
 
-    prepared = prepare_roster(table, unit_lookup())
+    root = sync.root
+    prepared = prepare_roster(table, unit_lookup(root=root))
     sync.warnings = [*table.warnings, *prepared.warnings]
     job_progress(job=sync, done=len(table.rows) // 2)
     problems = list(prepared.problems)
     full = sync.mode == SyncMode.FULL
-    stage = RosterStage(present_fields=prepared.present_fields, full=full)
+    stage = RosterStage(present_fields=prepared.present_fields, full=full, root=root)
     now = timezone.now()
     today = timezone.localdate(now)
     try:
@@ -311,6 +319,13 @@ def _run(sync: RosterSync) -> None:
                 )
                 prepared.rejected_rows.add(row_no)
             stage.reject_rows([row_no for row_no, _, _ in conflicts])
+            # a scoped sync may not take a person from outside its subtree
+            outsiders = stage.outsiders()
+            for row_no in outsiders:
+                problems.append(Problem(row_no, table.label("staff_no"), None,
+                                        "该工号的人员属于您负责范围以外的单位，本行不能同步。"))
+                prepared.rejected_rows.add(row_no)
+            stage.reject_rows(outsiders)
             problems.sort(key=lambda p: p.row or 0)
             counts = stage.classify()
             sync.created, sync.updated, sync.unchanged = counts.created, counts.updated, counts.unchanged

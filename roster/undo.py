@@ -309,6 +309,7 @@ def roster_undo_create(*, target: RosterSync, dry_run: bool = False, skip_confli
         skip_conflicts=skip_conflicts,
         source=source,
         started_by=started_by if getattr(started_by, "pk", None) else None,
+        root=target.root,  # a scoped office's sync is undone within the same subtree
     )
 
 

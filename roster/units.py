@@ -253,15 +253,21 @@ def units_rebuild_paths() -> int:
     return len(changed)
 
 
-def unit_lookup() -> UnitLookup:
+def unit_lookup(*, root: Unit | None = None) -> UnitLookup:
+    """Every unit by code and by name. ``root``: a scoped sync's subtree; a unit outside it
+    resolves to an error naming the root (the row is refused)."""
     by_code: dict[str, int] = {}
     by_name: dict[str, int | None] = {}
     inactive: set[int] = set()
-    for pk, code, name, active in Unit.objects.values_list("id", "code", "name", "is_active"):
+    outside: set[int] = set()
+    for pk, code, name, active, path in Unit.objects.values_list("id", "code", "name", "is_active", "path"):
         by_code[code] = pk
         by_name[name] = None if name in by_name else pk
         if not active:
             inactive.add(pk)
-    return UnitLookup(by_code=by_code, by_name=by_name, inactive=inactive)
+        if root is not None and not path.startswith(root.path):
+            outside.add(pk)
+    return UnitLookup(by_code=by_code, by_name=by_name, inactive=inactive, outside=frozenset(outside),
+                      root_label=f"“{root.name}”（{root.code}）" if root is not None else "")
 
 

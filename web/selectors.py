@@ -75,6 +75,11 @@ def visible_exams(scope: Scope) -> QuerySet[Exam]:
     return scope.exams(exam_list())
 
 
+def managed_exams(scope: Scope) -> QuerySet[Exam]:
+    """Exams the caller may change (``Scope.exams_managed``: a scoped office, those it owns)."""
+    return scope.exams_managed(exam_list())
+
+
 def visible_events(scope: Scope) -> QuerySet[TrainingEvent]:
     """Events the caller may read (``Scope.events``)."""
     return scope.events(events_list())
@@ -186,5 +191,5 @@ def visible_reminders(
 
 
 def remindable_exams(*, scope: Scope, today: dt.date | None = None) -> QuerySet[Exam]:
-    """Exams a "send now" may name: those that have not closed."""
-    return visible_exams(scope).filter(closes_on__gte=today or timezone.localdate()).order_by("closes_on", "id")
+    """Exams a "send now" may name: those the caller manages that have not closed."""
+    return managed_exams(scope).filter(closes_on__gte=today or timezone.localdate()).order_by("closes_on", "id")

@@ -23,6 +23,7 @@ def roster_dry_run_start(
     skip_invalid: bool,
     allow_mass_deactivation: bool,
     started_by: Any,
+    root: Any = None,
 ) -> RosterSync:
     """Step one of a sync from the page: a dry run of the uploaded file. When it passes, it
     keeps the file for ``roster_sync_confirm``."""
@@ -35,6 +36,7 @@ def roster_dry_run_start(
         allow_mass_deactivation=allow_mass_deactivation,
         source=SyncSource.WEB,
         started_by=started_by,
+        root=root,
     )
 
 

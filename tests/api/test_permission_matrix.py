@@ -13,7 +13,10 @@ JSON list), each run for every persona and both objects too.
 
 Every answer, JSON or file (CSV, XLSX, DOCX), is also checked for leaks: no plain ID number
 anywhere, and for a liaison no staff number, name or phone of anyone outside their subtree,
-and no name of a unit outside it. Downloads of personal data write one audit record each
+and no name of a unit outside it. The scoped offices (``scoped_legal``, ``scoped_hr``: the
+legal-affairs office and HR given unit A, ``set_role ... --unit A``) answer like their role
+inside A's subtree and 404 outside it, and leak nothing outside it either; the exams they
+write are the ones A owns (``World.owned_exams``: one owned by A, one by B). Downloads of personal data write one audit record each
 (with the number of rows); nothing else writes any.
 """
 
@@ -52,9 +55,10 @@ from tests.api.conftest import (
     Activity,
     District,
     Persona,
+    make_persona,
     result_rows,
 )
-from tests.helpers import csv_bytes, new_id
+from tests.helpers import Person, csv_bytes, new_id
 from training.models import TrainingEvent
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +67,15 @@ MASKED_ID = re.compile(r"^\d{6}\*{8}[\dX]{4}$")
 PLAIN_ID = re.compile(r"(?<![\d*])\d{17}[\dX](?![\d*])")
 
 Which = str  # "a": the object in unit A's subtree; "b": the one in unit B's subtree
+
+# the offices scoped to unit A's subtree: they see what A's liaison sees
+SCOPED_OFFICES = ("scoped_legal", "scoped_hr")
+MATRIX_ROLES = (*ROLES, *SCOPED_OFFICES)
+
+
+def as_seen(role: str) -> str:
+    """Whose view of the district a persona has: a scoped office, A's liaison's."""
+    return "liaison_a" if role in SCOPED_OFFICES else role
 
 
 @dataclass
@@ -79,6 +92,19 @@ class World:
     # reminders sent to unit A's liaison and to unit B's robot; "send now" jobs
     reminders: dict[Which, ReminderMessage] = field(default_factory=dict)
     reminder_jobs: dict[Which, ReminderJob] = field(default_factory=dict)
+    # exams owned by unit A and by unit B (created by scoped offices), for no one's heads: the
+    # exams a scoped office writes ("a"), and one it may not ("b")
+    owned_exams: dict[Which, Exam] = field(default_factory=dict)
+
+    owned_jobs: dict[Which, ReminderJob] = field(default_factory=dict)
+
+    def job_for(self, which: Which, role: str) -> ReminderJob:
+        return (self.owned_jobs if role in SCOPED_OFFICES else self.reminder_jobs)[which]
+
+    def exam_for(self, which: Which, role: str) -> Exam:
+        """The exam a write route works on: the district's for the offices everywhere, one owned
+        by A or B for a scoped office."""
+        return (self.owned_exams if role in SCOPED_OFFICES else self.exams)[which]
 
     def staff_no(self, which: Which) -> str:
         return (self.district.a if which == "a" else self.district.b)[0].staff_no
@@ -87,6 +113,7 @@ class World:
         return self.district.a if which == "a" else self.district.b
 
     def visible_staff(self, role: str) -> set[str]:
+        role = as_seen(role)
         if role == "staff":
             return {self.district.a[0].staff_no}
         if role == "liaison_a":
@@ -96,13 +123,15 @@ class World:
         return self.district.staff_nos("a", "b", "t1")
 
     def hidden_people(self, role: str) -> list:
+        role = as_seen(role)
         if role == "staff":
             return [p for p in self.district.a[1:] + self.district.b + self.district.t1]
         groups = {"liaison_a": ("b", "t1"), "liaison_b": ("a", "t1")}.get(role, ())
         return [p for g in groups for p in getattr(self.district, g)]
 
     def visible_units(self, role: str) -> set[str]:
-        return {"liaison_a": {"A"}, "liaison_b": {"B"}, "staff": {"A"}}.get(role, {"D", "A", "B", "T", "T1", "E", "S1"})
+        return {"liaison_a": {"A"}, "liaison_b": {"B"}, "staff": {"A"}}.get(as_seen(role),
+                                                                           {"D", "A", "B", "T", "T1", "E", "S1"})
 
     def hidden_unit_names(self, role: str) -> set[str]:
         visible = self.visible_units(role)
@@ -150,7 +179,8 @@ class Route:
 
 
 def scoped(ok: int, *, viewer: int, liaisons: bool = True) -> dict[str, int | tuple[int, int]]:
-    """The usual pattern: hr and legal_office everywhere; each liaison only their own subtree."""
+    """The usual pattern: hr and legal_office everywhere; each liaison only their own subtree;
+    the scoped offices (the given ``hr``/``legal_office`` answer) only inside A's subtree."""
     return {
         "hr": ok,
         "legal_office": ok,
@@ -159,23 +189,29 @@ def scoped(ok: int, *, viewer: int, liaisons: bool = True) -> dict[str, int | tu
         "viewer": viewer,
         "staff": 403,
         "anonymous": 401,
+        "scoped_legal": (ok, 404),
+        "scoped_hr": (ok, 404),
     }
 
 
-def hr_only(ok: int) -> dict[str, int | tuple[int, int]]:
+def hr_only(ok: int | tuple[int, int], *, scoped_hr: int | tuple[int, int] | None = None) -> dict[str, int | tuple[int, int]]:
+    """hr's alone; its scoped office inside A's subtree (``scoped_hr``: where that differs)."""
     return {"hr": ok, "legal_office": 403, "liaison_a": 403, "liaison_b": 403, "viewer": 403, "staff": 403,
-            "anonymous": 401}
+            "anonymous": 401, "scoped_legal": 403, "scoped_hr": (ok, 404) if scoped_hr is None else scoped_hr}
 
 
-def legal_only(ok: int) -> dict[str, int | tuple[int, int]]:
+def legal_only(ok: int | tuple[int, int], *,
+               scoped_legal: int | tuple[int, int] | None = None) -> dict[str, int | tuple[int, int]]:
+    """The legal-affairs office's alone; its scoped office on what A's subtree owns."""
     return {"hr": 403, "legal_office": ok, "liaison_a": 403, "liaison_b": 403, "viewer": 403, "staff": 403,
-            "anonymous": 401}
+            "anonymous": 401, "scoped_hr": 403,
+            "scoped_legal": (ok, 404) if scoped_legal is None else scoped_legal}
 
 
 def unscoped(ok: int, *, hr: int = 403, viewer: int | None = None) -> dict[str, int | tuple[int, int]]:
     """Records without a unit (exams, reports): every reader gets both objects."""
     return {"hr": hr, "legal_office": ok, "liaison_a": ok, "liaison_b": ok, "viewer": ok if viewer is None else viewer,
-            "staff": 403, "anonymous": 401}
+            "staff": 403, "anonymous": 401, "scoped_legal": ok, "scoped_hr": hr}
 
 
 # --- checks on successful answers -------------------------------------------------------
@@ -211,7 +247,7 @@ def check_staff_created(response, world: World, which: Which, role: str) -> None
 
 def check_units_list(response, world: World, which: Which, role: str) -> None:
     codes = {u["code"] for u in response.json()["results"]}
-    allowed = {"liaison_a": {"A"}, "liaison_b": {"B"}}.get(role, {"D", "A", "B", "T", "T1", "E", "S1"})
+    allowed = {"liaison_a": {"A"}, "liaison_b": {"B"}}.get(as_seen(role), {"D", "A", "B", "T", "T1", "E", "S1"})
     assert codes and codes <= allowed
 
 
@@ -258,11 +294,18 @@ def check_exam(response, world: World, which: Which, role: str) -> None:
 
 
 def check_exams_list(response, world: World, which: Which, role: str) -> None:
-    assert {e["id"] for e in response.json()["results"]} == {e.pk for e in world.exams.values()}
+    # the district's exams for every reader; an exam owned by A or B for those who work there
+    owned = {"liaison_a": "a", "liaison_b": "b"}.get(as_seen(role))
+    wanted = [*world.exams.values(), *([world.owned_exams[owned]] if owned else world.owned_exams.values())]
+    assert {e["id"] for e in response.json()["results"]} == {e.pk for e in wanted}
 
 
 def check_exam_created(response, world: World, which: Which, role: str) -> None:
-    assert Exam.objects.get(pk=response.json()["id"]).candidates.count() == Staff.objects.count()
+    exam = Exam.objects.get(pk=response.json()["id"])
+    # a scoped office's exam is A's: its audience is A's people only
+    audience = Staff.objects.filter(unit__code="A") if role in SCOPED_OFFICES else Staff.objects.all()
+    assert exam.candidates.count() == audience.count() and (exam.owner.code if exam.owner else None) == (
+        "A" if role in SCOPED_OFFICES else None)
 
 
 def check_stats(response, world: World, which: Which, role: str) -> None:
@@ -340,20 +383,21 @@ def check_reminders(response, world: World, which: Which, role: str) -> None:
 def check_remind_accepted(response, world: World, which: Which, role: str) -> None:
     body = response.json()
     job = ReminderJob.objects.get(pk=body["id"])
-    assert job.exam_id == world.activity.exam.pk and job.dry_run == (which == "a")
+    exam = world.owned_exams["a"] if role in SCOPED_OFFICES else world.activity.exam
+    assert job.exam_id == exam.pk and job.dry_run == (which == "a")
     assert job.started_by == world.personas[role].user and set(body["progress"]) == {"done", "total"}
     assert response["Location"].endswith(f"/api/v1/reminders/jobs/{job.pk}/")
 
 
 def check_reminder_job(response, world: World, which: Which, role: str) -> None:
-    assert response.json()["id"] == world.reminder_jobs[which].pk
+    assert response.json()["id"] == world.job_for(which, role).pk
 
 
 def check_report(response, world: World, which: Which, role: str) -> None:
     body = response.json()
     assert body["year"] == world.activity.year - (which == "b")
-    if role.startswith("liaison"):
-        assert body["unit"]["code"] == role[-1].upper()
+    if as_seen(role).startswith("liaison"):
+        assert body["unit"]["code"] == as_seen(role)[-1].upper()
     else:
         assert "unit" not in body
 
@@ -473,8 +517,10 @@ def post_certificates(client: APIClient, world: World, which: Which, role: str):
 def post_renew(client: APIClient, world: World, which: Which, role: str):
     from exams.creation import exam_create
 
-    exam = Exam.objects.filter(kind="enforcement_renewal").first() or exam_create(
-        name="执法续职考试", year=world.activity.year, kind="enforcement_renewal")
+    owner = Unit.objects.get(code=which.upper()) if role in SCOPED_OFFICES else None
+    exam = Exam.objects.filter(kind="enforcement_renewal", owner=owner).first() or exam_create(
+        name=f"执法续职考试{owner.code if owner else ''}", year=world.activity.year, kind="enforcement_renewal",
+        owner=owner)
     return client.post(f"/api/v1/exams/{exam.pk}/renew-certificates/", {"dry_run": which == "a"}, format="json")
 
 
@@ -486,8 +532,22 @@ def post_sync(client: APIClient, world: World, which: Which, role: str):
 
 
 def post_undo(client: APIClient, world: World, which: Which, role: str):
-    # the district's own sync, applied; a dry run of its undo may be asked for again and again
-    applied = RosterSync.objects.filter(applied=True).order_by("pk").first()
+    # the district's own sync, applied; a dry run of its undo may be asked for again and again.
+    # A scoped office undoes a sync of its subtree: one of A's ("a"), one of B's ("b")
+    if role in SCOPED_OFFICES:
+        root = Unit.objects.get(code=which.upper())
+        applied = RosterSync.objects.filter(applied=True, root=root).first()
+        if applied is None:
+            from roster.sync import roster_sync
+
+            changed = [Person(p.staff_no, p.name, p.id_number, p.unit, position="副科长", phone=p.phone)
+                       for p in world.people(which)]
+            result = roster_sync(sync=roster_sync_create(file=csv_bytes(changed), file_name=f"{which}.csv",
+                                                         mode="partial", root=root))
+            assert result.applied, result.errors
+            applied = RosterSync.objects.get(pk=result.sync_id)
+    else:
+        applied = RosterSync.objects.filter(applied=True, root=None).order_by("pk").first()
     return client.post(f"/api/v1/roster/syncs/{applied.pk}/undo/", {"dry_run": True}, format="json")
 
 
@@ -510,13 +570,13 @@ def post_exam(client: APIClient, world: World, which: Which, role: str):
 def post_exemptions(client: APIClient, world: World, which: Which, role: str):
     person = world.people(which)[-1]
     data = csv_bytes([[person.staff_no, "", person.name, "病假"]], header=EXEMPTION_HEADER)
-    return client.post(f"/api/v1/exams/{world.exams[which].pk}/exemptions/", {"file": upload("exempt.csv", data)},
+    return client.post(f"/api/v1/exams/{world.exam_for(which, role).pk}/exemptions/", {"file": upload("exempt.csv", data)},
                        format="multipart")
 
 
 def post_results(client: APIClient, world: World, which: Which, role: str):
     data = csv_bytes(result_rows([(world.people(which)[-1], 66)]), header=RESULT_HEADER)
-    return client.post(f"/api/v1/exams/{world.exams[which].pk}/results/", {"file": upload("results.csv", data)},
+    return client.post(f"/api/v1/exams/{world.exam_for(which, role).pk}/results/", {"file": upload("results.csv", data)},
                        format="multipart")
 
 
@@ -540,18 +600,18 @@ def post_attendance_sheet(client: APIClient, world: World, which: Which, role: s
 
 def post_exemption_json(client: APIClient, world: World, which: Which, role: str):
     person = world.people(which)[-1]
-    return client.post(f"/api/v1/exams/{world.exams[which].pk}/exemptions/",
+    return client.post(f"/api/v1/exams/{world.exam_for(which, role).pk}/exemptions/",
                        {"staff_no": person.staff_no, "reason": "借调"}, format="json")
 
 
 def patch_exam(client: APIClient, world: World, which: Which, role: str):
-    return client.patch(f"/api/v1/exams/{world.exams[which].pk}/", {"pass_mark": "55", "reason": "按通知调整"},
+    return client.patch(f"/api/v1/exams/{world.exam_for(which, role).pk}/", {"pass_mark": "55", "reason": "按通知调整"},
                         format="json")
 
 
 def delete_exam(client: APIClient, world: World, which: Which, role: str):
     # "a": the open exam, which people have sat (409 for the office); "b": last year's, unsat
-    return client.delete(f"/api/v1/exams/{world.exams[which].pk}/", {"reason": "重复创建"}, format="json")
+    return client.delete(f"/api/v1/exams/{world.exam_for(which, role).pk}/", {"reason": "重复创建"}, format="json")
 
 
 def delete_exemption(client: APIClient, world: World, which: Which, role: str):
@@ -560,10 +620,17 @@ def delete_exemption(client: APIClient, world: World, which: Which, role: str):
     from exams.models import Candidate
 
     person = world.people(which)[2] if which == "a" else world.people(which)[-1]
-    if which == "b":
-        candidates_exempt(candidates=Candidate.objects.filter(exam=world.activity.exam, staff__staff_no=person.staff_no),
+    exam = world.owned_exams[which] if role in SCOPED_OFFICES else world.activity.exam
+    if which == "b" or role in SCOPED_OFFICES:
+        if role in SCOPED_OFFICES:
+            from exams.enrolment import enrol_staff
+
+            staff = Staff.objects.get(staff_no=person.staff_no)
+            enrol_staff(exam=exam, staff_sql="%s", staff_params=[staff.pk], via="exemption",
+                        today=exam.opens_on)
+        candidates_exempt(candidates=Candidate.objects.filter(exam=exam, staff__staff_no=person.staff_no),
                           reason="借调")
-    return client.delete(f"/api/v1/exams/{world.activity.exam.pk}/exemptions/{person.staff_no}/",
+    return client.delete(f"/api/v1/exams/{exam.pk}/exemptions/{person.staff_no}/",
                          {"reason": "已返岗"}, format="json")
 
 
@@ -586,11 +653,12 @@ def patch_attendance(client: APIClient, world: World, which: Which, role: str):
 
 
 def check_exam_updated(response, world: World, which: Which, role: str) -> None:
-    assert response.json()["pass_mark"] == "55.00" and Exam.objects.get(pk=world.exams[which].pk).pass_mark == 55
+    exam = world.exam_for(which, role)
+    assert response.json()["pass_mark"] == "55.00" and Exam.objects.get(pk=exam.pk).pass_mark == 55
 
 
 def check_exam_deleted(response, world: World, which: Which, role: str) -> None:
-    assert not Exam.objects.filter(pk=world.exams[which].pk).exists()
+    assert not Exam.objects.filter(pk=world.exam_for(which, role).pk).exists()
 
 
 def check_exemption_added(response, world: World, which: Which, role: str) -> None:
@@ -602,7 +670,8 @@ def check_exemption_lifted(response, world: World, which: Which, role: str) -> N
     from exams.models import Candidate
 
     person = world.people(which)[2] if which == "a" else world.people(which)[-1]
-    assert not Candidate.objects.get(exam=world.activity.exam, staff__staff_no=person.staff_no).exempt
+    exam = world.owned_exams[which] if role in SCOPED_OFFICES else world.activity.exam
+    assert not Candidate.objects.get(exam=exam, staff__staff_no=person.staff_no).exempt
 
 
 def check_event_updated(response, world: World, which: Which, role: str) -> None:
@@ -693,19 +762,19 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/auth/token/"): Route(
         request=post_token,
         # "a": the persona's own password; "b": a wrong one
-        expect={**{r: (200, 400) for r in ROLES}, "anonymous": 400},
+        expect={**{r: (200, 400) for r in MATRIX_ROLES}, "anonymous": 400},
         check=check_token,
     ),
     ("DELETE", "/api/v1/auth/token/"): Route(
         # "a": revokes the persona's own token; "b": the same token, now revoked
         request=lambda c, w, which, r: c.delete("/api/v1/auth/token/"),
-        expect={**{r: (204, 401) for r in ROLES}, "anonymous": 401},
+        expect={**{r: (204, 401) for r in MATRIX_ROLES}, "anonymous": 401},
         check=check_token_revoked,
     ),
     ("GET", "/api/v1/units/"): Route(
         request=lambda c, w, which, r: c.get("/api/v1/units/" if which == "a" else "/api/v1/units/?parent=D"),
         expect={"hr": 200, "legal_office": 200, "liaison_a": 200, "liaison_b": 200, "viewer": 200, "staff": 403,
-                "anonymous": 401},
+                "anonymous": 401, "scoped_legal": 200, "scoped_hr": 200},
         check=check_units_list,
     ),
     ("GET", "/api/v1/units/{code}/"): Route(
@@ -718,7 +787,9 @@ MATRIX: dict[tuple[str, str], Route] = {
         expect=scoped(200, viewer=403),
         check=check_staff_list,
     ),
-    ("POST", "/api/v1/staff/"): Route(request=post_staff, expect=hr_only(201), check=check_staff_created),
+    ("POST", "/api/v1/staff/"): Route(
+        # a scoped hr office: a unit outside its subtree is a field error, like one that does not exist
+        request=post_staff, expect=hr_only(201, scoped_hr=(201, 400)), check=check_staff_created),
     ("GET", "/api/v1/staff/{staff_no}/"): Route(
         request=lambda c, w, which, r: c.get(f"/api/v1/staff/{w.staff_no(which)}/"),
         expect=scoped(200, viewer=403),
@@ -729,7 +800,9 @@ MATRIX: dict[tuple[str, str], Route] = {
         expect=hr_only(200),
         check=check_staff_detail,
     ),
-    ("POST", "/api/v1/roster/syncs/"): Route(request=post_sync, expect=hr_only(202), check=check_sync_accepted),
+    ("POST", "/api/v1/roster/syncs/"): Route(
+        # a scoped hr office's file of B's people is accepted: its rows are refused when it runs
+        request=post_sync, expect=hr_only(202, scoped_hr=202), check=check_sync_accepted),
     ("POST", "/api/v1/roster/syncs/{id}/undo/"): Route(request=post_undo, expect=hr_only(202),
                                                       check=check_undo_accepted),
     ("GET", "/api/v1/roster/syncs/{id}/"): Route(
@@ -757,7 +830,9 @@ MATRIX: dict[tuple[str, str], Route] = {
         expect=unscoped(200),
         check=check_exams_list,
     ),
-    ("POST", "/api/v1/exams/"): Route(request=post_exam, expect=legal_only(201), check=check_exam_created),
+    ("POST", "/api/v1/exams/"): Route(
+        # a scoped office's exam is owned by A: its audience is A's people
+        request=post_exam, expect=legal_only(201, scoped_legal=201), check=check_exam_created),
     ("GET", "/api/v1/exams/{id}/"): Route(
         request=lambda c, w, which, r: c.get(f"/api/v1/exams/{w.exams[which].pk}/"),
         expect=unscoped(200),
@@ -766,12 +841,12 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/exams/{id}/stats/"): Route(
         # the figures of unit A's subtree, and of B's
         request=lambda c, w, which, r: c.get(f"/api/v1/exams/{w.activity.exam.pk}/stats/?unit={which.upper()}"),
-        expect={**scoped(200, viewer=200), "hr": 403},
+        expect={**scoped(200, viewer=200), "hr": 403, "scoped_hr": 403},
         check=check_stats,
     ),
     ("GET", "/api/v1/exams/{id}/not-sat/"): Route(
         request=get_with(not_sat_path),
-        expect={**scoped(200, viewer=403), "hr": 403},
+        expect={**scoped(200, viewer=403), "hr": 403, "scoped_hr": 403},
         check=check_not_sat,
         variants=(
             Variant("csv", get_with(not_sat_path, "format=csv"), check_not_sat_download),
@@ -797,15 +872,16 @@ MATRIX: dict[tuple[str, str], Route] = {
         request=delete_exemption, expect=legal_only(204), check=check_exemption_lifted, corrects=True,
     ),
     ("PATCH", "/api/v1/events/{id}/"): Route(
-        request=patch_event, expect={**scoped(200, viewer=403), "hr": 403}, check=check_event_updated, corrects=True,
+        request=patch_event, expect={**scoped(200, viewer=403), "hr": 403, "scoped_hr": 403}, check=check_event_updated, corrects=True,
     ),
     ("DELETE", "/api/v1/events/{id}/"): Route(
         request=delete_event,
-        expect={**scoped(204, viewer=403), "hr": 403, "legal_office": (409, 204), "liaison_a": (409, 404)},
+        expect={**scoped(204, viewer=403), "hr": 403, "legal_office": (409, 204), "liaison_a": (409, 404),
+                "scoped_legal": (409, 404), "scoped_hr": 403},
         check=check_event_deleted, corrects=True,
     ),
     ("PATCH", "/api/v1/events/{id}/attendance/{staff_no}/"): Route(
-        request=patch_attendance, expect={**scoped(200, viewer=403), "hr": 403}, check=check_attendance_updated,
+        request=patch_attendance, expect={**scoped(200, viewer=403), "hr": 403, "scoped_hr": 403}, check=check_attendance_updated,
         corrects=True,
     ),
     ("POST", "/api/v1/exams/{id}/results/"): Route(
@@ -814,31 +890,32 @@ MATRIX: dict[tuple[str, str], Route] = {
     # --- training: a liaison reads the events that concern their subtree, and runs those it organises
     ("GET", "/api/v1/events/"): Route(
         request=lambda c, w, which, r: c.get(f"/api/v1/events/?organiser={which.upper()}"),
-        expect={**scoped(200, viewer=403), "hr": 403},
+        expect={**scoped(200, viewer=403), "hr": 403, "scoped_hr": 403},
         check=check_events,
     ),
     ("POST", "/api/v1/events/"): Route(
         request=post_event,
         # an organiser outside the liaison's subtree is a field error, like a code that does not exist
-        expect={**scoped(201, viewer=403), "liaison_a": (201, 400), "liaison_b": (400, 201), "hr": 403},
+        expect={**scoped(201, viewer=403), "liaison_a": (201, 400), "liaison_b": (400, 201), "hr": 403,
+                "scoped_legal": (201, 400), "scoped_hr": 403},
         check=check_event_created,
     ),
     ("GET", "/api/v1/events/{id}/attendance/"): Route(
         request=lambda c, w, which, r: c.get(f"/api/v1/events/{w.events[which].pk}/attendance/"),
         # one of B's people attended A's district-wide lecture: B's liaison reads that one row
-        expect={**scoped(200, viewer=403), "liaison_b": (200, 200), "hr": 403},
+        expect={**scoped(200, viewer=403), "liaison_b": (200, 200), "hr": 403, "scoped_hr": 403},
         check=check_attendance,
     ),
     ("POST", "/api/v1/events/{id}/attendance/"): Route(
         request=post_attendance_list,
-        expect={**scoped(200, viewer=403), "hr": 403},
+        expect={**scoped(200, viewer=403), "hr": 403, "scoped_hr": 403},
         check=check_attendance_recorded,
         variants=(Variant("sheet", post_attendance_sheet, check_import_created, ok=201),),
     ),
     # --- reminders: a liaison reads those of their subtree; only the legal-affairs office sends
     ("GET", "/api/v1/reminders/"): Route(
         request=lambda c, w, which, r: c.get(f"/api/v1/reminders/?unit={which.upper()}"),
-        expect={**scoped(200, viewer=403), "hr": 403},
+        expect={**scoped(200, viewer=403), "hr": 403, "scoped_hr": 403},
         check=check_reminders,
         variants=(Variant("filters", lambda c, w, which, r: c.get(
             f"/api/v1/reminders/?unit={which.upper()}&exam={w.activity.exam.pk}&status=sent"
@@ -846,20 +923,22 @@ MATRIX: dict[tuple[str, str], Route] = {
     ),
     ("POST", "/api/v1/exams/{id}/remind/"): Route(
         # "a": a dry run, "b": a real one
-        request=lambda c, w, which, r: c.post(f"/api/v1/exams/{w.activity.exam.pk}/remind/",
-                                              {"dry_run": which == "a"}, format="json"),
+        request=lambda c, w, which, r: c.post(
+            f"/api/v1/exams/{(w.owned_exams[which] if r in SCOPED_OFFICES else w.activity.exam).pk}/remind/",
+            {"dry_run": which == "a"}, format="json"),
         expect=legal_only(202),
         check=check_remind_accepted,
     ),
     ("GET", "/api/v1/reminders/jobs/{id}/"): Route(
-        request=lambda c, w, which, r: c.get(f"/api/v1/reminders/jobs/{w.reminder_jobs[which].pk}/"),
+        # a scoped office reads the jobs of the exams it owns: A's ("a"), not B's ("b")
+        request=lambda c, w, which, r: c.get(f"/api/v1/reminders/jobs/{w.job_for(which, r).pk}/"),
         expect=legal_only(200),
         check=check_reminder_job,
     ),
     # --- statistics and reports
     ("GET", "/api/v1/stats/participation/"): Route(
         request=lambda c, w, which, r: c.get(f"/api/v1/stats/participation/?unit={which.upper()}"),
-        expect={**scoped(200, viewer=200), "hr": 403},
+        expect={**scoped(200, viewer=200), "hr": 403, "scoped_hr": 403},
         check=check_participation,
         variants=(Variant("exam", lambda c, w, which, r: c.get(
             f"/api/v1/stats/participation/?exam={w.activity.exam.pk}&unit={which.upper()}&rollup=false"),
@@ -879,14 +958,14 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/staff/{staff_no}/record/"): Route(
         request=get_with(record_path),
         # hr and viewers keep no training data; the staff role reads its own (A's 0001), 404 for anyone else
-        expect={**scoped(200, viewer=403), "hr": 403, "staff": (200, 404)},
+        expect={**scoped(200, viewer=403), "hr": 403, "scoped_hr": 403, "staff": (200, 404)},
         check=check_record,
         variants=record_variants(record_path),
         audited=True,
     ),
     ("GET", "/api/v1/me/record/"): Route(
         request=get_with(my_record_path),
-        expect={**{r: 403 for r in ROLES}, "staff": 200, "anonymous": 401},
+        expect={**{r: 403 for r in MATRIX_ROLES}, "staff": 200, "anonymous": 401},
         check=check_my_record,
         variants=record_variants(my_record_path),
         audited=True,
@@ -894,7 +973,7 @@ MATRIX: dict[tuple[str, str], Route] = {
     # --- certificates: legal_office everywhere, a liaison reads their subtree; the others 403
     ("GET", "/api/v1/certificates/"): Route(
         request=lambda c, w, which, r: c.get(f"/api/v1/certificates/?unit={which.upper()}"),
-        expect={**scoped(200, viewer=403), "hr": 403},
+        expect={**scoped(200, viewer=403), "hr": 403, "scoped_hr": 403},
         check=check_certificates,
         variants=(Variant("filters", lambda c, w, which, r: c.get(
             f"/api/v1/certificates/?unit={which.upper()}&state=valid&kind=enforcement&on=2026-06-01"),
@@ -902,11 +981,11 @@ MATRIX: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/api/v1/certificates/stats/"): Route(
         request=lambda c, w, which, r: c.get(f"/api/v1/certificates/stats/?unit={which.upper()}&on=2026-06-01"),
-        expect={**scoped(200, viewer=403), "hr": 403},
+        expect={**scoped(200, viewer=403), "hr": 403, "scoped_hr": 403},
         check=check_certificate_stats,
     ),
     ("POST", "/api/v1/certificates/imports/"): Route(
-        request=post_certificates, expect=legal_only(201), check=check_import_created,
+        request=post_certificates, expect=legal_only(201, scoped_legal=201), check=check_import_created,
     ),
     ("POST", "/api/v1/exams/{id}/renew-certificates/"): Route(
         request=post_renew, expect=legal_only(200), check=check_renewal,
@@ -917,12 +996,14 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/templates/{kind}.xlsx"): Route(
         request=lambda c, w, which, r: c.get(f"/api/v1/templates/{'roster' if which == 'a' else 'attendance'}.xlsx"),
         expect={"hr": (200, 403), "legal_office": 200, "liaison_a": (403, 200), "liaison_b": (403, 200),
-                "viewer": 403, "staff": 403, "anonymous": 401},
+                "viewer": 403, "staff": 403, "anonymous": 401,
+                # a blank template holds nobody: a scoped office gets its role's templates
+                "scoped_legal": 200, "scoped_hr": (200, 403)},
         check=check_template,
     ),
     ("GET", "/api/v1/training/hours-below/"): Route(
         request=get_with(hours_below_path),
-        expect={**scoped(200, viewer=403), "hr": 403},
+        expect={**scoped(200, viewer=403), "hr": 403, "scoped_hr": 403},
         check=check_hours_below,
         variants=(
             Variant("csv", get_with(hours_below_path, "format=csv"), check_hours_below_download,
@@ -935,14 +1016,14 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/events/{id}/signin-sheet.docx"): Route(
         # the event each liaison's subtree organises: the other one is not theirs to run (404)
         request=get_with(signin_sheet_path),
-        expect={**scoped(200, viewer=403), "hr": 403},
+        expect={**scoped(200, viewer=403), "hr": 403, "scoped_hr": 403},
         check=check_signin_sheet,
         audited=True,
         rows=lambda r: len(_sheet_staff_nos(r)),
     ),
     ("GET", "/api/v1/units/{code}/learning-file/{year}/"): Route(
         request=get_with(learning_file_path),
-        expect={**scoped(200, viewer=403), "hr": 403},
+        expect={**scoped(200, viewer=403), "hr": 403, "scoped_hr": 403},
         check=check_learning_file,
         variants=(Variant("docx", get_with(learning_file_path, "format=docx"), check_learning_file,
                           rows=learning_file_rows),),
@@ -975,13 +1056,18 @@ def test_every_schema_route_is_in_the_matrix():
 
 def test_every_matrix_entry_names_every_persona():
     for route, entry in MATRIX.items():
-        assert set(entry.expect) == set(ROLES), route
+        assert set(entry.expect) == set(MATRIX_ROLES), route
 
 
 @pytest.fixture
 def world(personas, staff_persona, provisioner_persona, district, activity) -> World:
+    # the offices scoped to A's subtree
+    personas["scoped_legal"] = make_persona("scoped_legal", "legal_office", "A")
+    personas["scoped_hr"] = make_persona("scoped_hr", "hr", "A")
+    # the syncs of an hr office scoped to A and of one scoped to B
     syncs = {
-        which: roster_sync_create(file=csv_bytes(district.a), file_name=f"{which}.csv", started_by=personas["hr"].user)
+        which: roster_sync_create(file=csv_bytes(district.a), file_name=f"{which}.csv", started_by=personas["hr"].user,
+                                  root=Unit.objects.get(code=which.upper()))
         for which in ("a", "b")
     }
     imports = {
@@ -997,8 +1083,6 @@ def world(personas, staff_persona, provisioner_persona, district, activity) -> W
     last_year = exam_create(name="去年的学法用法考试", year=activity.year - 1, kind="annual_law")
     events = {"a": activity.events["a"], "b": activity.events["b"]}
     from django.utils import timezone
-
-    from roster.models import Unit
 
     period = period_week(timezone.localdate())
     reminders = {
@@ -1018,8 +1102,16 @@ def world(personas, staff_persona, provisioner_persona, district, activity) -> W
     for person in (district.a[0], district.b[0]):
         Certificate.objects.create(number=f"证{person.staff_no}", staff=Staff.objects.get(staff_no=person.staff_no),
                                    issued_on=dt.date(2024, 1, 1), expires_on=dt.date(2030, 1, 1))
+    # exams of A's and B's own offices, for unit heads only (nobody here: no one is enrolled)
+    owned = {
+        which: exam_create(name=f"{which.upper()}的专项考试", year=activity.year, kind="annual_law", audience="heads",
+                           owner=Unit.objects.get(code=which.upper()))
+        for which in ("a", "b")
+    }
+    assert not any(exam.candidates.exists() for exam in owned.values())
+    owned_jobs = {which: ReminderJob.objects.create(exam=owned[which], dry_run=True) for which in ("a", "b")}
     return World(personas, district, syncs, imports, activity, {"a": activity.exam, "b": last_year}, events,
-                 reminders, jobs)
+                 reminders, jobs, owned, owned_jobs)
 
 
 def answer_text(response) -> str:
@@ -1086,7 +1178,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DOWNLOADS = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", DOCX)
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", MATRIX_ROLES)
 @pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
 def test_permission_matrix(route, role, world):
     entry = MATRIX[route]

@@ -59,7 +59,7 @@ def test_set_role_refuses_an_address_that_is_not_one(units):
 
 def test_set_role_refuses_unknown_unit_and_unit_for_other_roles(units):
     assert run_command("set_role", "li", "liaison", "--unit", "NOPE").err.strip() == "错误：单位代码“NOPE”不存在。"
-    assert "只有单位联络员" in run_command("set_role", "x", "hr", "--unit", "A").err
+    assert "只有单位联络员" in run_command("set_role", "x", "viewer", "--unit", "A").err
 
 
 def test_set_role_changes_an_existing_users_role(units):

@@ -32,7 +32,7 @@ def test_set_role_links_a_user_to_one_person(district):
 @pytest.mark.parametrize("args, message", [
     (("staff",), "错误：本人账号（staff）必须用 --staff-no 指定人员工号。"),
     (("staff", "--staff-no", "9999"), "错误：工号“9999”不存在。"),
-    (("staff", "--staff-no", "0001", "--unit", "A"), "错误：只有单位联络员（liaison）需要 --unit。"),
+    (("staff", "--staff-no", "0001", "--unit", "A"), "错误：只有单位联络员（liaison）、法治办（legal_office）和人事部门（hr）可以用 --unit。"),
     (("viewer", "--staff-no", "0001"), "错误：只有本人账号（staff）需要 --staff-no。"),
 ])
 def test_set_role_refuses_a_staff_account_without_its_person(district, args, message):

@@ -92,7 +92,7 @@ def certificates_upload(request: HttpRequest, *, scope: Scope) -> HttpResponse:
         try:
             record = certificate_import_create(
                 file=upload, file_name=upload.name or "certificates", strict=form.cleaned_data["strict"],
-                dry_run=True, started_by=request.user, source=WEB,
+                dry_run=True, started_by=request.user, source=WEB, root=scope.write_root,
             )
             certificate_import_run(record=record)
         except DomainError as exc:
@@ -105,7 +105,7 @@ def certificates_upload(request: HttpRequest, *, scope: Scope) -> HttpResponse:
 @page(cert_caps.CERTIFICATES_WRITE)
 def exam_renew(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
     """GET: the preview (a dry run); POST: renew, then show what was done."""
-    exam = scope.get(scope.exams(Exam.objects.all()), pk=pk)
+    exam = scope.get(scope.exams_managed(Exam.objects.all()), pk=pk)
     if exam.kind != ExamKind.ENFORCEMENT_RENEWAL:
         raise Http404(_("只有执法续职考试可以续期执法证。"))
     applied = request.method == "POST"

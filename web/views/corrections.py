@@ -27,14 +27,14 @@ from training.corrections import attendance_status_correct, training_event_corre
 from training.models import Attendance, TrainingEvent
 
 from ..forms import AttendanceStatusForm, EventForm, ExamEditForm, ExemptionAddForm, ReasonForm
-from ..selectors import managed_events, visible_attendance, visible_exams
+from ..selectors import managed_events, managed_exams, visible_attendance
 from .base import page, paginate, render_page
 
 EXEMPTIONS_PER_PAGE = 100
 
 
 def _exam(scope: Scope, pk: int) -> Exam:
-    return scope.get(visible_exams(scope), pk=pk)
+    return scope.get(managed_exams(scope), pk=pk)
 
 
 def _managed_event(scope: Scope, pk: int) -> TrainingEvent:

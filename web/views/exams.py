@@ -24,7 +24,15 @@ from exams.selectors import exam_stats_with_makeup, makeup_figures
 from sheets.models import ImportKind
 
 from ..forms import ExamForm, ImportUploadForm
-from ..selectors import default_unit, exams_figures, imports_of, not_sat_rows, picker_units, visible_exams
+from ..selectors import (
+    default_unit,
+    exams_figures,
+    imports_of,
+    managed_exams,
+    not_sat_rows,
+    picker_units,
+    visible_exams,
+)
 from ..services import exam_import_dry_run_start
 from .base import page, paginate, render_page
 
@@ -54,7 +62,7 @@ def exam_new(request: HttpRequest, *, scope: Scope) -> HttpResponse:
             exam = exam_create(
                 name=data["name"], year=data["year"], kind=data["kind"], audience=data["audience"] or None,
                 pass_mark=data["pass_mark"], max_score=data["max_score"], opens_on=data["opens_on"],
-                closes_on=data["closes_on"], makeup_of=data["makeup_of"],
+                closes_on=data["closes_on"], makeup_of=data["makeup_of"], owner=scope.write_root,
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
@@ -92,7 +100,7 @@ def exam_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
 @page(scoping.EXAMS_WRITE)
 @require_POST
 def exam_upload(request: HttpRequest, pk: int, kind: str, *, scope: Scope) -> HttpResponse:
-    exam = _exam(scope, pk)
+    exam = scope.get(managed_exams(scope), pk=pk)
     if kind not in IMPORT_KINDS:
         raise Http404(_("不支持的导入类型。"))
     forms = _upload_forms(request, kind)

@@ -85,7 +85,8 @@ def import_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
             or (is_certificates and scope.can(cert_caps.CERTIFICATES_WRITE))
         ),
         "confirm_refusal": refusal,
-        "can_void": scope.can(scoping.IMPORTS_VOID) and scope.everywhere and not import_void_refusal(record=record),
+        "can_void": scope.imports_voidable(ImportRecord.objects.filter(pk=record.pk)).exists()
+        and not import_void_refusal(record=record),
     }
     section = "exams" if is_exam else "certificates" if is_certificates else "events"
     return render_page(request, scope, "web/imports/detail.html", context, section=section)

@@ -67,7 +67,7 @@ def reminder_send(request: HttpRequest, *, scope: Scope) -> HttpResponse:
 @page(capabilities.REMINDERS_SEND)
 @require_GET
 def reminder_job_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
-    job = scope.get(reminder_jobs(), pk=pk)
+    job = scope.get(scope.exam_jobs(reminder_jobs()), pk=pk)
     result = job.result or {}
     rows = [{**m, "channel_label": Channel(m["channel"]).label, "status_label": STATUS_LABELS.get(m["status"], m["status"])}
             for m in result.get("messages", [])]
@@ -78,7 +78,7 @@ def reminder_job_page(request: HttpRequest, pk: int, *, scope: Scope) -> HttpRes
 @page(capabilities.REMINDERS_SEND)
 @require_GET
 def reminder_job_progress(request: HttpRequest, pk: int, *, scope: Scope) -> HttpResponse:
-    return progress_json(scope.get(ReminderJob.objects.all(), pk=pk))
+    return progress_json(scope.get(scope.exam_jobs(ReminderJob.objects.all()), pk=pk))
 
 
 @page(capabilities.REMINDERS_CHANNELS)

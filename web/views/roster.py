@@ -50,6 +50,7 @@ def roster_upload(request: HttpRequest, *, scope: Scope) -> HttpResponse:
                 skip_invalid=data["on_error"] == "skip",
                 allow_mass_deactivation=data["allow_mass_deactivation"],
                 started_by=request.user,
+                root=scope.write_root,
             )
         except DomainError as exc:
             form.add_error(None, exc.message)

@@ -7,14 +7,14 @@ from config.cli import DomainCommand
 class Command(DomainCommand):
     help = (
         "给用户设定角色（hr / legal_office / liaison / viewer / staff / provisioner），用户不存在时自动创建。"
-        "单位联络员须用 --unit 指定单位；本人账号（staff）须用 --staff-no 指定人员工号，只能查看本人的学法档案；"
-        "SCIM 对接账号（provisioner）只能使用 /scim/v2/。"
+        "单位联络员须用 --unit 指定单位；法治办、人事部门加 --unit 则只管理该单位及其下级单位（市、区的办公室），不加则管理全部；"
+        "本人账号（staff）须用 --staff-no 指定人员工号，只能查看本人的学法档案；SCIM 对接账号（provisioner）只能使用 /scim/v2/。"
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("username", help="用户名")
         parser.add_argument("role", help="角色：hr、legal_office、liaison、viewer、staff 或 provisioner")
-        parser.add_argument("--unit", dest="unit", default=None, help="单位代码（仅 liaison 需要）")
+        parser.add_argument("--unit", dest="unit", default=None, help="单位代码（liaison 必填；legal_office、hr 可选：只管理该单位及其下级单位）")
         parser.add_argument("--staff-no", dest="staff_no", default=None, help="人员工号（仅 staff 需要）")
         parser.add_argument("--password", default=None, help="设置密码（不填则不改；新用户无密码时不能登录）")
         parser.add_argument("--rate-limit-exempt", action="store_true", help="免于接口限流（系统对接、压力测试账号）")
