@@ -175,3 +175,15 @@ def test_keep_days_deletes_only_the_old_backups(seeded, tmp_path):
     out = ok(manage(env, "backup", "-o", str(folder / "legaltrack-new.backup"), "--keep-days", "14"))
     assert "已删除 1 个" in out
     assert sorted(p.name for p in folder.iterdir()) == ["legaltrack-new.backup", "legaltrack-recent.backup", "notes.txt"]
+
+
+def test_a_backup_is_an_audited_export_of_everyone(seeded, tmp_path):
+    _, env, _, _, before = seeded
+    count = ("from audit.models import AuditEvent; "
+             "print(AuditEvent.objects.filter(action='export', target='database:backup').values_list('rows', flat=True)"
+             ".order_by('-id').first(), AuditEvent.objects.filter(target='database:backup').count())")
+    first_rows, audits = ok(manage(env, "shell", "-v0", "-c", count)).split()
+    ok(manage(env, "backup", "-o", str(tmp_path / "again.backup")))
+    rows, after = ok(manage(env, "shell", "-v0", "-c", count)).split()
+    staff = before["roster_summary"]["active"] + before["roster_summary"]["inactive"]
+    assert int(after) == int(audits) + 1 and int(rows) == staff == int(first_rows)

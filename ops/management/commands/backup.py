@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.cli import DomainCommand
+from audit.models import AuditAction
+from audit.services import audit_record
+from config.cli import DomainCommand, command_username
 from ops.backup import backup, backup_prune
+from roster.models import Staff
 
 
 class Command(DomainCommand):
@@ -21,6 +24,11 @@ class Command(DomainCommand):
     def handle(self, *args, output: str, keep_days: float | None, json: bool, **options) -> None:
         result = backup(output=Path(output))
         header = result.header
+        # the file holds every person's name and phone (the ID numbers stay encrypted): an export
+        audit_record(
+            user=None, username=command_username(), action=AuditAction.EXPORT, target="database:backup",
+            reason=f"命令行备份整个数据库（{result.path.name}）", rows=Staff.objects.count(),
+        )
         removed = backup_prune(folder=result.path.parent, keep_days=keep_days) if keep_days is not None else []
         if json:
             self.emit_json({"file": str(result.path), "pruned": [str(p) for p in removed], **header})
