@@ -59,17 +59,19 @@ ROSTER_SELECT = """
      ORDER BY i
 """
 
-# the platform's results for the staff on the roster after the re-sync: 70 % of them sat
-# (i % 10 < 7), and half of those (even i) sat twice, later: 1.05 x staff rows
+# the platform's results for the staff on the roster after the re-sync (with the re-sync's
+# names): 70 % of them sat (i % 10 < 7), and half of those (i % 20 < 7) sat twice, later:
+# 1.05 x staff rows
 RESULTS_SELECT = """
-    SELECT lpad(i::text, 8, '0') AS "工号", '人员' || i AS "姓名", score AS "考试成绩",
+    SELECT lpad(i::text, 8, '0') AS "工号", '人员' || i || CASE WHEN i %% 20 = 0 THEN '改' ELSE '' END AS "姓名",
+           score AS "考试成绩",
            to_char(%(opens)s::timestamp + make_interval(secs => at), 'YYYY-MM-DD HH24:MI:SS') AS "交卷时间"
       FROM (SELECT i, 40 + (i * 7919) %% 61 AS score, 28800 + (i %% (14 * 86400)) AS at
               FROM generate_series(0, %(last)s) i WHERE i %% 10 < %(sat)s AND (i < %(gone_from)s OR i >= %(staff)s)
             UNION ALL
             SELECT i, 60 + (i * 31) %% 41, 15 * 86400 + 28800 + (i %% (12 * 86400))
               FROM generate_series(0, %(last)s) i
-             WHERE i %% 10 < %(sat)s AND i %% 2 = 0 AND (i < %(gone_from)s OR i >= %(staff)s)) r
+             WHERE i %% 20 < %(retake)s AND (i < %(gone_from)s OR i >= %(staff)s)) r
      ORDER BY i, at
 """
 
@@ -161,7 +163,7 @@ def write_roster(path: Path, *, staff: int, codes: list[str], resync: bool) -> N
 
 
 def write_results(path: Path, *, staff: int, opens) -> None:
-    copy_out(RESULTS_SELECT, {"last": staff + staff // 100 - 1, "sat": SAT_SHARE, "opens": opens, "staff": staff,
+    copy_out(RESULTS_SELECT, {"last": staff + staff // 100 - 1, "sat": SAT_SHARE, "retake": SAT_SHARE, "opens": opens, "staff": staff,
                               "gone_from": staff - staff // 100}, path)
 
 
