@@ -689,7 +689,7 @@ class ExamNotSatViewSet(mixins.ListModelMixin, ScopedViewSet):
         streamed = query["format"] == "csv"
         if streamed:
             # a city's list is tens of thousands of rows: read and written in pieces, memory flat
-            entries = (self.get_serializer(c).data for c in candidates.iterator(chunk_size=2000))
+            entries = self.serialized_in_chunks(candidates)
             rows = candidates.count()
         else:
             entries = self.get_serializer(candidates, many=True).data
@@ -706,6 +706,17 @@ class ExamNotSatViewSet(mixins.ListModelMixin, ScopedViewSet):
             response["Content-Disposition"] = content_disposition_header(True, f"{name}.csv")
             return response
         return file_response(exports.as_xlsx(entries), content_type=XLSX, file_name=f"{name}.xlsx")
+
+    def serialized_in_chunks(self, candidates, size: int = 1000):
+        """The entries, read by iterator and serialized 1,000 at a time (one serializer per
+        chunk: a serializer per row costs a millisecond each)."""
+        chunk = []
+        for candidate in candidates.iterator(chunk_size=2000):
+            chunk.append(candidate)
+            if len(chunk) == size:
+                yield from self.get_serializer(chunk, many=True).data
+                chunk = []
+        yield from self.get_serializer(chunk, many=True).data
 
 
 # --- training ---------------------------------------------------------------------------
