@@ -66,7 +66,7 @@ RESULTS_SELECT = """
     SELECT lpad(i::text, 8, '0') AS "工号", '人员' || i || CASE WHEN i %% 20 = 0 THEN '改' ELSE '' END AS "姓名",
            score AS "考试成绩",
            to_char(%(opens)s::timestamp + make_interval(secs => at), 'YYYY-MM-DD HH24:MI:SS') AS "交卷时间"
-      FROM (SELECT i, 40 + (i * 7919) %% 61 AS score, 28800 + (i %% (14 * 86400)) AS at
+      FROM (SELECT i, 40 + (i::bigint * 7919) %% 61 AS score, 28800 + (i %% (14 * 86400)) AS at
               FROM generate_series(0, %(last)s) i WHERE i %% 10 < %(sat)s AND (i < %(gone_from)s OR i >= %(staff)s)
             UNION ALL
             SELECT i, 60 + (i * 31) %% 41, 15 * 86400 + 28800 + (i %% (12 * 86400))

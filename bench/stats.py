@@ -188,7 +188,7 @@ def load_training(year: int, *, events: int = EVENTS, attendances: int = ATTENDA
                             WHERE date >= make_date(%s, 1, 1) AND date < make_date(%s + 1, 1, 1)) e
                     CROSS JOIN generate_series(0, %s - 1) k
                      JOIN (SELECT id, unit_id, row_number() OVER (ORDER BY id) - 1 AS n FROM roster_staff) s
-                       ON s.n = (e.n * 7919 + k * 104729) %% %s""",
+                       ON s.n = (e.n * 7919 + k::bigint * 104729) %% %s""",
                 [y, y, per_event, staff],
             )
         # a tenth of the people moved during the year: their later attendance sits in another unit
