@@ -180,8 +180,12 @@ def rss_mb() -> float:
 def command_json(*args: str) -> dict:
     from django.core.management import call_command
 
-    out = io.StringIO()
-    call_command(*args, "--json", stdout=out, stderr=io.StringIO())
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(*args, "--json", stdout=out, stderr=err)
+    except BaseException:
+        print(out.getvalue()[-2000:], err.getvalue()[-2000:], file=sys.stderr)
+        raise
     return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
@@ -368,6 +372,8 @@ def main() -> None:
         return
 
     url = database_url(args.database)
+    # a province's results file (1.05 rows a person) is larger than a district's default limit
+    os.environ.setdefault("SHEETS_MAX_ROWS", str(max(500_000, args.staff * 11 // 10 + 1_000)))
     drop_database(url)
     django_up(url)
     import datetime as dt
