@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint venv install install-dev migrate messages static bench clean fonts
+.PHONY: run test lint venv install install-dev migrate messages static bench bench-scale clean fonts
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.11 或更新版本"; exit 1; }
@@ -53,7 +53,13 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
 bench: $(VENV)/.installed-dev
-	for b in bench/[a-z]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	for b in bench/[a-z]*.py; do [ "$$b" = bench/scale.py ] && continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# the province (issue 18, docs/scale.md): make bench-scale STAFF=200000 UNITS=4000
+STAFF ?= 1000000
+UNITS ?= 20000
+bench-scale: $(VENV)/.installed-dev
+	$(BIN)/python bench/scale.py --staff $(STAFF) --units $(UNITS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3* var staticfiles

@@ -6,7 +6,7 @@ import tempfile
 from types import SimpleNamespace
 
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt
@@ -691,18 +691,37 @@ class ExamNotSatViewSet(mixins.ListModelMixin, ScopedViewSet):
         if query["format"] == "json":
             page = self.paginate_queryset(candidates)
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
-        entries = self.get_serializer(candidates, many=True).data
+        streamed = query["format"] == "csv"
+        if streamed:
+            # a city's list is tens of thousands of rows: read and written in pieces, memory flat
+            entries = self.serialized_in_chunks(candidates)
+            rows = candidates.count()
+        else:
+            entries = self.get_serializer(candidates, many=True).data
+            rows = len(entries)
         audit_record(
             user=request.user, action=AuditAction.EXPORT,
             target=f"exam:{exam.pk}:not_sat" + (f":{unit.code}" if unit else ""),
-            reason=f"接口下载未参考人员名单（{query['format']}）", rows=len(entries), address=client_address(request),
+            reason=f"接口下载未参考人员名单（{query['format']}）", rows=rows, address=client_address(request),
         )
         name = f"not-sat-{exam.pk}" + (f"-{unit.code}" if unit else "")
-        if query["format"] == "csv":
-            # a CSV for people opens in Excel: a BOM tells it the file is UTF-8
-            return file_response(exports.as_csv(entries).encode("utf-8-sig"), content_type=f"{CSV}; charset=utf-8",
-                                 file_name=f"{name}.csv")
+        if streamed:
+            # a CSV for people opens in Excel: the BOM in the first piece tells it the file is UTF-8
+            response = StreamingHttpResponse(exports.as_csv_stream(entries), content_type=f"{CSV}; charset=utf-8")
+            response["Content-Disposition"] = content_disposition_header(True, f"{name}.csv")
+            return response
         return file_response(exports.as_xlsx(entries), content_type=XLSX, file_name=f"{name}.xlsx")
+
+    def serialized_in_chunks(self, candidates, size: int = 1000):
+        """The entries, read by iterator and serialized 1,000 at a time (one serializer per
+        chunk: a serializer per row costs a millisecond each)."""
+        chunk = []
+        for candidate in candidates.iterator(chunk_size=2000):
+            chunk.append(candidate)
+            if len(chunk) == size:
+                yield from self.get_serializer(chunk, many=True).data
+                chunk = []
+        yield from self.get_serializer(chunk, many=True).data
 
 
 # --- training ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -105,7 +106,9 @@ def run_child(*args: str) -> dict:
 # --- baseline: COPY + one upsert on a bare table ----------------------------------------
 
 
-def bare_copy_upsert(rows: list[list[str]]) -> float:
+def bare_copy_upsert(rows: Iterable[list[str]]) -> float:
+    """COPY ``rows`` (the roster CSV's eight columns, any iterable) into a staging table and
+    upsert them into bench_bare_staff in one statement; returns the seconds taken."""
     from django.db import connection, transaction
 
     start = time.perf_counter()
@@ -173,6 +176,14 @@ def reset_tables() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE roster_staffchange, roster_staff, roster_rostersync RESTART IDENTITY CASCADE")
+    reset_bare_table()
+
+
+def reset_bare_table() -> None:
+    """An empty bench_bare_staff: the target of bare_copy_upsert."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_bare_staff")
         cursor.execute("CREATE TABLE bench_bare_staff (id bigserial PRIMARY KEY, staff_no text UNIQUE, name text, "
                        "id_number text UNIQUE, unit text, position text, is_head text, cert text, phone text)")

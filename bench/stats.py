@@ -158,20 +158,23 @@ def load_exam(year: int):
     return Exam.objects.get(pk=exam.pk)
 
 
-def load_training(year: int) -> None:
+def load_training(year: int, *, events: int = EVENTS, attendances: int = ATTENDANCES, previous_year: int = PREVIOUS_YEAR,
+                  staff: int = UNITS * STAFF_PER_UNIT, units: int = UNITS) -> None:
+    """``events`` events and ``attendances`` attendances in ``year`` (a fifth as many events
+    and ``previous_year`` attendances the year before), by INSERT .. SELECT over the staff
+    (``staff`` of them) and units (ids 1..``units``) already loaded."""
     from django.db import connection
 
     kinds = ["executive_meeting", "study_session", "lecture", "court_observation", "enforcement_training", "online_course"]
-    staff = UNITS * STAFF_PER_UNIT
     with connection.cursor() as cursor:
-        for y, n_events, total in ((year, EVENTS, ATTENDANCES), (year - 1, max(EVENTS // 5, 1), PREVIOUS_YEAR)):
+        for y, n_events, total in ((year, events, attendances), (year - 1, max(events // 5, 1), previous_year)):
             per_event = total // n_events
             cursor.execute(
                 """INSERT INTO training_trainingevent (title, kind, date, hours, speaker, location, audience,
-                          signin_token, created_at)
+                          signin_token, signin_rotates, created_at)
                    SELECT %s || g, (%s::text[])[1 + g %% 6], make_date(%s, 1, 1) + (g %% 300),
                           (ARRAY[1, 1.5, 2, 2.5, 3, 4, 8, 16])[1 + g %% 8], '', '', 'district',
-                          md5(random()::text || g), now()
+                          md5(random()::text || g), false, now()
                      FROM generate_series(1, %s) g""",
                 [f"基准活动{y}-", kinds, y, n_events],
             )
@@ -185,7 +188,7 @@ def load_training(year: int) -> None:
                             WHERE date >= make_date(%s, 1, 1) AND date < make_date(%s + 1, 1, 1)) e
                     CROSS JOIN generate_series(0, %s - 1) k
                      JOIN (SELECT id, unit_id, row_number() OVER (ORDER BY id) - 1 AS n FROM roster_staff) s
-                       ON s.n = (e.n * 7919 + k * 104729) %% %s""",
+                       ON s.n = (e.n * 7919 + k::bigint * 104729) %% %s""",
                 [y, y, per_event, staff],
             )
         # a tenth of the people moved during the year: their later attendance sits in another unit
@@ -193,7 +196,7 @@ def load_training(year: int) -> None:
             """UPDATE training_attendance a SET unit_id = 1 + (a.unit_id %% %s)
                  FROM training_trainingevent e
                 WHERE e.id = a.event_id AND a.staff_id %% 10 = 7 AND e.date >= make_date(%s, 7, 1)""",
-            [UNITS, year],
+            [units, year],
         )
         cursor.execute("ANALYZE training_trainingevent")
         cursor.execute("ANALYZE training_attendance")

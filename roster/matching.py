@@ -78,18 +78,23 @@ def _chunks(values: Sequence[str]) -> Iterable[list[str]]:
         yield values[start : start + size]
 
 
-def _hash_among(digests: list[str]) -> Q | RawSQL:
-    """``id_number_hash IN digests``. PostgreSQL gets one array parameter (``= ANY``) instead
-    of thousands of literals: twice as fast for a large results file."""
+def _among(field_name: str, values: list[str]) -> Q | RawSQL:
+    """``field IN values``. PostgreSQL gets one array parameter (``= ANY``) instead of
+    thousands of literals: twice as fast for a large results file (psycopg no longer splits a
+    query of thousands of placeholders)."""
     if connection.vendor != "postgresql":
-        return Q(id_number_hash__in=digests)
-    column = f'"{Staff._meta.db_table}"."{Staff._meta.get_field("id_number_hash").column}"'
-    return RawSQL(f"{column} = ANY(%s)", [digests], output_field=BooleanField())
+        return Q(**{f"{field_name}__in": values})
+    column = f'"{Staff._meta.db_table}"."{Staff._meta.get_field(field_name).column}"'
+    return RawSQL(f"{column} = ANY(%s)", [values], output_field=BooleanField())
 
 
-def _refs(**lookup: object) -> list[StaffRef]:
+def _hash_among(digests: list[str]) -> Q | RawSQL:
+    return _among("id_number_hash", digests)
+
+
+def _refs(*conditions: Q | RawSQL, **lookup: object) -> list[StaffRef]:
     fields = ("id", "staff_no", "name", "unit_id", "is_active")
-    return [StaffRef(*values) for values in Staff.objects.filter(**lookup).order_by().values_list(*fields)]
+    return [StaffRef(*values) for values in Staff.objects.filter(*conditions, **lookup).order_by().values_list(*fields)]
 
 
 def match_rows(
@@ -185,7 +190,7 @@ def match_rows(
         for key, value in values.items():
             wanted[key].add(value)
     for chunk in _chunks(sorted(wanted[STAFF_NO])):
-        by_staff_no.update({ref.staff_no: ref for ref in _refs(staff_no__in=chunk)})
+        by_staff_no.update({ref.staff_no: ref for ref in _refs(_among("staff_no", chunk))})
     for chunk in _chunks(sorted(wanted[ID_NUMBER])):
         fields = ("id", "staff_no", "name", "unit_id", "is_active", "id_number_hash")
         for *ref_values, digest in Staff.objects.filter(_hash_among(chunk)).order_by().values_list(*fields):
