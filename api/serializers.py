@@ -536,6 +536,13 @@ class ExamStatsSerializer(ExamFiguresSerializer):
 class UnitQuerySerializer(serializers.Serializer):
     unit = serializers.CharField(required=False, max_length=64, help_text="单位代码：该单位及其全部下级单位")
 
+    def validate(self, attrs: dict) -> dict:
+        # a query parameter given empty (``?unit=&year=``) is a mistake, not "no filter": omit it
+        blank = [name for name in self.fields if self.initial_data.get(name, None) == ""]
+        if blank:
+            raise serializers.ValidationError({name: ["不能为空；不筛选时请省略此参数。"] for name in blank})
+        return attrs
+
 
 NOT_SAT_FORMATS = ("json", "csv", "xlsx")
 

@@ -691,6 +691,9 @@ class ExamNotSatViewSet(mixins.ListModelMixin, ScopedViewSet):
         if query["format"] == "json":
             page = self.paginate_queryset(candidates)
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        # a download holds the whole list, yet a malformed page or page size is still refused
+        self.paginator.get_page_size(request)
+        self.paginator.get_page_number(request, None)
         streamed = query["format"] == "csv"
         if streamed:
             # a city's list is tens of thousands of rows: read and written in pieces, memory flat
