@@ -537,8 +537,10 @@ class UnitQuerySerializer(serializers.Serializer):
     unit = serializers.CharField(required=False, max_length=64, help_text="单位代码：该单位及其全部下级单位")
 
     def validate(self, attrs: dict) -> dict:
-        # a query parameter given empty (``?unit=&year=``) is a mistake, not "no filter": omit it
-        blank = [name for name in self.fields if self.initial_data.get(name, None) == ""]
+        # an empty number or choice (``?year=``, ``?format=``) is not one the schema allows: refused,
+        # not read as "no filter". An empty text (``?unit=``) is a string the schema allows: no filter
+        blank = [name for name, field in self.fields.items()
+                 if self.initial_data.get(name, None) == "" and not isinstance(field, serializers.CharField)]
         if blank:
             raise serializers.ValidationError({name: ["不能为空；不筛选时请省略此参数。"] for name in blank})
         return attrs
