@@ -46,7 +46,7 @@ from reminders import capabilities as reminder_caps
 from reminders.selectors import reminder_jobs, reminder_messages
 from reminders.sendnow import reminder_job_create
 from reports.annual import annual_report_build, annual_report_file_name, annual_report_render, year_check
-from reports.selectors import participation_latest
+from reports.selectors import participation_rows
 from roster.models import SyncSource
 from roster.ordering import unit_order
 from roster.selectors import roster_syncs, staff_list
@@ -880,7 +880,7 @@ class ParticipationViewSet(ScopedViewSet):
         query = _query(ParticipationQuerySerializer, request)
         exam = self.scope.get(self.scope.exams(exam_list()), pk=query["exam"]) if "exam" in query else None
         unit = self.scope.within(query.get("unit"))
-        rows = participation_latest(exam=exam, year=query.get("year"), unit=unit, rollup=query["rollup"])
+        rows = participation_rows(exam=exam, year=query.get("year"), unit=unit, rollup=query["rollup"])
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

@@ -374,6 +374,8 @@ def main() -> None:
     url = database_url(args.database)
     # a province's results file (1.05 rows a person) is larger than a district's default limit
     os.environ.setdefault("SHEETS_MAX_ROWS", str(max(500_000, args.staff * 11 // 10 + 1_000)))
+    # and its roster CSV (~100 bytes a person) is larger than the 50 MB upload limit
+    os.environ.setdefault("SHEETS_MAX_BYTES", str(max(50 * 1024 * 1024, args.staff * 160)))
     drop_database(url)
     django_up(url)
     import datetime as dt

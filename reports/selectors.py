@@ -24,7 +24,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
-from config.dbrouter import replica_read
+from config.dbrouter import REPLICA, replica_allowed, replica_read
 from exams.models import Candidate, Exam
 from exams.selectors import COUNTED, figure_aggregates
 from roster.models import Staff, StaffChange, Unit
@@ -303,6 +303,97 @@ def _latest(model: type, key: str) -> Subquery:
     )
 
 
+def _latest_of(owners: QuerySet[Exam]) -> Q:
+    """A condition keeping the latest snapshot run of each of ``owners`` (exams): one query,
+    with one backward probe of the (exam, computed_at) index per exam (a year holds a handful),
+    so that a page's COUNT and OFFSET do not evaluate ``_latest`` for every snapshot row."""
+    latest = Subquery(
+        ExamSnapshot.objects.filter(exam_id=OuterRef("pk")).order_by("-computed_at").values("computed_at")[:1]
+    )
+    condition = Q(pk__in=[])
+    for pk, at in owners.annotate(latest=latest).order_by("pk").values_list("pk", "latest"):
+        if at is not None:
+            condition |= Q(exam_id=pk, computed_at=at)
+    return condition
+
+
+class ParticipationRows(Sequence):
+    """The rows of ``participation_latest``, read a slice at a time: ``count()`` and slicing
+    run in SQL (COUNT, then OFFSET/LIMIT over the exams' rows, then the training rows), so a
+    page of 50 reads 50 snapshot rows whatever the number of units. Iterating reads them all."""
+
+    def __init__(self, exams: QuerySet[ExamSnapshot], training: QuerySet[TrainingSnapshot] | None) -> None:
+        self.exams = exams
+        self.training = training
+        self._counts: tuple[int, int] | None = None
+
+    def _sizes(self) -> tuple[int, int]:
+        if self._counts is None:
+            self._counts = (self.exams.count(), self.training.count() if self.training is not None else 0)
+        return self._counts
+
+    def count(self) -> int:  # type: ignore[override]  # Django's Paginator asks for count()
+        return sum(self._sizes())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):  # type: ignore[override]
+        if isinstance(key, int):
+            rows = self[key : key + 1] if key >= 0 else list(self)[key : key + 1 or None]
+            if not rows:
+                raise IndexError(key)
+            return rows[0]
+        start, stop, step = key.indices(self.count())
+        if step != 1:
+            return list(self)[key]
+        n_exams, _ = self._sizes()
+        rows = [_exam_row(s) for s in self.exams[start:min(stop, n_exams)]] if start < n_exams else []
+        if self.training is not None and stop > n_exams:
+            rows += [_training_row(s) for s in self.training[max(start - n_exams, 0):stop - n_exams]]
+        return rows
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        yield from (_exam_row(s) for s in self.exams)
+        if self.training is not None:
+            yield from (_training_row(s) for s in self.training)
+
+
+def _participation(
+    *, exam: Exam | int | None, year: int | None, unit: Unit | None, rollup: bool, paged: bool
+) -> ParticipationRows:
+    exam_id = exam.pk if isinstance(exam, Exam) else exam
+    if exam_id is None and year is None:
+        year = timezone.localdate().year
+    exams = ExamSnapshot.objects.filter(rollup=rollup)
+    exams = exams.filter(exam_id=exam_id) if exam_id is not None else exams.filter(exam__year=year)
+    if paged:
+        owners = Exam.objects.filter(pk=exam_id) if exam_id is not None else Exam.objects.filter(year=year)
+        exams = exams.filter(_latest_of(owners))
+    else:
+        exams = exams.filter(computed_at=_latest(ExamSnapshot, "exam_id"))
+    if unit is not None:
+        exams = exams.filter(unit__path__startswith=unit.path)
+    exams = exams.select_related("unit", "exam").order_by("exam__opens_on", "exam_id", *unit_order("unit__"), "pk")
+    training = None
+    if exam_id is None:
+        training = TrainingSnapshot.objects.filter(rollup=rollup, year=year)
+        if paged:
+            latest = (TrainingSnapshot.objects.filter(year=year).order_by("-computed_at")
+                      .values_list("computed_at", flat=True).first())
+            training = training.filter(computed_at=latest)
+        else:
+            training = training.filter(computed_at=_latest(TrainingSnapshot, "year"))
+        if unit is not None:
+            training = training.filter(unit__path__startswith=unit.path)
+        training = training.select_related("unit").order_by(*unit_order("unit__"), "pk")
+    if replica_allowed():
+        # read later, outside the call: pinned here, as replica_read pins a QuerySet
+        exams = exams.using(REPLICA)
+        training = training.using(REPLICA) if training is not None else None
+    return ParticipationRows(exams, training)
+
+
 @replica_read
 def participation_latest(
     *, exam: Exam | int | None = None, year: int | None = None, unit: Unit | None = None, rollup: bool = True
@@ -319,25 +410,18 @@ def participation_latest(
     exam's rows fold its make-up in, the make-up's rows are its own), ``year``, ``unit_id``, ``unit_code``, ``unit_name``,
     ``unit_kind``, ``parent_id``, ``depth``, ``rollup``, ``computed_at`` and the figures. Rows come
     in tree order (roster.ordering). Two queries."""
-    rows: list[dict[str, Any]] = []
-    exam_id = exam.pk if isinstance(exam, Exam) else exam
-    if exam_id is None and year is None:
-        year = timezone.localdate().year
-    exams = ExamSnapshot.objects.filter(rollup=rollup)
-    exams = exams.filter(exam_id=exam_id) if exam_id is not None else exams.filter(exam__year=year)
-    exams = exams.filter(computed_at=_latest(ExamSnapshot, "exam_id"))
-    if unit is not None:
-        exams = exams.filter(unit__path__startswith=unit.path)
-    for snap in exams.select_related("unit", "exam").order_by("exam__opens_on", "exam_id", *unit_order("unit__")):
-        rows.append(_exam_row(snap))
-    if exam_id is None:
-        training = TrainingSnapshot.objects.filter(rollup=rollup, year=year)
-        training = training.filter(computed_at=_latest(TrainingSnapshot, "year"))
-        if unit is not None:
-            training = training.filter(unit__path__startswith=unit.path)
-        for snap in training.select_related("unit").order_by(*unit_order("unit__")):
-            rows.append(_training_row(snap))
-    return rows
+    # iter(): list() of the Sequence itself would ask its len() first, a COUNT for nothing
+    return list(iter(_participation(exam=exam, year=year, unit=unit, rollup=rollup, paged=False)))
+
+
+@replica_read
+def participation_rows(
+    *, exam: Exam | int | None = None, year: int | None = None, unit: Unit | None = None, rollup: bool = True
+) -> ParticipationRows:
+    """The rows of ``participation_latest`` (same arguments, same rows, same order), unread, for a
+    caller that pages them: ``count()`` and each slice are SQL (two probes for the latest runs,
+    two COUNTs, one or two OFFSET/LIMIT reads), so a page costs the same whatever the units."""
+    return _participation(exam=exam, year=year, unit=unit, rollup=rollup, paged=True)
 
 
 @replica_read
