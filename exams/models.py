@@ -158,6 +158,10 @@ class Candidate(models.Model):
         indexes = [
             # per-unit figures and the not-sat list of a unit's subtree
             models.Index(fields=["exam", "unit"], name="candidate_exam_unit_idx"),
+            # the not-sat list and its count, for a subtree of a province's exam: only the rows
+            # not sat yet, with what the not-sat rule still reads (exams.selectors.exam_not_sat)
+            models.Index(fields=["exam", "unit"], include=["left_on"], name="candidate_not_sat_idx",
+                         condition=Q(exempt=False, best_score__isnull=True, makeup_score__isnull=True)),
         ]
 
     def __str__(self) -> str:

@@ -374,7 +374,13 @@ def _participation(
         exams = exams.filter(computed_at=_latest(ExamSnapshot, "exam_id"))
     if unit is not None:
         exams = exams.filter(unit__path__startswith=unit.path)
-    exams = exams.select_related("unit", "exam").order_by("exam__opens_on", "exam_id", *unit_order("unit__"), "pk")
+    if exam_id is not None:
+        # one exam, one row per unit: the units' (tree_key, code) index walks them in order, a
+        # page at a time, instead of a sort of every unit's row for each page
+        exams = exams.order_by(*unit_order("unit__"))
+    else:
+        exams = exams.order_by("exam__opens_on", "exam_id", *unit_order("unit__"))
+    exams = exams.select_related("unit", "exam")
     training = None
     if exam_id is None:
         training = TrainingSnapshot.objects.filter(rollup=rollup, year=year)
@@ -386,7 +392,7 @@ def _participation(
             training = training.filter(computed_at=_latest(TrainingSnapshot, "year"))
         if unit is not None:
             training = training.filter(unit__path__startswith=unit.path)
-        training = training.select_related("unit").order_by(*unit_order("unit__"), "pk")
+        training = training.select_related("unit").order_by(*unit_order("unit__"))
     if replica_allowed():
         # read later, outside the call: pinned here, as replica_read pins a QuerySet
         exams = exams.using(REPLICA)

@@ -45,10 +45,12 @@ class Unit(models.Model):
         verbose_name_plural = _("单位")
         ordering = ["tree_key", "code"]
         indexes = [
-            # subtree filters: path LIKE '/1/7/%'
-            models.Index(fields=["path"], name="unit_path_idx"),
-            # every list of units, in tree order (roster.ordering)
-            models.Index(fields=["tree_key"], name="unit_tree_key_idx"),
+            # subtree filters: path LIKE '/1/7/%' (pattern ops: a plain btree serves LIKE only
+            # under the "C" collation, and a database made with C.UTF-8 scanned every unit)
+            models.Index(fields=["path"], name="unit_path_idx", opclasses=["varchar_pattern_ops"]),
+            # every list of units, in tree order (roster.ordering); with the code, the whole
+            # order, so a page of rows per unit can walk the units in order
+            models.Index(fields=["tree_key", "code"], name="unit_tree_key_idx"),
         ]
 
     def __str__(self) -> str:

@@ -277,8 +277,7 @@ def _finish(sync: RosterSync, *, status: str, applied: bool, message: str, probl
 def _run(sync: RosterSync) -> None:
     try:
         with sync.source_file.open("rb") as handle:
-            data = handle.read()
-        table = read_table(data, filename=sync.file_name, schema=ROSTER_SCHEMA)
+            table = read_table(handle.read(), filename=sync.file_name, schema=ROSTER_SCHEMA)
     except SheetError as exc:
         _finish(sync, status=JobStatus.REFUSED, applied=False, message=exc.message, problems=exc.problems)
         return
@@ -290,8 +289,12 @@ def _run(sync: RosterSync) -> None:
 
     root = sync.root
     prepared = prepare_roster(table, unit_lookup(root=root))
+    # the rows live on as the prepared records; at a province's million rows the table's own
+    # copy is some 200 MB of the sync's peak memory
+    rows = len(table.rows)
+    table.rows.clear()
     sync.warnings = [*table.warnings, *prepared.warnings]
-    job_progress(job=sync, done=len(table.rows) // 2)
+    job_progress(job=sync, done=rows // 2)
     problems = list(prepared.problems)
     full = sync.mode == SyncMode.FULL
     stage = RosterStage(present_fields=prepared.present_fields, full=full, root=root)
@@ -306,6 +309,7 @@ def _run(sync: RosterSync) -> None:
             # first, so matching by ID number sees every row under the key the file was hashed with
             rehash_pending()
             stage.create(prepared.records)
+            prepared.records.clear()  # staged: the stage holds them now
             stage.plan()
             conflicts = stage.id_conflicts()
             for row_no, other_staff_no, other_active in conflicts:
@@ -332,7 +336,7 @@ def _run(sync: RosterSync) -> None:
             sync.reactivated, sync.deactivated = counts.reactivated, counts.deactivated
             sync.rejected = len(prepared.rejected_rows)
 
-            refusal = _refusal(sync, problems, counts.deactivated, counts.active_before, valid=len(table.rows) - sync.rejected)
+            refusal = _refusal(sync, problems, counts.deactivated, counts.active_before, valid=rows - sync.rejected)
             if refusal or sync.dry_run:
                 # the preview feeds the "check, then confirm" screens; an applied sync has its history
                 sync.preview = stage.preview()
