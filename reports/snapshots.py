@@ -212,7 +212,21 @@ def snapshots_write(*, run: SnapshotRun, exam_ids: list[int], years: list[int]) 
         rows += _write_exam_snapshots(run=run, exam_ids=exam_ids, units=units, computed_at=computed_at)
     for year in years:
         rows += _write_training_snapshots(run=run, year=year, units=units, computed_at=computed_at)
+    _analyze_snapshots(exams=bool(exam_ids), training=bool(years))
     return rows
+
+
+def _analyze_snapshots(*, exams: bool, training: bool) -> None:
+    """Fresh statistics for the tables just written (PostgreSQL; ~0.1 s). Every read asks for the
+    newest run, whose ``computed_at`` the old statistics have never seen: the planner then
+    expects one row, and a province's participation page joined and sorted all 20,000 units'
+    rows (51 ms) instead of walking the units in order (9 ms; measured)."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [m._meta.db_table for m, wanted in ((ExamSnapshot, exams), (TrainingSnapshot, training)) if wanted]
+    if tables:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
 
 
 EXAM_COLUMNS = ("run_id", "computed_at", "exam_id", "unit_id", "rollup", *EXAM_FIGURES)

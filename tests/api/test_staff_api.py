@@ -255,10 +255,10 @@ def test_staff_list_query_count_does_not_grow_with_rows(role, personas, units, d
     more = people(60, "A", start=1001)
     roster_sync(sync=roster_sync_create(file=csv_bytes(district.a + more), file_name="r.csv", mode="partial"))
     client = personas[role].client()
-    # token + role + unit in one query, the unit filter, the count, the page
-    with django_assert_max_num_queries(4):
+    # token + role + unit in one query, the unit filter, the subtree's unit ids, the count, the page
+    with django_assert_max_num_queries(5):
         small = client.get("/api/v1/staff/?unit=A&page_size=5")
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         large = client.get("/api/v1/staff/?unit=A&page_size=60")
     assert len(small.json()["results"]) == 5 and len(large.json()["results"]) == 60
 
@@ -283,3 +283,21 @@ def test_audit_keeps_no_address_that_is_not_one(personas, district):
     event = audit_record(user=personas["hr"].user, action=AuditAction.EXPORT, target="staff:list", rows=13,
                          address="not-an-ip")
     assert event.address is None and event.rows == 13
+
+
+def test_a_unit_filter_names_the_subtree_by_its_ids_or_by_its_path(personas, units, district, monkeypatch):
+    """Both forms of the ?unit= filter (access.scoping.subtree_q) keep the same staff: the
+    listed ids of a small subtree, the path prefix of one past the limit."""
+    from access import scoping
+
+    client = personas["hr"].client()
+
+    def staff_nos(code: str) -> list[str]:
+        body = client.get(f"/api/v1/staff/?unit={code}&page_size=500").json()
+        return [row["staff_no"] for row in body["results"]]
+
+    listed = {code: staff_nos(code) for code in ("D", "A", "T")}
+    monkeypatch.setattr(scoping, "SUBTREE_ID_LIST_MAX", 0)
+    by_path = {code: staff_nos(code) for code in ("D", "A", "T")}
+    assert listed == by_path
+    assert listed["A"] and set(listed["A"]) < set(listed["D"])
